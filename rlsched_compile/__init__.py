@@ -1,0 +1,13 @@
+"""rlsched_compile: an ONNX-driven dataflow scheduling pass for DNN accelerators."""
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .cost import Evaluation
+from .errors import LayerError, ModelError, RlschedError, SearchError, TableError, TargetError
+from .layer import Layer
+
+__all__ = [
+    "__version__", "Evaluation", "Layer", "LayerError", "ModelError", "RlschedError",
+    "SearchError", "TableError", "TargetError",
+]

@@ -1,0 +1,120 @@
+"""The layer value the scheduler works on.
+
+The eight loop parameters (names are used identically in the C structs, target files,
+schedules and reports):
+
+* ``K`` output channels, total over all groups
+* ``B`` batch
+* ``P`` output height
+* ``Q`` output width
+* ``C`` input channels, total over all groups
+* ``R`` weight (kernel) height
+* ``S`` weight (kernel) width
+* ``G`` groups (``G == C`` for depthwise convolution)
+
+Scheduling-table columns K and C hold factors of ``K/G`` and ``C/G`` (per group), see
+:meth:`Layer.per_group`.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Mapping
+
+from .errors import LayerError
+
+#: Column order of a scheduling table.
+PARAMS: tuple[str, ...] = ("K", "B", "P", "Q", "C", "R", "S", "G")
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One convolution or fully connected layer.
+
+    Attributes:
+        name: layer name (ONNX node name where it came from a model).
+        K, B, P, Q, C, R, S, G: the loop parameters (see module doc); K and C are totals.
+        stride_h, stride_w: strides along height and width. 0 is accepted (the reference's FC
+            convention) and only matters for the input-tile size.
+        dilation_h, dilation_w: kernel dilations (input height = (P-1)*stride_h + (R-1)*dilation_h + 1).
+        op: the operator it came from (``Conv``, ``Gemm``, ``MatMul``, or ``layer`` when given by hand).
+    """
+
+    name: str
+    K: int
+    B: int
+    P: int
+    Q: int
+    C: int
+    R: int
+    S: int
+    G: int = 1
+    stride_h: int = 1
+    stride_w: int = 1
+    dilation_h: int = 1
+    dilation_w: int = 1
+    op: str = "layer"
+
+    def __post_init__(self) -> None:
+        problems = []
+        for p in PARAMS:
+            v = getattr(self, p)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                problems.append(f"{p}={v!r} must be a positive integer")
+        for p in ("stride_h", "stride_w"):
+            v = getattr(self, p)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+                problems.append(f"{p}={v!r} must be an integer >= 0")
+        for p in ("dilation_h", "dilation_w"):
+            v = getattr(self, p)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                problems.append(f"{p}={v!r} must be an integer >= 1")
+        if not problems:
+            if self.K % self.G:
+                problems.append(f"K={self.K} is not divisible by G={self.G}")
+            if self.C % self.G:
+                problems.append(f"C={self.C} is not divisible by G={self.G}")
+        if problems:
+            raise LayerError(f"layer {self.name!r}: " + "; ".join(problems))
+
+    @property
+    def stride(self) -> int:
+        """The single stride of the reference model (only meaningful when both are equal)."""
+        return self.stride_h
+
+    def per_group(self) -> tuple[int, ...]:
+        """Column products a scheduling table must have: (K/G, B, P, Q, C/G, R, S, G)."""
+        return (self.K // self.G, self.B, self.P, self.Q, self.C // self.G, self.R, self.S, self.G)
+
+    @property
+    def macs(self) -> int:
+        """Multiply-accumulate operations of the layer."""
+        return self.K * self.B * self.P * self.Q * (self.C // self.G) * self.R * self.S
+
+    def signature(self) -> tuple[int, ...]:
+        """Everything that determines the layer's schedule (name and op excluded)."""
+        return (self.K, self.B, self.P, self.Q, self.C, self.R, self.S, self.G,
+                self.stride_h, self.stride_w, self.dilation_h, self.dilation_w)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "Layer":
+        """Accepts this class's own dict form and the golden-vector form (single ``stride``)."""
+        known = {"name", "K", "B", "P", "Q", "C", "R", "S", "G", "stride", "stride_h", "stride_w",
+                 "dilation_h", "dilation_w", "dilation", "op"}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise LayerError(f"layer: unknown keys {unknown}; accepted keys are {sorted(known)}")
+        missing = [p for p in PARAMS if p not in d and p != "G"]
+        if missing:
+            raise LayerError(f"layer {d.get('name', '?')!r}: missing {missing}")
+        stride = d.get("stride", 1)
+        dil = d.get("dilation", 1)
+        return cls(
+            name=str(d.get("name", "layer")),
+            K=d["K"], B=d["B"], P=d["P"], Q=d["Q"], C=d["C"], R=d["R"], S=d["S"], G=d.get("G", 1),
+            stride_h=d.get("stride_h", stride), stride_w=d.get("stride_w", stride),
+            dilation_h=d.get("dilation_h", dil), dilation_w=d.get("dilation_w", dil),
+            op=str(d.get("op", "layer")),
+        )

@@ -1,0 +1,162 @@
+"""Frozen values describing an accelerator target (schema ``rlsched-target-v1``,
+``../shared/spec/cost-model.md`` §1). Built by :mod:`rlsched_compile.targets.loader`;
+consumed by the native cost model and the reports."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+#: Data types, always in this order (spec: I, W, O).
+DATA_TYPES: tuple[str, ...] = ("input", "weight", "output")
+#: Stationary data type of each dataflow.
+STATIONARY: dict[str, str] = {"IS": "input", "WS": "weight", "OS": "output"}
+#: Scheduling-table rows, innermost first (spec §2.2).
+ROW_NAMES: tuple[str, ...] = ("Register", "MAC(X)", "MAC(Y)", "LocalBuffer", "PE(X)", "PE(Y)",
+                              "GlobalBuffer", "Chip(X)", "Chip(Y)", "DRAM")
+
+
+@dataclass(frozen=True)
+class PerType:
+    """One real value per data type (pJ per element, mW, or cycles per beat)."""
+
+    input: float = 0.0
+    weight: float = 0.0
+    output: float = 0.0
+
+    def as_tuple(self) -> tuple[float, float, float]:
+        return (self.input, self.weight, self.output)
+
+    def to_dict(self) -> dict[str, float]:
+        return {"input": self.input, "weight": self.weight, "output": self.output}
+
+
+@dataclass(frozen=True)
+class SpatialLevel:
+    """A 2-D array of MACs, PEs or chips. Row (X) may use at most ``x``, row (Y) at most ``y``.
+
+    ``allowed_x``/``allowed_y``: columns that may hold a factor > 1 (honoured on the PE array only,
+    as in the reference; spec Q21)."""
+
+    x: int
+    y: int
+    allowed_x: tuple[str, ...] | None = None
+    allowed_y: tuple[str, ...] | None = None
+
+    @property
+    def size(self) -> int:
+        return self.x * self.y
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """Buffer capacity in bytes, in one of the spec's three forms.
+
+    * ``separate``: ``per_type_bytes`` (one buffer per data type);
+    * ``shared``: ``shared_bytes`` (one buffer for every non-bypassed type);
+    * ``partially_shared``: ``shared_bytes`` plus ``dedicated_bytes`` for ``dedicated_type``.
+    """
+
+    form: str
+    per_type_bytes: PerType | None = None
+    shared_bytes: int | None = None
+    dedicated_type: str | None = None
+    dedicated_bytes: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.form == "separate":
+            assert self.per_type_bytes is not None
+            return self.per_type_bytes.to_dict()
+        d: dict[str, Any] = {"shared": self.shared_bytes}
+        if self.form == "partially_shared":
+            d["dedicated"] = {self.dedicated_type: self.dedicated_bytes}
+        return d
+
+
+@dataclass(frozen=True)
+class TemporalLevel:
+    """A buffer level (local buffer, global buffer) or DRAM."""
+
+    dataflow: str | None
+    capacity: Capacity | None
+    bypass: tuple[str, ...]
+    access_energy_pj: PerType
+    static_power_mw: PerType
+    access_cycles: PerType
+    bandwidth_bits_per_cycle: int
+    fixed_mapping: tuple[int, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Target:
+    """A complete accelerator description.
+
+    Attributes:
+        name: target name (``simba``, ``eyeriss``...; variants ``base~modifier``).
+        precision_bits: width of one data element (multiple of 8).
+        frequency_mhz: clock frequency, used for static energy only.
+        mac_energy_pj: dynamic energy of one MAC operation.
+        mac_static_power_mw: leakage of one MAC unit.
+        local_buffer, dram: mandatory temporal levels.
+        mac_array, pe_array, chip_array: spatial levels (None = absent).
+        global_buffer: optional temporal level (None = absent).
+    """
+
+    name: str
+    precision_bits: int
+    frequency_mhz: float
+    mac_energy_pj: float
+    mac_static_power_mw: float
+    local_buffer: TemporalLevel
+    dram: TemporalLevel
+    mac_array: SpatialLevel | None = None
+    pe_array: SpatialLevel | None = None
+    global_buffer: TemporalLevel | None = None
+    chip_array: SpatialLevel | None = None
+    source: str | None = None
+    notes: tuple[str, ...] = field(default=(), compare=False)
+
+    def levels(self) -> list[tuple[str, SpatialLevel | TemporalLevel]]:
+        """Present levels, innermost first, with their role names."""
+        order = ("mac_array", "local_buffer", "pe_array", "global_buffer", "chip_array", "dram")
+        return [(n, getattr(self, n)) for n in order if getattr(self, n) is not None]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The target in the neutral JSON schema of the spec (``rlsched-target-v1``)."""
+        levels: list[dict[str, Any]] = []
+        for role, lv in self.levels():
+            if isinstance(lv, SpatialLevel):
+                d: dict[str, Any] = {"level": role, "type": "spatial", "x": lv.x, "y": lv.y}
+                if lv.allowed_x is not None:
+                    d["allowed_x"] = list(lv.allowed_x)
+                if lv.allowed_y is not None:
+                    d["allowed_y"] = list(lv.allowed_y)
+            else:
+                d = {"level": role, "type": "temporal", "dataflow": lv.dataflow}
+                if lv.capacity is not None:
+                    d["capacity_bytes"] = lv.capacity.to_dict()
+                if role != "dram":
+                    d["bypass"] = list(lv.bypass)
+                d["access_energy_pj"] = lv.access_energy_pj.to_dict()
+                d["static_power_mw"] = lv.static_power_mw.to_dict()
+                d["access_cycles"] = lv.access_cycles.to_dict()
+                d["bandwidth_bits_per_cycle"] = lv.bandwidth_bits_per_cycle
+                if lv.fixed_mapping is not None:
+                    d["fixed_mapping"] = list(lv.fixed_mapping)
+            levels.append(d)
+        return {
+            "schema": "rlsched-target-v1",
+            "name": self.name,
+            "precision_bits": self.precision_bits,
+            "frequency_mhz": self.frequency_mhz,
+            "mac_energy_pj": self.mac_energy_pj,
+            "mac_static_power_mw": self.mac_static_power_mw,
+            "levels": levels,
+        }
+
+    @property
+    def sha256(self) -> str:
+        """Hash of the cost-relevant content (canonical JSON of :meth:`to_dict`)."""
+        blob = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":")).encode()
+        return hashlib.sha256(blob).hexdigest()
