@@ -1,0 +1,627 @@
+/*
+ * costmodel.c - the analytical cost model of ../shared/spec/cost-model.md (§2-§8), quirks
+ * included, in 64-bit integers and double precision (the reference wraps uint32 and rounds to
+ * binary32; spec Q14/Q15). Section numbers below refer to that spec.
+ *
+ * Extension over the reference: per-dimension stride and dilation. The input tile height is
+ * (P-1)*stride_h + (R-1)*dilation_h + 1, which is the reference's (P-1)*stride + R when the
+ * strides are equal and the dilation is 1.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* Layers whose loop-nest volume exceeds this are rejected, so that every product of table
+ * entries of a table with correct column products fits in int64 without overflow. */
+#define RLS_MAX_VOLUME ((int64_t)1 << 52)
+
+int rls_abi_version(void) { return RLS_ABI_VERSION; }
+
+const char *rls_status_str(int status) {
+    switch (status) {
+    case RLS_OK: return "ok";
+    case RLS_E_NULL: return "a required argument is NULL";
+    case RLS_E_TARGET: return "invalid target description";
+    case RLS_E_LAYER: return "invalid layer (sizes must be >= 1, K and C divisible by G, strides >= 0, dilations >= 1, volume < 2^52)";
+    case RLS_E_TABLE: return "invalid table (entries must be >= 1)";
+    case RLS_E_ARG: return "argument out of range";
+    case RLS_E_NOMEM: return "out of memory";
+    case RLS_E_NOT_FOUND: return "no valid table found";
+    case RLS_E_OVERFLOW: return "a quantity does not fit 64-bit arithmetic";
+    default: return "unknown status";
+    }
+}
+
+const char *rls_reason_str(int reason) {
+    static const char *const names[RLS_R_COUNT] = {
+        "valid", "column_product", "register_row", "absent_level_row", "mac_array_dims",
+        "pe_array_dims", "pe_array_constraint", "chip_array_dims", "lb_capacity", "gb_capacity",
+        "gb_dedicated_capacity", "mapping_constraint"};
+    if (reason < 0 || reason >= RLS_R_COUNT) return "unknown";
+    return names[reason];
+}
+
+/* ---- target construction --------------------------------------------------------------- */
+
+static int finite_nonneg(double v) { return isfinite(v) && v >= 0.0; }
+
+static int build_spatial(const rls_spatial_desc *d, int honour_allowed, rls_spatial *s) {
+    memset(s, 0, sizeof *s);
+    s->x = 1;
+    s->y = 1;
+    if (!d->present) return RLS_OK;
+    if (d->x < 1 || d->y < 1 || d->x > ((int64_t)1 << 31) || d->y > ((int64_t)1 << 31))
+        return RLS_E_TARGET;
+    s->x = d->x;
+    s->y = d->y;
+    /* Q19: a 1x1 array is treated as absent (its rows must be ones). */
+    s->present = (d->x * d->y > 1);
+    if (honour_allowed) { /* Q21: only the PE array honours allowed_x/allowed_y */
+        s->has_allowed_x = d->has_allowed_x != 0;
+        s->has_allowed_y = d->has_allowed_y != 0;
+        s->allowed_x_mask = d->allowed_x_mask;
+        s->allowed_y_mask = d->allowed_y_mask;
+    }
+    return RLS_OK;
+}
+
+static int build_temporal(const rls_temporal_desc *d, int64_t precision_bits, int is_dram,
+                          rls_temporal *t) {
+    memset(t, 0, sizeof *t);
+    if (!d->present) return RLS_OK;
+    t->present = 1;
+    if (d->dataflow < RLS_DF_NONE || d->dataflow > RLS_DF_OS) return RLS_E_TARGET;
+    t->dataflow = is_dram ? RLS_DF_NONE : d->dataflow;
+    if (d->bypass_mask & ~7u) return RLS_E_TARGET;
+    t->bypass_mask = is_dram ? 0u : d->bypass_mask;
+    /* a buffer cannot bypass its own stationary type */
+    if (t->dataflow != RLS_DF_NONE && (t->bypass_mask & (1u << (t->dataflow - 1)))) {
+        /* dataflow IS=1 -> input bit 0, WS=2 -> weight bit 1, OS=3 -> output bit 2 */
+        return RLS_E_TARGET;
+    }
+    const double bpe = (double)(precision_bits / 8);
+    if (is_dram) {
+        t->capacity_form = RLS_CAP_NONE;
+    } else {
+        t->capacity_form = d->capacity_form;
+        switch (d->capacity_form) {
+        case RLS_CAP_SEPARATE:
+            for (int k = 0; k < 3; k++) {
+                if (!finite_nonneg(d->capacity_bytes[k])) return RLS_E_TARGET;
+                t->cap_elems[k] = d->capacity_bytes[k] / bpe;
+            }
+            break;
+        case RLS_CAP_SHARED:
+            if (!finite_nonneg(d->shared_bytes)) return RLS_E_TARGET;
+            t->cap_shared_elems = d->shared_bytes / bpe;
+            break;
+        case RLS_CAP_PARTIALLY_SHARED: {
+            if (!finite_nonneg(d->shared_bytes) || !finite_nonneg(d->dedicated_bytes))
+                return RLS_E_TARGET;
+            if (t->bypass_mask == 0) return RLS_E_TARGET;
+            t->cap_shared_elems = d->shared_bytes / bpe;
+            /* Q18: the first bypassed type gets the dedicated part, later ones 1 element */
+            int first = 1;
+            for (int k = 0; k < 3; k++) {
+                if (!(t->bypass_mask & (1u << k))) continue;
+                t->cap_bypassed_elems[k] = first ? d->dedicated_bytes / bpe : 1.0;
+                first = 0;
+            }
+            break;
+        }
+        default:
+            return RLS_E_TARGET;
+        }
+    }
+    double p_sum = 0.0;
+    for (int k = 0; k < 3; k++) {
+        if (!finite_nonneg(d->access_energy_pj[k]) || !finite_nonneg(d->static_power_mw[k]) ||
+            !finite_nonneg(d->access_cycles[k]))
+            return RLS_E_TARGET;
+        t->e[k] = d->access_energy_pj[k];
+        t->c[k] = d->access_cycles[k];
+        p_sum += d->static_power_mw[k];
+    }
+    t->p_sum = p_sum;
+    if (!(isfinite(d->bandwidth_bits_per_cycle) && d->bandwidth_bits_per_cycle > 0.0))
+        return RLS_E_TARGET;
+    t->bw_elems = d->bandwidth_bits_per_cycle / (double)precision_bits;
+    t->has_fixed_mapping = d->has_fixed_mapping != 0;
+    if (t->has_fixed_mapping) {
+        for (int c = 0; c < RLS_COLS; c++) {
+            if (d->fixed_mapping[c] < 0) return RLS_E_TARGET;
+            t->fixed_mapping[c] = d->fixed_mapping[c];
+        }
+    }
+    return RLS_OK;
+}
+
+int rls_target_new(const rls_target_desc *desc, rls_target **out) {
+    if (out == NULL) return RLS_E_NULL;
+    *out = NULL;
+    if (desc == NULL) return RLS_E_NULL;
+    if (desc->precision_bits < 8 || desc->precision_bits % 8 != 0) return RLS_E_TARGET;
+    if (!(isfinite(desc->frequency_mhz) && desc->frequency_mhz > 0.0)) return RLS_E_TARGET;
+    if (!finite_nonneg(desc->mac_energy_pj) || !finite_nonneg(desc->mac_static_power_mw))
+        return RLS_E_TARGET;
+    if (!desc->local_buffer.present || !desc->dram.present) return RLS_E_TARGET; /* Q2 */
+
+    rls_target *t = calloc(1, sizeof *t);
+    if (t == NULL) return RLS_E_NOMEM;
+    int st = RLS_OK;
+    t->precision_bits = desc->precision_bits;
+    t->tclk_ns = 1000.0 / desc->frequency_mhz;
+    t->mac_energy_pj = desc->mac_energy_pj;
+    t->mac_static_power_mw = desc->mac_static_power_mw;
+    if (st == RLS_OK) st = build_spatial(&desc->mac_array, 0, &t->mac);
+    if (st == RLS_OK) st = build_spatial(&desc->pe_array, 1, &t->pe);
+    if (st == RLS_OK) st = build_spatial(&desc->chip_array, 0, &t->chip);
+    if (st == RLS_OK) st = build_temporal(&desc->local_buffer, desc->precision_bits, 0, &t->lb);
+    if (st == RLS_OK) st = build_temporal(&desc->global_buffer, desc->precision_bits, 0, &t->gb);
+    if (st == RLS_OK) st = build_temporal(&desc->dram, desc->precision_bits, 1, &t->dram);
+    if (st == RLS_OK && (t->lb.capacity_form == RLS_CAP_NONE ||
+                         (t->gb.present && t->gb.capacity_form == RLS_CAP_NONE)))
+        st = RLS_E_TARGET;
+    if (st != RLS_OK) {
+        free(t);
+        return st;
+    }
+
+    t->row_fixed_one[ROW_REG] = 1;
+    t->row_fixed_one[ROW_MAC_X] = t->row_fixed_one[ROW_MAC_Y] = !t->mac.present;
+    t->row_fixed_one[ROW_PE_X] = t->row_fixed_one[ROW_PE_Y] = !t->pe.present;
+    t->row_fixed_one[ROW_GB] = !t->gb.present;
+    t->row_fixed_one[ROW_CHIP_X] = t->row_fixed_one[ROW_CHIP_Y] = !t->chip.present;
+
+    /* §6 static energy: the instantiated hardware (Q13), pJ per cycle */
+    int64_t n_macs = 1;
+    if (t->mac.present) n_macs *= t->mac.x * t->mac.y;
+    if (t->pe.present) n_macs *= t->pe.x * t->pe.y;
+    if (t->chip.present) n_macs *= t->chip.x * t->chip.y;
+    t->n_macs_total = n_macs;
+    t->chip_instances = t->chip.x * t->chip.y;
+    t->pe_instances = t->pe.x * t->pe.y * t->chip_instances;
+    t->static_mac_per_cycle = t->mac_static_power_mw * t->tclk_ns * (double)n_macs;
+    t->static_lb_per_cycle = t->lb.p_sum * t->tclk_ns * (double)t->pe_instances;
+    t->static_gb_per_cycle = t->gb.present ? t->gb.p_sum * t->tclk_ns * (double)t->chip_instances : 0.0;
+    t->static_dram_per_cycle = t->dram.p_sum * t->tclk_ns;
+    *out = t;
+    return RLS_OK;
+}
+
+void rls_target_free(rls_target *target) { free(target); }
+
+/* ---- layer ------------------------------------------------------------------------------ */
+
+int rls__layer_ctx(const rls_layer *ly, rls_layer_ctx *ctx) {
+    const int64_t v[8] = {ly->K, ly->B, ly->P, ly->Q, ly->C, ly->R, ly->S, ly->G};
+    for (int c = 0; c < 8; c++)
+        if (v[c] < 1) return RLS_E_LAYER;
+    if (ly->stride_h < 0 || ly->stride_w < 0 || ly->dilation_h < 1 || ly->dilation_w < 1)
+        return RLS_E_LAYER;
+    if (ly->K % ly->G != 0 || ly->C % ly->G != 0) return RLS_E_LAYER;
+    ctx->l[COL_K] = ly->K / ly->G;
+    ctx->l[COL_B] = ly->B;
+    ctx->l[COL_P] = ly->P;
+    ctx->l[COL_Q] = ly->Q;
+    ctx->l[COL_C] = ly->C / ly->G;
+    ctx->l[COL_R] = ly->R;
+    ctx->l[COL_S] = ly->S;
+    ctx->l[COL_G] = ly->G;
+    double volume = 1.0;
+    int64_t vol = 1;
+    for (int c = 0; c < 8; c++) {
+        volume *= (double)ctx->l[c];
+        if (volume > (double)RLS_MAX_VOLUME) return RLS_E_LAYER;
+        vol *= ctx->l[c];
+    }
+    if (ly->stride_h > ((int64_t)1 << 20) || ly->stride_w > ((int64_t)1 << 20) ||
+        ly->dilation_h > ((int64_t)1 << 20) || ly->dilation_w > ((int64_t)1 << 20))
+        return RLS_E_LAYER;
+    ctx->stride_h = ly->stride_h;
+    ctx->stride_w = ly->stride_w;
+    ctx->dil_h = ly->dilation_h;
+    ctx->dil_w = ly->dilation_w;
+    ctx->num_macs = (double)vol;
+    return RLS_OK;
+}
+
+/* ---- tiles (§3) ------------------------------------------------------------------------- */
+
+/* Tile sizes of the three data types for a vector of column products. Unsigned arithmetic so
+ * that garbage tables (wrong column products) wrap instead of invoking undefined behaviour. */
+static inline void tiles_of(const uint64_t v[8], const rls_layer_ctx *ctx, int64_t out[3]) {
+    const uint64_t h = (v[COL_P] - 1) * (uint64_t)ctx->stride_h + (v[COL_R] - 1) * (uint64_t)ctx->dil_h + 1;
+    const uint64_t w = (v[COL_Q] - 1) * (uint64_t)ctx->stride_w + (v[COL_S] - 1) * (uint64_t)ctx->dil_w + 1;
+    out[RLS_INPUT] = (int64_t)(v[COL_B] * v[COL_C] * v[COL_G] * h * w);
+    out[RLS_WEIGHT] = (int64_t)(v[COL_K] * v[COL_C] * v[COL_R] * v[COL_S] * v[COL_G]);
+    out[RLS_OUTPUT] = (int64_t)(v[COL_K] * v[COL_B] * v[COL_P] * v[COL_Q] * v[COL_G]);
+}
+
+static inline int64_t row_product(const int64_t *table, int r) {
+    uint64_t p = 1;
+    for (int c = 0; c < RLS_COLS; c++) p *= (uint64_t)table[r * RLS_COLS + c];
+    return (int64_t)p;
+}
+
+/* All tile sizes: alloc/send for LB (rows 0..3 / 0..2), GB (0..6 / 0..5), DRAM (0..9 / 0..8). */
+static inline void all_tiles(const int64_t *table, const rls_layer_ctx *ctx,
+                             int64_t alloc[3][3], int64_t send[3][3]) {
+    uint64_t pre[8];
+    for (int c = 0; c < 8; c++) pre[c] = 1;
+    static const int send_end[3] = {ROW_MAC_Y, ROW_PE_Y, ROW_CHIP_Y};
+    int r = 0;
+    for (int b = 0; b < 3; b++) {
+        for (; r <= send_end[b]; r++)
+            for (int c = 0; c < 8; c++) pre[c] *= (uint64_t)table[r * RLS_COLS + c];
+        tiles_of(pre, ctx, send[b]);
+        for (int c = 0; c < 8; c++) pre[c] *= (uint64_t)table[r * RLS_COLS + c];
+        r++;
+        tiles_of(pre, ctx, alloc[b]);
+    }
+}
+
+/* §5 active units of one spatial level */
+static inline void active_of(const rls_spatial *s, const int64_t *table, int xrow,
+                             int64_t *ax, int64_t *ay) {
+    if (!s->present) {
+        *ax = 1;
+        *ay = 1;
+    } else {
+        *ax = row_product(table, xrow);
+        *ay = row_product(table, xrow + 1);
+    }
+}
+
+/* ---- validity (§2.3) -------------------------------------------------------------------- */
+
+static int capacity_ok(const rls_temporal *L, const int64_t alloc[3], int *dedicated_failed) {
+    *dedicated_failed = 0;
+    switch (L->capacity_form) {
+    case RLS_CAP_SEPARATE:
+        for (int k = 0; k < 3; k++)
+            if (!(L->bypass_mask & (1u << k)) && (double)alloc[k] > L->cap_elems[k]) return 0;
+        return 1;
+    case RLS_CAP_SHARED:
+    case RLS_CAP_PARTIALLY_SHARED: {
+        double sum = 0.0;
+        for (int k = 0; k < 3; k++)
+            if (!(L->bypass_mask & (1u << k))) sum += (double)alloc[k];
+        if (sum > L->cap_shared_elems) return 0;
+        if (L->capacity_form == RLS_CAP_PARTIALLY_SHARED) {
+            for (int k = 0; k < 3; k++)
+                if ((L->bypass_mask & (1u << k)) && (double)alloc[k] > L->cap_bypassed_elems[k]) {
+                    *dedicated_failed = 1;
+                    return 0;
+                }
+        }
+        return 1;
+    }
+    default:
+        return 1;
+    }
+}
+
+static int spatial_dims_ok(const rls_spatial *s, const int64_t *table, int xrow) {
+    if (!s->present) return 1;
+    return row_product(table, xrow) <= s->x && row_product(table, xrow + 1) <= s->y;
+}
+
+static int allowed_ok(const rls_spatial *s, const int64_t *table, int xrow) {
+    if (!s->present) return 1;
+    for (int c = 0; c < RLS_COLS; c++) {
+        if (s->has_allowed_x && !(s->allowed_x_mask & (1u << c)) && table[xrow * RLS_COLS + c] != 1)
+            return 0;
+        if (s->has_allowed_y && !(s->allowed_y_mask & (1u << c)) &&
+            table[(xrow + 1) * RLS_COLS + c] != 1)
+            return 0;
+    }
+    return 1;
+}
+
+static int fixed_ok(const rls_temporal *L, const int64_t *table, int row) {
+    if (!L->present || !L->has_fixed_mapping) return 1;
+    for (int c = 0; c < RLS_COLS; c++)
+        if (L->fixed_mapping[c] != 0 && L->fixed_mapping[c] != table[row * RLS_COLS + c]) return 0;
+    return 1;
+}
+
+/* Rules 1-6 (everything but capacities and fixed mappings). */
+static int check_structure(const rls_target *t, const rls_layer_ctx *ctx, const int64_t *table) {
+    for (int c = 0; c < RLS_COLS; c++) {
+        uint64_t p = 1;
+        for (int r = 0; r < RLS_ROWS; r++) {
+            if (__builtin_mul_overflow(p, (uint64_t)table[r * RLS_COLS + c], &p))
+                return RLS_R_COLUMN_PRODUCT;
+        }
+        if (p != (uint64_t)ctx->l[c]) return RLS_R_COLUMN_PRODUCT;
+    }
+    for (int c = 0; c < RLS_COLS; c++)
+        if (table[c] != 1) return RLS_R_REGISTER_ROW;
+    for (int r = 1; r < RLS_ROWS; r++) {
+        if (!t->row_fixed_one[r]) continue;
+        for (int c = 0; c < RLS_COLS; c++)
+            if (table[r * RLS_COLS + c] != 1) return RLS_R_ABSENT_LEVEL_ROW;
+    }
+    if (!spatial_dims_ok(&t->mac, table, ROW_MAC_X)) return RLS_R_MAC_ARRAY_DIMS;
+    if (!spatial_dims_ok(&t->pe, table, ROW_PE_X)) return RLS_R_PE_ARRAY_DIMS;
+    if (!allowed_ok(&t->pe, table, ROW_PE_X)) return RLS_R_PE_ARRAY_CONSTRAINT;
+    if (!spatial_dims_ok(&t->chip, table, ROW_CHIP_X)) return RLS_R_CHIP_ARRAY_DIMS;
+    return RLS_VALID;
+}
+
+static int check_buffers(const rls_target *t, const int64_t *table, int64_t alloc[3][3]) {
+    int dedicated = 0;
+    if (!capacity_ok(&t->lb, alloc[RLS_LB], &dedicated)) return RLS_R_LB_CAPACITY;
+    if (t->gb.present && !capacity_ok(&t->gb, alloc[RLS_GB], &dedicated))
+        return dedicated ? RLS_R_GB_DEDICATED_CAPACITY : RLS_R_GB_CAPACITY;
+    if (!fixed_ok(&t->lb, table, ROW_LB) || !fixed_ok(&t->gb, table, ROW_GB) ||
+        !fixed_ok(&t->dram, table, ROW_DRAM))
+        return RLS_R_MAPPING_CONSTRAINT;
+    return RLS_VALID;
+}
+
+int rls__check(const rls_target *t, const rls_layer_ctx *ctx, const int64_t *table) {
+    int reason = check_structure(t, ctx, table);
+    if (reason != RLS_VALID) return reason;
+    int64_t alloc[3][3], send[3][3];
+    all_tiles(table, ctx, alloc, send);
+    return check_buffers(t, table, alloc);
+}
+
+/* ---- access counts (§4) ----------------------------------------------------------------- */
+
+typedef struct {
+    int64_t rowprod, K, G, BPQ, CRS;
+} row_info;
+
+static inline row_info info_of(const int64_t *table, int r) {
+    const int64_t *v = table + r * RLS_COLS;
+    row_info ri;
+    ri.K = v[COL_K];
+    ri.G = v[COL_G];
+    ri.BPQ = v[COL_B] * v[COL_P] * v[COL_Q];
+    ri.CRS = v[COL_C] * v[COL_R] * v[COL_S];
+    ri.rowprod = ri.K * ri.G * ri.BPQ * ri.CRS;
+    return ri;
+}
+
+static inline int64_t irr_i(const row_info *ri) {
+    if (ri->K != 1) return ri->K;
+    return ri->BPQ > ri->CRS ? ri->BPQ : ri->CRS; /* Q4: IS fallback */
+}
+
+/* N(L, d) of §4.3 for temporal level index li (0 = LB row 3, 1 = GB row 6, 2 = DRAM row 9). */
+static void counts_at(const row_info ri[3], int li, int dataflow, int64_t eta9, int64_t n[4]) {
+    int64_t V = 1, gamma = 1, kappa = 1, beta = 1, eta = 1;
+    for (int j = li; j < 3; j++) {
+        V *= ri[j].rowprod;
+        gamma *= ri[j].G;
+        kappa *= ri[j].K;
+        beta *= ri[j].BPQ;
+        eta *= ri[j].CRS;
+    }
+    const row_info *own = &ri[li];
+    n[RLS_READ_I] = dataflow == RLS_DF_IS ? V / irr_i(own) : V;
+    n[RLS_READ_W] = dataflow == RLS_DF_WS ? V / own->BPQ : V;
+    n[RLS_WRITE_O] = dataflow == RLS_DF_OS ? V / own->CRS : V;
+    if (dataflow != RLS_DF_OS)
+        n[RLS_READ_O] = gamma * kappa * beta * (eta - 1);
+    else if (li != 2)
+        n[RLS_READ_O] = gamma * kappa * beta * (eta9 - 1); /* Q5 */
+    else
+        n[RLS_READ_O] = 0;
+}
+
+/* Φ(s, n, e) of §6 */
+static inline double transfer_energy(const int64_t s[3], const int64_t n[4], const double e[3]) {
+    return (double)s[RLS_INPUT] * (double)n[RLS_READ_I] * e[RLS_INPUT] +
+           (double)s[RLS_WEIGHT] * (double)n[RLS_READ_W] * e[RLS_WEIGHT] +
+           (double)s[RLS_OUTPUT] * ((double)n[RLS_READ_O] + (double)n[RLS_WRITE_O]) * e[RLS_OUTPUT];
+}
+
+/* ceil(a / bw_elems) with bw_elems = bw_bits / precision: computed as a real division in double,
+ * which is exact for the power-of-two ratios of real targets and agrees with the reference
+ * within binary32 rounding otherwise. */
+static inline double beats(double elements, double bw_elems) { return ceil(elements / bw_elems); }
+
+static inline double combine(int form, const double v[3]) {
+    if (form == RLS_CAP_SEPARATE) {
+        double m = v[0] > v[1] ? v[0] : v[1];
+        return v[2] > m ? v[2] : m;
+    }
+    return v[0] + v[1] + v[2];
+}
+
+/* ---- evaluation ------------------------------------------------------------------------- */
+
+void rls__evaluate(const rls_target *t, const rls_layer_ctx *ctx, const int64_t *table,
+                   rls_result *out, int detail) {
+    int64_t alloc[3][3], send[3][3];
+    all_tiles(table, ctx, alloc, send);
+    int64_t a_mx, a_my, a_px, a_py, a_cx, a_cy;
+    active_of(&t->mac, table, ROW_MAC_X, &a_mx, &a_my);
+    active_of(&t->pe, table, ROW_PE_X, &a_px, &a_py);
+    active_of(&t->chip, table, ROW_CHIP_X, &a_cx, &a_cy);
+    const int64_t a_mac = a_mx * a_my, a_pe = a_px * a_py, a_chip = a_cx * a_cy;
+
+    int reason = check_structure(t, ctx, table);
+    if (reason == RLS_VALID) reason = check_buffers(t, table, alloc);
+    out->valid = reason == RLS_VALID;
+    out->reason = reason;
+    if (detail) {
+        memcpy(out->tile_alloc, alloc, sizeof alloc);
+        memcpy(out->tile_send, send, sizeof send);
+        const int64_t act[RLS_N_ACTIVE] = {a_mx, a_my, a_mac, a_px, a_py, a_pe, a_cx, a_cy, a_chip};
+        memcpy(out->active, act, sizeof act);
+    }
+    if (reason != RLS_VALID) {
+        if (detail) {
+            memset(out->access_counts, 0, sizeof out->access_counts);
+            out->num_mac_operations = 0.0;
+            memset(out->energy_pj, 0, sizeof out->energy_pj);
+            memset(out->cycles, 0, sizeof out->cycles);
+        }
+        out->energy_pj[RLS_E_TOTAL] = HUGE_VAL;
+        out->cycles[RLS_C_TOTAL] = HUGE_VAL;
+        return;
+    }
+
+    /* §4.1-4.3 raw counts */
+    const row_info ri[3] = {info_of(table, ROW_LB), info_of(table, ROW_GB), info_of(table, ROW_DRAM)};
+    const int64_t eta9 = ri[2].CRS;
+    const int df_gb = t->lb.dataflow;                                  /* §4.2 */
+    const int df_dram = t->gb.present ? t->gb.dataflow : t->lb.dataflow; /* Q28 */
+    int64_t n_lb[4], n_gb[4], n_d[4];
+    counts_at(ri, 0, RLS_DF_NONE, eta9, n_lb); /* Q3 */
+    counts_at(ri, 1, df_gb, eta9, n_gb);
+    counts_at(ri, 2, df_dram, eta9, n_d);
+
+    /* §4.4 read-once adjustments */
+    int dram_eq[3], gb_eq[3];
+    for (int k = 0; k < 3; k++) {
+        dram_eq[k] = alloc[RLS_DRAM][k] == send[RLS_DRAM][k];
+        gb_eq[k] = alloc[RLS_GB][k] == send[RLS_GB][k];
+    }
+    if (dram_eq[RLS_INPUT]) n_d[RLS_READ_I] = 1;
+    if (dram_eq[RLS_WEIGHT]) n_d[RLS_READ_W] = 1;
+    if (dram_eq[RLS_OUTPUT]) {
+        n_d[RLS_READ_O] = 0;
+        n_d[RLS_WRITE_O] = 1;
+    }
+    if (gb_eq[RLS_INPUT]) n_gb[RLS_READ_I] = n_d[RLS_READ_I];
+    if (gb_eq[RLS_WEIGHT]) n_gb[RLS_READ_W] = n_d[RLS_READ_W];
+    if (gb_eq[RLS_OUTPUT]) {
+        n_gb[RLS_READ_O] = n_d[RLS_READ_O];
+        n_gb[RLS_WRITE_O] = n_d[RLS_WRITE_O];
+    }
+
+    /* §4.5 GB bypass adjustments: an else-if chain (Q8) */
+    const uint32_t gbyp = t->gb.present ? t->gb.bypass_mask : 0u;
+    if ((gbyp & (1u << RLS_INPUT)) && dram_eq[RLS_INPUT] && !gb_eq[RLS_INPUT]) {
+        n_d[RLS_WRITE_O] *= irr_i(&ri[2]); /* Q7 */
+    } else if ((gbyp & (1u << RLS_WEIGHT)) && dram_eq[RLS_WEIGHT] && !gb_eq[RLS_WEIGHT]) {
+        n_d[RLS_READ_W] *= ri[2].BPQ;
+    } else if ((gbyp & (1u << RLS_OUTPUT)) && dram_eq[RLS_OUTPUT] && !gb_eq[RLS_OUTPUT]) {
+        n_d[RLS_READ_O] = ri[2].CRS - 1; /* Q9 */
+        n_d[RLS_WRITE_O] *= ri[2].CRS;
+    }
+
+    /* §6 energy */
+    const double M = ctx->num_macs;
+    const double pe_fan = (double)(a_pe * a_chip);
+    double E[RLS_N_ENERGY];
+    E[RLS_E_MAC] = M * t->mac_energy_pj;
+    E[RLS_E_LB_UP] = transfer_energy(send[RLS_LB], n_lb, t->lb.e) * pe_fan;
+    E[RLS_E_LB_LO] = transfer_energy(alloc[RLS_LB], n_gb, t->lb.e) * pe_fan;
+    E[RLS_E_LB] = E[RLS_E_LB_UP] + E[RLS_E_LB_LO];
+    if (t->gb.present) {
+        E[RLS_E_GB_UP] = transfer_energy(send[RLS_GB], n_gb, t->gb.e) * (double)a_chip;
+        E[RLS_E_GB_LO] = transfer_energy(alloc[RLS_GB], n_d, t->gb.e) * (double)a_chip;
+    } else {
+        E[RLS_E_GB_UP] = E[RLS_E_GB_LO] = 0.0;
+    }
+    E[RLS_E_GB] = E[RLS_E_GB_UP] + E[RLS_E_GB_LO];
+    E[RLS_E_DRAM] = transfer_energy(send[RLS_DRAM], n_d, t->dram.e);
+    E[RLS_E_DYNAMIC] = E[RLS_E_MAC] + E[RLS_E_LB] + E[RLS_E_GB] + E[RLS_E_DRAM];
+
+    /* §7 cycles */
+    double C[RLS_N_CYCLES];
+    C[RLS_C_MAC] = M / (double)(a_mac * a_pe * a_chip);
+    const int64_t cnt_lb[3] = {n_lb[RLS_READ_I], n_lb[RLS_READ_W], n_lb[RLS_READ_O] + n_lb[RLS_WRITE_O]};
+    const int64_t cnt_gb[3] = {n_gb[RLS_READ_I], n_gb[RLS_READ_W], n_gb[RLS_READ_O] + n_gb[RLS_WRITE_O]};
+    const int64_t cnt_d[3] = {n_d[RLS_READ_I], n_d[RLS_READ_W], n_d[RLS_READ_O] + n_d[RLS_WRITE_O]};
+    double x[3], y[3], z[3];
+    for (int k = 0; k < 3; k++) {
+        x[k] = beats((double)send[RLS_LB][k], t->lb.bw_elems) * (double)cnt_lb[k] * t->lb.c[k];
+        y[k] = t->gb.present
+                   ? beats((double)send[RLS_GB][k] * (double)cnt_gb[k], t->gb.bw_elems) * t->gb.c[k]
+                   : 0.0;
+        z[k] = beats((double)send[RLS_DRAM][k] * (double)cnt_d[k], t->dram.bw_elems) * t->dram.c[k];
+    }
+    C[RLS_C_LB] = combine(t->lb.capacity_form, x);
+    C[RLS_C_GB] = t->gb.present ? combine(t->gb.capacity_form, y) : 0.0;
+    C[RLS_C_DRAM] = z[0] + z[1] + z[2];
+    C[RLS_C_TOTAL] = C[RLS_C_MAC] + C[RLS_C_LB] + C[RLS_C_GB] + C[RLS_C_DRAM]; /* Q12 */
+
+    /* §6 static energy (Q13) */
+    const double cyc = C[RLS_C_TOTAL];
+    E[RLS_E_ST_MAC] = t->static_mac_per_cycle * cyc;
+    E[RLS_E_ST_LB] = t->static_lb_per_cycle * cyc;
+    E[RLS_E_ST_GB] = t->static_gb_per_cycle * cyc;
+    E[RLS_E_ST_DRAM] = t->static_dram_per_cycle * cyc;
+    E[RLS_E_STATIC] = E[RLS_E_ST_MAC] + E[RLS_E_ST_LB] + E[RLS_E_ST_GB] + E[RLS_E_ST_DRAM];
+    E[RLS_E_TOTAL] = E[RLS_E_DYNAMIC] + E[RLS_E_STATIC];
+
+    if (detail) {
+        memcpy(out->access_counts[RLS_LB], n_lb, sizeof n_lb);
+        memcpy(out->access_counts[RLS_GB], n_gb, sizeof n_gb);
+        memcpy(out->access_counts[RLS_DRAM], n_d, sizeof n_d);
+        out->num_mac_operations = M;
+        memcpy(out->energy_pj, E, sizeof E);
+        memcpy(out->cycles, C, sizeof C);
+    } else {
+        out->energy_pj[RLS_E_TOTAL] = E[RLS_E_TOTAL];
+        out->cycles[RLS_C_TOTAL] = C[RLS_C_TOTAL];
+    }
+}
+
+void rls__evaluate_summary(const rls_target *t, const rls_layer_ctx *ctx, const int64_t *table,
+                           rls_summary *out) {
+    rls_result r;
+    rls__evaluate(t, ctx, table, &r, 0);
+    out->valid = r.valid;
+    out->reason = r.reason;
+    out->energy_pj = r.energy_pj[RLS_E_TOTAL];
+    out->cycles = r.cycles[RLS_C_TOTAL];
+}
+
+static int entries_positive(const int64_t *table) {
+    for (int i = 0; i < RLS_TABLE_SIZE; i++)
+        if (table[i] < 1) return 0;
+    return 1;
+}
+
+int rls_evaluate(const rls_target *target, const rls_layer *layer, const int64_t *table,
+                 rls_result *out) {
+    if (target == NULL || layer == NULL || table == NULL || out == NULL) return RLS_E_NULL;
+    rls_layer_ctx ctx;
+    int st = rls__layer_ctx(layer, &ctx);
+    if (st != RLS_OK) return st;
+    if (!entries_positive(table)) return RLS_E_TABLE;
+    rls__evaluate(target, &ctx, table, out, 1);
+    return RLS_OK;
+}
+
+int rls_evaluate_batch(const rls_target *target, const rls_layer *layer, const int64_t *tables,
+                       size_t n, rls_summary *out) {
+    if (target == NULL || layer == NULL || (n > 0 && (tables == NULL || out == NULL)))
+        return RLS_E_NULL;
+    rls_layer_ctx ctx;
+    int st = rls__layer_ctx(layer, &ctx);
+    if (st != RLS_OK) return st;
+    for (size_t i = 0; i < n; i++) {
+        const int64_t *tb = tables + i * RLS_TABLE_SIZE;
+        if (!entries_positive(tb)) {
+            out[i].valid = 0;
+            out[i].reason = RLS_R_COLUMN_PRODUCT;
+            out[i].energy_pj = HUGE_VAL;
+            out[i].cycles = HUGE_VAL;
+            continue;
+        }
+        rls__evaluate_summary(target, &ctx, tb, &out[i]);
+    }
+    return RLS_OK;
+}
+
+double rls_objective_value(const rls_summary *s, int objective) {
+    if (s == NULL || !s->valid) return HUGE_VAL;
+    switch (objective) {
+    case RLS_OBJ_ENERGY: return s->energy_pj;
+    case RLS_OBJ_CYCLES: return s->cycles;
+    case RLS_OBJ_EDP: return s->energy_pj * s->cycles;
+    default: return HUGE_VAL;
+    }
+}
