@@ -6,8 +6,9 @@ __version__ = "0.1.0"
 from .cost import Evaluation
 from .errors import LayerError, ModelError, RlschedError, SearchError, TableError, TargetError
 from .layer import Layer
+from .targets import list_targets, load_target
 
 __all__ = [
     "__version__", "Evaluation", "Layer", "LayerError", "ModelError", "RlschedError",
-    "SearchError", "TableError", "TargetError",
+    "SearchError", "TableError", "TargetError", "list_targets", "load_target",
 ]

@@ -1,6 +1,10 @@
 """Accelerator targets: schema, loader and the frozen :class:`Target` value."""
 from __future__ import annotations
 
+from .loader import TargetInfo, list_target_names, list_targets, load_target, target_from_dict
 from .model import DATA_TYPES, ROW_NAMES, Capacity, PerType, SpatialLevel, Target, TemporalLevel
 
-__all__ = ["DATA_TYPES", "ROW_NAMES", "Capacity", "PerType", "SpatialLevel", "Target", "TemporalLevel"]
+__all__ = [
+    "DATA_TYPES", "ROW_NAMES", "Capacity", "PerType", "SpatialLevel", "Target", "TargetInfo",
+    "TemporalLevel", "list_target_names", "list_targets", "load_target", "target_from_dict",
+]
