@@ -198,8 +198,8 @@ def _check_keys(raw: Mapping[str, Any], declared: Mapping[str, Key], path: str,
     for k in raw:
         if k not in declared:
             hint = _REFUSED_HINTS.get((role or "", str(k)))
-            reason = f"{hint}; " if hint else ""
-            problems.add(f"{prefix}{k}", f"unknown key; {reason}accepted keys: {accepted}")
+            reason = f" ({hint})" if hint else ""
+            problems.add(f"{prefix}{k}", f"unknown key, accepted keys: {accepted}{reason}")
     for name, key in declared.items():
         if key.required and name not in raw:
             problems.add(f"{prefix}{name}", "required field is missing")
@@ -247,7 +247,7 @@ def _per_type(v: Any, path: str, problems: Problems) -> dict[str, float]:
         return out
     for k, x in v.items():
         if k not in DATA_TYPES:
-            problems.add(f"{path}.{k}", "unknown key; accepted keys: " + ", ".join(DATA_TYPES))
+            problems.add(f"{path}.{k}", "unknown key, accepted keys: " + ", ".join(DATA_TYPES))
             continue
         r = _real(x, f"{path}.{k}", problems)
         if r is not None:
@@ -263,7 +263,7 @@ def _type_list(v: Any, path: str, problems: Problems) -> tuple[str, ...]:
     seen: set[str] = set()
     for i, t in enumerate(v):
         if t not in DATA_TYPES:
-            problems.add(f"{path}[{i}]", f"unknown data type {show(t)}; accepted: "
+            problems.add(f"{path}[{i}]", f"unknown data type {show(t)}, accepted: "
                          + ", ".join(DATA_TYPES))
         elif t in seen:
             problems.add(f"{path}[{i}]", f"{show(t)} is listed twice")
@@ -281,7 +281,7 @@ def _columns(v: Any, path: str, problems: Problems) -> tuple[str, ...] | None:
     seen: set[str] = set()
     for i, c in enumerate(v):
         if c not in COLUMNS:
-            problems.add(f"{path}[{i}]", f"unknown column {show(c)}; accepted: "
+            problems.add(f"{path}[{i}]", f"unknown column {show(c)}, accepted: "
                          + ", ".join(COLUMNS))
             ok = False
         elif c in seen:
@@ -311,10 +311,10 @@ def _capacity(v: Any, path: str, problems: Problems, *, role: str,
         return None
     unknown = [k for k in v if k not in _CAPACITY_KEYS]
     for k in unknown:
-        problems.add(f"{path}.{k}", "unknown key; accepted keys: " + ", ".join(_CAPACITY_KEYS))
+        problems.add(f"{path}.{k}", "unknown key, accepted keys: " + ", ".join(_CAPACITY_KEYS))
     per_type = [k for k in DATA_TYPES if k in v]
     if per_type and ("shared" in v or "dedicated" in v):
-        problems.add(path, f"mixes per-type and shared forms; use one of {forms}")
+        problems.add(path, f"mixes per-type and shared forms, use one of {forms}")
         return None
     if per_type or not ("shared" in v or "dedicated" in v):
         if unknown and not per_type:
@@ -324,13 +324,13 @@ def _capacity(v: Any, path: str, problems: Problems, *, role: str,
             p = f"{path}.{t}"
             if t not in v:
                 problems.add(p, "required field is missing (a separate capacity gives all three "
-                                "types; use {shared: bytes} for one shared buffer)")
+                                "types, or use {shared: bytes} for one shared buffer)")
                 continue
             x = v[t]
             if not _is_int(x):
                 problems.add(p, f"must be an integer (got {show(x)})")
             elif x < 0 or (x == 0 and t not in bypass):
-                extra = f"; 0 is allowed only for a bypassed type ({t} is not bypassed here)" \
+                extra = f", 0 is allowed only for a bypassed type ({t} is not bypassed here)" \
                     if x == 0 else ""
                 problems.add(p, f"must be > 0 (got {show(x)}){extra}")
             else:
@@ -360,7 +360,7 @@ def _capacity(v: Any, path: str, problems: Problems, *, role: str,
             (t, x), = d.items()
             first = bypass[0] if bypass else None
             if t not in DATA_TYPES:
-                problems.add(f"{dp}.{t}", f"unknown data type; accepted: {', '.join(DATA_TYPES)}")
+                problems.add(f"{dp}.{t}", f"unknown data type, accepted: {', '.join(DATA_TYPES)}")
             elif first is None:
                 problems.add(dp, f"dedicated capacity for {show(t)} needs that type in bypass")
             elif t != first:
@@ -398,7 +398,7 @@ def _temporal_level(raw: Mapping[str, Any], path: str, role: str,
             problems.add(f"{path}.dataflow", f"must be null for dram (got {show(dataflow)})")
     elif "dataflow" in raw:
         if dataflow is not None and dataflow not in DATAFLOWS:
-            problems.add(f"{path}.dataflow", "unknown dataflow; accepted: IS, WS, OS or null "
+            problems.add(f"{path}.dataflow", "unknown dataflow, accepted: IS, WS, OS or null "
                                              f"(got {show(dataflow)})")
         else:
             out["dataflow"] = dataflow
@@ -442,11 +442,11 @@ def _levels(raw: Any, problems: Problems, *, outermost_first: bool) -> list[dict
             continue
         role = lv.get("level")
         if "level" not in lv:
-            problems.add(f"{path}.level", "required field is missing; accepted: "
+            problems.add(f"{path}.level", "required field is missing, accepted: "
                          + ", ".join(LEVEL_ROLES))
             continue
         if role not in ROLE_KEYS:
-            problems.add(f"{path}.level", f"unknown level role {show(role)}; accepted: "
+            problems.add(f"{path}.level", f"unknown level role {show(role)}, accepted: "
                          + ", ".join(LEVEL_ROLES))
             continue
         _check_keys(lv, ROLE_KEYS[role], path, problems, role=role)
@@ -496,7 +496,7 @@ def validate(raw: Any, problems: Problems) -> dict[str, Any]:
     out: dict[str, Any] = {}
     version = raw.get("version")
     if "version" in raw and not (_is_int(version) and version in VERSIONS):
-        problems.add("version", f"unsupported version; accepted: "
+        problems.add("version", f"unsupported version, accepted: "
                      f"{', '.join(map(str, VERSIONS))} (got {show(version)})")
     out["version"] = version
     if "schema" in raw and raw["schema"] != SCHEMA_ID:
