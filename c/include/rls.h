@@ -183,6 +183,49 @@ int rls_evaluate_batch(const rls_target *target, const rls_layer *layer, const i
 /* The objective value of a summary (energy, cycles or energy*cycles). */
 double rls_objective_value(const rls_summary *s, int objective);
 
+/* ==== searches (search.c, bottomup.c, factor.c) ========================================== *
+ * Every search returns the best valid table it found in best_table (int64_t[80], caller
+ * allocated) with its summary in *best, and the number of complete candidate tables it
+ * evaluated with the cost model in *candidates_evaluated. RLS_E_NOT_FOUND: no valid table.
+ * Ties between equally good candidates are broken deterministically: lower objective, then the
+ * smaller product of the DRAM row, then the lexicographically smaller table (row-major).
+ * (rls_bottom_up breaks ties as the reference heuristic does instead; see bottomup.c.)
+ * The searches keep no state between calls; a target may be shared across threads. */
+
+/* Brute force over 2..4 distinct rows (indices 0..9): multiply the selected rows out column
+ * by column, try every ordered factorization of each column product over those rows (pruning
+ * partial assignments that can no longer become valid) and keep the best. The other rows keep
+ * their values. If table is valid the result is never worse than it. objective: enum
+ * rls_objective. */
+int rls_search_rows(const rls_target *t, const rls_layer *layer, const int64_t *table,
+                    const int32_t *rows, int32_t n_rows, int32_t objective,
+                    int64_t *best_table, rls_summary *best, int64_t *candidates_evaluated);
+
+/* The reference's bottom-up heuristic (spec §12, fixed dataflows). objective RLS_OBJ_EDP is an
+ * extension (partial cost = partial energy x partial cycles). */
+int rls_bottom_up(const rls_target *t, const rls_layer *layer, int32_t objective,
+                  int64_t *best_table, rls_summary *best, int64_t *candidates_evaluated);
+
+/* Exhaustive enumeration of every writable row with pruning. budget: the most candidates to
+ * evaluate (<= 0: no limit). *finished = 1 when the whole space was enumerated, in which case
+ * the result is the optimum of the model. */
+int rls_exhaustive(const rls_target *t, const rls_layer *layer, int32_t objective, int64_t budget,
+                   int64_t *best_table, rls_summary *best, int64_t *candidates_evaluated,
+                   int32_t *finished);
+
+/* Random sampling of valid tables (per column a uniformly drawn ordered factorization over the
+ * writable rows, redrawn while the partial table cannot be valid), budget >= 1 evaluations,
+ * RNG seeded by seed (splitmix64). */
+int rls_random_search(const rls_target *t, const rls_layer *layer, int32_t objective,
+                      uint64_t seed, int64_t budget, int64_t *best_table, rls_summary *best,
+                      int64_t *candidates_evaluated);
+
+/* One valid table drawn as in rls_random_search. *rng_state: the caller's RNG state (any
+ * value), advanced in place. */
+int rls_sample_valid(const rls_target *t, const rls_layer *layer, uint64_t *rng_state,
+                     int64_t *table_out);
+/* ==== end of searches ==================================================================== */
+
 #ifdef __cplusplus
 }
 #endif
