@@ -445,7 +445,7 @@ def _levels(raw: Any, problems: Problems, *, outermost_first: bool) -> list[dict
             problems.add(f"{path}.level", "required field is missing, accepted: "
                          + ", ".join(LEVEL_ROLES))
             continue
-        if role not in ROLE_KEYS:
+        if not isinstance(role, str) or role not in ROLE_KEYS:
             problems.add(f"{path}.level", f"unknown level role {show(role)}, accepted: "
                          + ", ".join(LEVEL_ROLES))
             continue
