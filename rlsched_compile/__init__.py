@@ -7,8 +7,9 @@ from .cost import Evaluation
 from .errors import LayerError, ModelError, RlschedError, SearchError, TableError, TargetError
 from .layer import Layer
 from .targets import list_targets, load_target
+from .search import schedule_layer
 
 __all__ = [
     "__version__", "Evaluation", "Layer", "LayerError", "ModelError", "RlschedError",
-    "SearchError", "TableError", "TargetError", "list_targets", "load_target",
+    "SearchError", "TableError", "TargetError", "list_targets", "load_target", "schedule_layer",
 ]

@@ -1,0 +1,130 @@
+"""The strategy plug-in interface: :class:`Strategy`, :class:`SearchResult` and the registry.
+
+A strategy turns one layer on one target into the best scheduling table it can find. Strategies
+register under a name in :data:`STRATEGIES`; the CLI takes its ``--search`` choices from the
+registry's keys and :func:`rlsched_compile.search.schedule_layer` looks names up there.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from ..cost import OBJECTIVES, Evaluation
+from ..errors import RlschedError
+from ..layer import Layer
+from ..native.costmodel import evaluate_table
+from ..targets.model import Target
+
+logger = logging.getLogger(__name__)
+
+#: The strategy used when none is named (the one place that says so).
+DEFAULT_STRATEGY: str = "bottom-up"
+
+Table = tuple[tuple[int, ...], ...]
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """The best table one strategy found for one layer.
+
+    Attributes:
+        table: 10 rows x 8 ints, spec row order (Register ... DRAM), columns K, B, P, Q, C, R, S, G
+            (K and C per group).
+        energy_pj: total energy of ``table`` incl. static energy, pJ.
+        cycles: total cycles of ``table``.
+        evaluations: complete candidate tables evaluated with the cost model.
+        wall_time_s: wall-clock time of the search, seconds (not part of equality).
+        finished: False when the strategy stopped at its budget before covering its space
+            (only ``exhaustive`` can say False).
+        strategy: registry name of the strategy.
+        objective: ``energy``, ``cycles`` or ``edp``.
+        evaluation: the full cost-model result of ``table``.
+    """
+
+    table: Table
+    energy_pj: float
+    cycles: float
+    evaluations: int
+    wall_time_s: float = field(compare=False)
+    finished: bool
+    strategy: str
+    objective: str
+    evaluation: Evaluation = field(compare=False, repr=False)
+
+    @property
+    def edp(self) -> float:
+        """Energy-delay product, pJ x cycles."""
+        return self.energy_pj * self.cycles
+
+    def objective_value(self) -> float:
+        """The value of this result's own objective."""
+        return self.evaluation.objective(self.objective)
+
+    def table_array(self) -> np.ndarray:
+        """The table as an int64 array of shape (10, 8)."""
+        return np.array(self.table, dtype=np.int64)
+
+
+@runtime_checkable
+class Strategy(Protocol):
+    """A search strategy. ``search`` gets a normalised target and layer and must return only
+    valid tables; it raises :class:`~rlsched_compile.errors.SearchError` when it finds none."""
+
+    name: str
+
+    def search(self, target: Target, layer: Layer, *, objective: str, budget: int | None,
+               seed: int) -> SearchResult:
+        """Search one layer.
+
+        Args:
+            target: the accelerator.
+            layer: the layer.
+            objective: ``energy``, ``cycles`` or ``edp``.
+            budget: strategy-specific effort limit (evaluations), None for its default.
+            seed: RNG seed (strategies without randomness ignore it).
+        """
+        ...
+
+
+#: Registered strategies by name, in registration order.
+STRATEGIES: dict[str, Strategy] = {}
+
+
+def register_strategy(strategy: Strategy) -> Strategy:
+    """Add a strategy to :data:`STRATEGIES` (a name may be registered once)."""
+    if strategy.name in STRATEGIES:
+        raise ValueError(f"strategy {strategy.name!r} is already registered")
+    STRATEGIES[strategy.name] = strategy
+    return strategy
+
+
+def check_objective(objective: str) -> None:
+    """Raise RlschedError for an unknown objective name."""
+    if objective not in OBJECTIVES:
+        raise RlschedError(f"unknown objective {objective!r}: use one of {', '.join(OBJECTIVES)}")
+
+
+def as_table_tuple(table: Any) -> Table:
+    """A 10 x 8 table as a tuple of tuples of Python ints."""
+    arr = np.asarray(table, dtype=np.int64)
+    return tuple(tuple(int(v) for v in row) for row in arr)
+
+
+def make_result(target: Target, layer: Layer, table: Any, *, evaluations: int, started_s: float,
+                finished: bool, strategy: str, objective: str) -> SearchResult:
+    """Build a SearchResult, evaluating ``table`` in full (it must be valid).
+
+    Args:
+        started_s: ``time.perf_counter()`` at the start of the search.
+    """
+    ev = evaluate_table(target, layer, np.asarray(table, dtype=np.int64))
+    if not ev.valid:  # a strategy bug, not bad input
+        raise RlschedError(f"strategy {strategy!r} returned an invalid table ({ev.invalid_reason}) "
+                           f"for layer {layer.name!r}")
+    return SearchResult(table=as_table_tuple(table), energy_pj=ev.energy_pj, cycles=ev.cycles,
+                        evaluations=int(evaluations), wall_time_s=time.perf_counter() - started_s,
+                        finished=finished, strategy=strategy, objective=objective, evaluation=ev)

@@ -1,0 +1,31 @@
+"""``bottom-up``: the reference's heuristic (NeuroSpector v1.5, spec §12), run in C."""
+from __future__ import annotations
+
+import logging
+import time
+
+from ..layer import Layer
+from ..native import search as native_search
+from ..targets.model import Target
+from .base import SearchResult, make_result, register_strategy
+
+logger = logging.getLogger(__name__)
+
+
+class BottomUp:
+    """Greedy walk from DRAM inward over level pairs with PM/SP survivors (fixed dataflows).
+
+    Deterministic and budget-free: ``budget`` and ``seed`` are ignored.
+    """
+
+    name = "bottom-up"
+
+    def search(self, target: Target, layer: Layer, *, objective: str, budget: int | None,
+               seed: int) -> SearchResult:
+        started = time.perf_counter()
+        r = native_search.bottom_up(target, layer, objective)
+        return make_result(target, layer, r.table, evaluations=r.candidates, started_s=started,
+                           finished=True, strategy=self.name, objective=objective)
+
+
+register_strategy(BottomUp())

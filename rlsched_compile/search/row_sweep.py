@@ -1,0 +1,77 @@
+"""``row-sweep``: repeated brute force over row pairs and triples (no learning).
+
+Starts from the ``bottom-up`` table, then sweeps every pair and every triple of writable rows
+with the C row search (:func:`rlsched_compile.native.search.search_rows`), adopting each strict
+improvement at once, until a full sweep improves nothing.
+"""
+from __future__ import annotations
+
+import itertools
+import logging
+import time
+
+from ..layer import Layer
+from ..native import search as native_search
+from ..targets.model import Target
+from .base import SearchResult, make_result, register_strategy
+
+logger = logging.getLogger(__name__)
+
+#: Row indices of the table (spec order).
+_MAC_X, _MAC_Y, _LB, _PE_X, _PE_Y, _GB, _CHIP_X, _CHIP_Y, _DRAM = range(1, 10)
+
+
+def writable_rows(target: Target) -> tuple[int, ...]:
+    """Rows a search may write: LB, DRAM, a present GB and each spatial row of dimension > 1."""
+    rows: list[int] = []
+    for level, (rx, ry) in ((target.mac_array, (_MAC_X, _MAC_Y)), (target.pe_array, (_PE_X, _PE_Y)),
+                            (target.chip_array, (_CHIP_X, _CHIP_Y))):
+        if level is not None and level.x * level.y > 1:
+            rows += [r for r, dim in ((rx, level.x), (ry, level.y)) if dim > 1]
+    rows.append(_LB)
+    if target.global_buffer is not None:
+        rows.append(_GB)
+    rows.append(_DRAM)
+    return tuple(sorted(rows))
+
+
+class RowSweep:
+    """Local search by exact re-factorization of row pairs and triples.
+
+    ``budget``: the most candidates to evaluate in the sweeps (None: until convergence);
+    ``finished`` is False when the budget stopped it before a sweep without improvement.
+    """
+
+    name = "row-sweep"
+
+    def search(self, target: Target, layer: Layer, *, objective: str, budget: int | None,
+               seed: int) -> SearchResult:
+        started = time.perf_counter()
+        start = native_search.bottom_up(target, layer, objective)
+        table, best = start.table, start.objective(objective)
+        evaluations = start.candidates
+        rows = writable_rows(target)
+        groups = list(itertools.combinations(rows, 2)) + list(itertools.combinations(rows, 3))
+        finished = False
+        sweeps = 0
+        while not finished:
+            sweeps += 1
+            improved = False
+            for group in groups:
+                if budget is not None and evaluations >= budget:
+                    break
+                r = native_search.search_rows(target, layer, table, group, objective)
+                evaluations += r.candidates
+                value = r.objective(objective)
+                if value < best:
+                    table, best, improved = r.table, value, True
+            else:
+                finished = not improved
+                continue
+            break  # budget exhausted mid-sweep
+        logger.debug("row-sweep on %s: %d sweeps, %d evaluations", layer.name, sweeps, evaluations)
+        return make_result(target, layer, table, evaluations=evaluations, started_s=started,
+                           finished=finished, strategy=self.name, objective=objective)
+
+
+register_strategy(RowSweep())

@@ -1,0 +1,52 @@
+"""``schedule_layer``: one layer, one target, one strategy."""
+from __future__ import annotations
+
+import logging
+from typing import Any, Mapping
+
+from ..errors import RlschedError, SearchError
+from ..layer import Layer
+from ..native.costmodel import as_layer, as_target
+from ..targets.model import Target
+from .base import DEFAULT_STRATEGY, STRATEGIES, SearchResult, check_objective
+from .diagnose import no_valid_table_reason
+
+logger = logging.getLogger(__name__)
+
+
+def schedule_layer(target: Target | Mapping[str, Any] | str, layer: Layer | Mapping[str, Any], *,
+                   search: str | None = None, objective: str = "energy", seed: int = 0,
+                   budget: int | None = None) -> SearchResult:
+    """Find a scheduling table for one layer.
+
+    Args:
+        target: a Target, a target dict (spec schema), or a shipped name / path.
+        layer: a Layer or a layer dict (K and C totals).
+        search: a registered strategy name (``STRATEGIES``); None for the default
+            (:data:`~rlsched_compile.search.base.DEFAULT_STRATEGY`).
+        objective: ``energy`` (pJ, incl. static), ``cycles`` or ``edp``.
+        seed: RNG seed for randomised strategies.
+        budget: strategy-specific effort limit in evaluations (None: the strategy's default).
+
+    Returns:
+        The strategy's :class:`SearchResult` (always a valid table).
+
+    Raises:
+        SearchError: no valid table exists (the message names the rule that always fails), or
+            the strategy found none.
+        RlschedError: unknown strategy or objective; TargetError / LayerError for bad inputs.
+    """
+    name = DEFAULT_STRATEGY if search is None else search
+    strategy = STRATEGIES.get(name)
+    if strategy is None:
+        raise RlschedError(f"unknown search strategy {name!r}: use one of {', '.join(STRATEGIES)}")
+    check_objective(objective)
+    if budget is not None and budget < 1:
+        raise RlschedError(f"budget must be >= 1 evaluations, got {budget}")
+    tgt = as_target(target)
+    ly = as_layer(layer)
+    why = no_valid_table_reason(tgt, ly)
+    if why is not None:
+        raise SearchError(why)
+    logger.debug("scheduling %s on %s with %s (%s)", ly.name, tgt.name, name, objective)
+    return strategy.search(tgt, ly, objective=objective, budget=budget, seed=seed)
