@@ -183,16 +183,23 @@ def materialize_shapes(model: onnx.ModelProto, names: list[str], info: Mapping[s
     if base_dir is not None and any(t.data_location == onnx.TensorProto.EXTERNAL
                                     for t in m.graph.initializer):
         onnx.external_data_helper.load_external_data_for_model(m, base_dir)
-    present = {o.name for o in m.graph.output}
+    # Keep only the nodes the wanted tensors depend on, and make those tensors the outputs.
+    wanted, keep = set(names), []
+    for node in reversed(m.graph.node):
+        if any(o in wanted for o in node.output):
+            keep.append(node)
+            wanted.update(t for t in node.input if t)
+    del m.graph.node[:]
+    m.graph.node.extend(reversed(keep))
+    del m.graph.output[:]
     for n in names:
-        if n not in present:
-            elem = info[n].elem_type if n in info and info[n].elem_type else onnx.TensorProto.FLOAT
-            m.graph.output.append(onnx.helper.make_tensor_value_info(n, elem, None))
+        elem = info[n].elem_type if n in info and info[n].elem_type else onnx.TensorProto.FLOAT
+        m.graph.output.append(onnx.helper.make_tensor_value_info(n, elem, None))
     opts = ort.SessionOptions()
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
     opts.intra_op_num_threads = 1
     opts.inter_op_num_threads = 1
-    opts.log_severity_level = 3
+    opts.log_severity_level = 4
     try:
         sess = ort.InferenceSession(m.SerializeToString(), opts, providers=["CPUExecutionProvider"])
         feeds = {}
