@@ -35,3 +35,7 @@ class NativeError(RlschedError):
     """The C library returned an unexpected status (a bug, not bad input)."""
 
     exit_code = 1
+
+
+class PipelineError(RlschedError):
+    """A pipeline-stage input is invalid: graph structure (cycle, unknown/duplicate ids) or stage count."""

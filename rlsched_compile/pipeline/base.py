@@ -1,0 +1,105 @@
+"""The solver interface, the result value and the registry of pipeline solvers."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Callable, Protocol, Sequence
+
+from .cost import PipelineCost, check_stage_count, evaluate
+from .graph import PipelineGraph
+from .target import PipelineTarget
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PipelineResult:
+    """What a solver returns.
+
+    Attributes:
+        solver: solver name.
+        k: number of stages.
+        stage_of: 0-based stage of each node (execution-order index).
+        cost: the cost of that assignment.
+        runtime_s: wall-clock time of the solver (s); not part of deterministic outputs.
+        optimal: True when proven optimal, False when an exact solver stopped early (time limit),
+            None for heuristics.
+        method: how the result was obtained (e.g. ``ilp``, ``dp-chain``, ``pointer+fixup``,
+            ``fallback:param-balance``).
+        lower_bound_s: proven lower bound on the bottleneck (s), exact solvers only.
+        valid_before_fixup: respect only: whether the network's raw output already respected
+            every dependency.
+    """
+
+    solver: str
+    k: int
+    stage_of: tuple[int, ...]
+    cost: PipelineCost
+    runtime_s: float
+    optimal: bool | None = None
+    method: str = ""
+    lower_bound_s: float | None = None
+    valid_before_fixup: bool | None = None
+
+    @property
+    def bottleneck_s(self) -> float:
+        """max_s T_s (s)."""
+        return self.cost.bottleneck_s
+
+    @property
+    def latency_s(self) -> float:
+        """sum_s T_s (s)."""
+        return self.cost.latency_s
+
+
+class Solver(Protocol):
+    """A pipeline-stage solver: assigns every node of a graph to one of k stages."""
+
+    name: str
+
+    def solve(self, graph: PipelineGraph, target: PipelineTarget, k: int, *,
+              time_limit_s: float) -> PipelineResult:
+        """Assign every node to a stage.
+
+        Args:
+            graph: the operator graph.
+            target: cost constants.
+            k: number of stages, 1 <= k <= graph.n.
+            time_limit_s: wall-clock budget (s); only exact solvers use it.
+        """
+        ...
+
+
+def make_result(solver: str, graph: PipelineGraph, target: PipelineTarget, k: int,
+                stage_of: Sequence[int], *, runtime_s: float, **extra: object) -> PipelineResult:
+    """Evaluate ``stage_of`` and wrap it in a :class:`PipelineResult` (raises if invalid)."""
+    cost = evaluate(graph, target, stage_of, k)
+    return PipelineResult(solver=solver, k=k, stage_of=tuple(int(s) for s in stage_of), cost=cost,
+                          runtime_s=runtime_s, **extra)  # type: ignore[arg-type]
+
+
+#: Solver name -> factory. Filled by :mod:`rlsched_compile.pipeline.solvers`.
+SOLVERS: dict[str, Callable[[], Solver]] = {}
+
+
+def register(name: str) -> Callable[[Callable[[], Solver]], Callable[[], Solver]]:
+    """Class decorator adding a solver factory to :data:`SOLVERS`."""
+    def deco(factory: Callable[[], Solver]) -> Callable[[], Solver]:
+        SOLVERS[name] = factory
+        return factory
+    return deco
+
+
+def solve(graph: PipelineGraph, target: PipelineTarget, k: int, *, solver: str = "exact",
+          time_limit_s: float = 30.0) -> PipelineResult:
+    """Run the named solver after checking k.
+
+    Raises:
+        PipelineError: bad k or unknown solver.
+    """
+    from . import solvers as _solvers  # noqa: F401,PLC0415  (fills SOLVERS)
+    from ..errors import PipelineError  # noqa: PLC0415
+    check_stage_count(graph, k)
+    if solver not in SOLVERS:
+        raise PipelineError(f"unknown pipeline solver {solver!r}; choose one of {', '.join(sorted(SOLVERS))}")
+    return SOLVERS[solver]().solve(graph, target, k, time_limit_s=time_limit_s)

@@ -1,0 +1,97 @@
+"""``rlsched-compile pipeline MODEL.onnx|GRAPH.json --target edgetpu --stages 4``.
+
+Assigns every operator to one of k pipeline stages (one chip each), prints per-stage operators,
+T_s, memory, off-chip bytes, the bottleneck and the comparison with ``param-balance``, and writes
+``<out>/<graph>__<target>/pipeline.json`` and ``pipeline.svg`` (stage timeline).
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import logging
+from pathlib import Path
+
+from .. import __version__
+from ..errors import PipelineError
+from .base import SOLVERS, solve
+from .cost import check_stage_count
+from .graph import load_graph
+from .report import PipelineRun, build_report, render_json, render_plot, render_table, write_bytes_atomic
+from .solvers import SOLVERS as _ALL_SOLVERS  # noqa: F401  (fills SOLVERS)
+from .target import load_pipeline_target
+
+logger = logging.getLogger(__name__)
+
+#: Solver used when --solver is not given.
+DEFAULT_SOLVER = "respect" if "respect" in SOLVERS else "exact"
+
+
+def parse_stages(text: str) -> list[int]:
+    """Parse ``4`` or ``4,5,6`` into stage counts (duplicates dropped, order kept).
+
+    Raises:
+        PipelineError: not a comma-separated list of integers, or a count < 1.
+    """
+    counts: list[int] = []
+    for part in text.split(","):
+        part = part.strip()
+        try:
+            k = int(part)
+        except ValueError:
+            raise PipelineError(f"--stages takes integers like 4 or 4,5,6, got {text!r}") from None
+        if k < 1:
+            raise PipelineError(f"stage count must be an integer >= 1, got {k}; pass e.g. --stages 4")
+        if k not in counts:
+            counts.append(k)
+    return counts
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``pipeline`` command's arguments to ``parser``."""
+    parser.add_argument("model", metavar="MODEL.onnx|GRAPH.json",
+                        help="ONNX model, or a graph in the JSON graph format")
+    parser.add_argument("--target", default="edgetpu",
+                        help="pipeline target name (accelerators/NAME.yaml) or YAML path (default: edgetpu)")
+    parser.add_argument("--stages", default="4", help="number of stages k, or a list like 4,5,6 (default: 4)")
+    parser.add_argument("--solver", default=DEFAULT_SOLVER, choices=sorted(SOLVERS),
+                        help=f"stage-assignment solver (default: {DEFAULT_SOLVER})")
+    parser.add_argument("--out", default="out", help="output folder (default: out)")
+    parser.add_argument("--time-limit", type=float, default=30.0, metavar="S",
+                        help="time limit of the exact solver per stage count, seconds (default: 30)")
+    parser.add_argument("--format", choices=("table", "json"), default="table",
+                        help="stdout format (default: table)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the command. Results go to stdout, files to ``<out>/<graph>__<target>/``.
+
+    Returns:
+        0 on success.
+
+    Raises:
+        RlschedError: bad input (graph, target, stage count); the CLI prints it as ``error: ...``.
+    """
+    if args.time_limit <= 0:
+        raise PipelineError(f"--time-limit must be > 0 seconds, got {args.time_limit:g}")
+    counts = parse_stages(str(args.stages))
+    target = load_pipeline_target(args.target)
+    path = Path(args.model)
+    graph = load_graph(path, data_type_bytes=target.data_type_bytes)
+    for k in counts:
+        check_stage_count(graph, k)
+    runs = []
+    for k in counts:
+        logger.info("k = %d: running %s on %s (%d operators)", k, args.solver, graph.name, graph.n)
+        result = solve(graph, target, k, solver=args.solver, time_limit_s=args.time_limit)
+        baseline = result if args.solver == "param-balance" else solve(graph, target, k, solver="param-balance")
+        runs.append(PipelineRun(result=result, baseline=baseline))
+    doc = build_report(graph=graph, target=target, runs=runs, source=path.name,
+                       source_sha256=hashlib.sha256(path.read_bytes()).hexdigest(), version=__version__)
+    text = render_json(doc)
+    out_dir = Path(args.out) / f"{graph.name}__{target.name}"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_bytes_atomic(out_dir / "pipeline.json", text.encode("utf-8"))
+    write_bytes_atomic(out_dir / "pipeline.svg", render_plot(graph, runs))
+    logger.info("wrote %s and %s", out_dir / "pipeline.json", out_dir / "pipeline.svg")
+    print(text if args.format == "json" else render_table(graph, target, runs), end="")
+    return 0
