@@ -1,0 +1,411 @@
+"""The compiler pass as a Python call: :func:`compile_model` schedules every layer of a model on a
+target and returns a :class:`CompileResult`, whose :meth:`CompileResult.write` writes the outputs.
+
+This is the one orchestrator: read the model (frontend), load the target (targets), solve each
+unique layer once (search; in parallel processes, through the on-disk cache), then hand the
+results to the writers (emit). The CLI is a thin layer over it.
+"""
+from __future__ import annotations
+
+import concurrent.futures
+import datetime
+import difflib
+import json
+import logging
+import multiprocessing
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Mapping
+
+import numpy as np
+
+from . import __version__
+from .cache import CachedSchedule, ScheduleCache, cache_key
+from .cost import OBJECTIVES
+from .emit._files import dumps_json, write_bytes_atomic, write_text_atomic
+from .emit.schedule import LayerFailure, LayerSchedule, file_stem, render_schedule_text, schedule_to_dict
+from .emit.report import NetworkTotals, build_report, compute_totals, render_markdown
+from .errors import RlschedError, SearchError
+from .layer import Layer
+from .native.costmodel import evaluate_table
+from .targets.model import Target
+
+if TYPE_CHECKING:  # networkx is imported with the frontend, not with the package
+    from .network import Network
+
+logger = logging.getLogger(__name__)
+
+#: ``progress(done, total, layer_name)``: called once before solving (done = 0) and after each
+#: unique layer is solved or read from the cache.
+ProgressCallback = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class CompileSettings:
+    """Everything besides the model and target that decides the result.
+
+    Attributes:
+        objective: ``energy``, ``cycles`` or ``edp``.
+        strategy: the search strategy's registered name.
+        seed: random seed of the search.
+        budget: evaluation budget of the search (None: the strategy's default).
+        batch: the batch size the model was read with.
+        strict: whether unsupported operators with weights were errors.
+    """
+
+    objective: str
+    strategy: str
+    seed: int
+    budget: int | None
+    batch: int
+    strict: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"objective": self.objective, "strategy": self.strategy, "seed": self.seed,
+                "budget": self.budget, "batch": self.batch, "strict": self.strict}
+
+
+@dataclass(frozen=True)
+class CompileResult:
+    """The schedules of every layer of a network on one target.
+
+    Attributes:
+        network: the network that was compiled.
+        target: the target.
+        settings: objective, strategy, seed, ...
+        layers: one :class:`LayerSchedule` per scheduled layer, in network order.
+        failures: layers without a valid schedule (empty when the compile succeeded).
+        totals: network totals over ``layers``.
+        timing: wall times (seconds) and cache statistics; never part of the deterministic files.
+    """
+
+    network: Network
+    target: Target
+    settings: CompileSettings
+    layers: tuple[LayerSchedule, ...]
+    failures: tuple[LayerFailure, ...]
+    totals: NetworkTotals
+    timing: Mapping[str, Any] = field(compare=False)
+    model: Any = field(default=None, compare=False, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        """True when every layer got a valid schedule."""
+        return not self.failures
+
+    def report(self) -> dict[str, Any]:
+        """The ``report.json`` document."""
+        return build_report(network=self.network, target=self.target, settings=self.settings.to_dict(),
+                            schedules=self.layers, failures=self.failures, totals=self.totals)
+
+    def write(self, out_dir: str | os.PathLike[str]) -> Path:
+        """Write every output into ``out_dir`` (created if needed), each file atomically.
+
+        Files: ``schedules/NNN_<layer>.json`` and ``.txt``, ``report.json``, ``report.md``,
+        ``report.html``, ``<model>.scheduled.onnx`` (when the model is available) and
+        ``timing.json``. Schedule files left from an earlier run with other layers are removed.
+
+        Returns:
+            The output directory.
+
+        Raises:
+            RlschedError: the directory cannot be created or written.
+        """
+        from .emit.html import render_html
+        from .emit.onnx_annotate import annotate_model
+
+        out = Path(out_dir)
+        sched_dir = out / "schedules"
+        ensure_writable_dir(out)
+        try:
+            sched_dir.mkdir(exist_ok=True)
+            written: set[str] = set()
+            for s in self.layers:
+                stem = file_stem(s.index, s.layer.name)
+                text = dumps_json(schedule_to_dict(s, self.target))
+                write_text_atomic(sched_dir / f"{stem}.json", text)
+                write_text_atomic(sched_dir / f"{stem}.txt", render_schedule_text(s, self.target))
+                written.update((f"{stem}.json", f"{stem}.txt"))
+            for old in sched_dir.iterdir():
+                if old.name not in written and old.suffix in (".json", ".txt") and old.name[:3].isdigit():
+                    old.unlink()
+            report = self.report()
+            write_text_atomic(out / "report.json", dumps_json(report))
+            write_text_atomic(out / "report.md", render_markdown(report))
+            write_text_atomic(out / "report.html", render_html(report))
+            model = self._model_proto()
+            if model is not None:
+                annotated = annotate_model(model, self.layers, target=self.target,
+                                           node_index=self.network.onnx_node,
+                                           totals_energy_pj=self.totals.energy_pj,
+                                           totals_cycles=self.totals.cycles)
+                write_bytes_atomic(out / f"{self.network.name}.scheduled.onnx",
+                                   annotated.SerializeToString(deterministic=True))
+            timing = dict(self.timing)
+            timing["written_utc"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+            write_text_atomic(out / "timing.json", dumps_json(timing))
+        except OSError as exc:
+            raise RlschedError(f"cannot write outputs to {out}: {exc.strerror or exc}; "
+                               "choose another directory with --out") from exc
+        logger.info("wrote %s", out)
+        return out
+
+    def _model_proto(self) -> Any:
+        import onnx
+
+        if isinstance(self.model, onnx.ModelProto):
+            return self.model
+        if self.network.source is None:
+            return None
+        model = onnx.load(self.network.source, load_external_data=False)
+        if any(t.data_location == onnx.TensorProto.EXTERNAL for t in model.graph.initializer):
+            logger.warning("%s keeps its weights in external files; %s.scheduled.onnx is not written",
+                           self.network.source, self.network.name)
+            return None
+        return model
+
+
+def ensure_writable_dir(path: str | os.PathLike[str]) -> Path:
+    """Create ``path`` (and parents) and check a file can be created in it.
+
+    Raises:
+        RlschedError: it cannot (permission, read-only file system, a file in the way, ...).
+    """
+    import tempfile
+
+    out = Path(path)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".probe.", dir=out)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise RlschedError(f"output directory {out} is not writable ({exc.strerror or exc}); "
+                           "choose another with --out") from None
+    return out
+
+
+# ---- strategies ----------------------------------------------------------------------------
+
+def available_strategies() -> tuple[list[str], str]:
+    """Registered strategy names (sorted) and the default one, read from the search package."""
+    from . import search
+
+    from .search import base
+
+    names = sorted(search.STRATEGIES)
+    # Read it from where schedule_layer reads it, so a strategy that changes the default wins.
+    default = getattr(base, "DEFAULT_STRATEGY", None) or search.DEFAULT_STRATEGY
+    return names, str(default)
+
+
+def _strategy_token(name: str) -> Any:
+    """Strategy-specific cache token (e.g. a policy checkpoint hash) when the strategy has one."""
+    from . import search
+
+    strat = search.STRATEGIES[name]
+    token = getattr(strat, "cache_token", None)
+    if callable(token):
+        token = token()
+    return token
+
+
+def resolve_strategy(search_name: str | None) -> str:
+    """The strategy name to use (``None``: the search package's default).
+
+    Raises:
+        RlschedError: unknown name (with a suggestion).
+    """
+    names, default = available_strategies()
+    if search_name is None:
+        return default
+    if search_name not in names:
+        close = difflib.get_close_matches(search_name, names, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise RlschedError(f"unknown search strategy {search_name!r}; {hint}choose one of {', '.join(names)}")
+    return search_name
+
+
+# ---- solving -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Solved:
+    group: int
+    table: list[list[int]] | None
+    strategy: str
+    evaluations: int
+    finished: bool
+    search_time_s: float
+    error: str | None = None
+
+
+def _solve(group: int, target: Target, layer: Layer, strategy: str, objective: str, seed: int,
+           budget: int | None) -> _Solved:
+    """Schedule one layer (runs in a worker process or in-process)."""
+    from .search import schedule_layer
+
+    t0 = time.perf_counter()
+    try:
+        res = schedule_layer(target, layer, search=strategy, objective=objective, seed=seed, budget=budget)
+    except SearchError as exc:
+        return _Solved(group, None, strategy, 0, False, time.perf_counter() - t0, str(exc))
+    wall = time.perf_counter() - t0
+    return _Solved(group, np.asarray(res.table, dtype=np.int64).tolist(), str(getattr(res, "strategy", strategy)),
+                   int(res.evaluations), bool(res.finished), float(getattr(res, "wall_time_s", wall) or wall))
+
+
+def _pool_context() -> Any:
+    # fork starts workers in milliseconds and inherits the built C targets; elsewhere spawn.
+    if sys.platform.startswith("linux"):
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
+def _load_model(model: Any, *, batch: int | None, strict: bool) -> tuple[Network, Any]:
+    from .frontend import load_network
+    from .network import Network
+
+    if isinstance(model, Network):
+        return model, None
+
+    net = load_network(model, batch=batch, strict=strict)
+    return net, (model if not isinstance(model, (str, os.PathLike)) else None)
+
+
+def compile_model(model: str | os.PathLike[str] | Any, target: str | os.PathLike[str] | Target, *,
+                  objective: str = "energy", search: str | None = None, batch: int | None = None,
+                  seed: int = 0, budget: int | None = None, jobs: int | None = None, cache: bool = True,
+                  cache_dir: str | os.PathLike[str] | None = None, strict: bool = False,
+                  progress: ProgressCallback | None = None) -> CompileResult:
+    """Schedule every layer of a model on a target.
+
+    Args:
+        model: path of an ONNX file, an ``onnx.ModelProto``, or a :class:`Network`.
+        target: shipped target name, target file path, or a :class:`Target`.
+        objective: what the search minimizes: ``energy`` (pJ, static included), ``cycles`` or
+            ``edp`` (pJ x cycles).
+        search: strategy name (see ``rlsched_compile.search.STRATEGIES``); None for the default.
+        batch: batch size for models with a symbolic batch dimension.
+        seed: random seed of the search (same seed, same result).
+        budget: evaluation budget per layer for budgeted strategies (None: their default).
+        jobs: worker processes for unique layers (None: all cores; 1: in this process).
+        cache: read and write the on-disk schedule cache.
+        cache_dir: cache directory (default: see :mod:`rlsched_compile.cache`).
+        strict: unsupported operators with weights are an error instead of a warning.
+        progress: optional callback ``(done, total, layer_name)`` over unique layers.
+
+    Returns:
+        The :class:`CompileResult`; layers without a valid schedule are in ``.failures``.
+
+    Raises:
+        ModelError, TargetError, RlschedError: bad input (unknown objective or strategy, ...).
+    """
+    t_start = time.perf_counter()
+    if objective not in OBJECTIVES:
+        close = difflib.get_close_matches(str(objective), OBJECTIVES, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise RlschedError(f"unknown objective {objective!r}; {hint}choose one of {', '.join(OBJECTIVES)}")
+    if jobs is not None and jobs < 1:
+        raise RlschedError(f"jobs must be >= 1, got {jobs}")
+    if budget is not None and budget < 1:
+        raise RlschedError(f"budget must be >= 1 evaluations, got {budget}")
+    from .targets import load_target
+
+    tgt = load_target(target)
+    strategy = resolve_strategy(search)
+    net, proto = _load_model(model, batch=batch, strict=strict)
+    t_loaded = time.perf_counter()
+    settings = CompileSettings(objective=objective, strategy=strategy, seed=seed, budget=budget,
+                               batch=net.batch, strict=strict)
+    groups = net.unique_layers()
+    logger.info("%s: %d layers, %d unique; target %s; strategy %s, objective %s", net.name,
+                len(net.layers), len(groups), tgt.name, strategy, objective)
+
+    store = ScheduleCache(cache_dir) if cache else None
+    token = _strategy_token(strategy)
+    keys = [cache_key(layer_signature=g.layer.signature(), target_sha256=tgt.sha256, objective=objective,
+                      strategy=strategy, settings={"seed": seed, "budget": budget, "token": token},
+                      tool_version=__version__) for g in groups]
+    solved: dict[int, _Solved] = {}
+    cached: set[int] = set()
+    done = 0
+    if progress:
+        progress(0, len(groups), groups[0].layer.name if groups else "")
+    todo = []
+    for gi, g in enumerate(groups):
+        hit = store.get(keys[gi]) if store else None
+        if hit is not None and evaluate_table(tgt, g.layer, hit.table, strict=False).valid:
+            solved[gi] = _Solved(gi, hit.table.tolist(), hit.strategy, hit.evaluations, hit.finished,
+                                 hit.search_time_s)
+            cached.add(gi)
+            done += 1
+            if progress:
+                progress(done, len(groups), g.layer.name)
+        else:
+            todo.append(gi)
+    if cached:
+        logger.info("%d of %d unique layers served from the cache", len(cached), len(groups))
+
+    def finish(res: _Solved) -> None:
+        nonlocal done
+        solved[res.group] = res
+        done += 1
+        if res.table is not None and store is not None:
+            store.put(keys[res.group], CachedSchedule(np.asarray(res.table, dtype=np.int64), res.strategy,
+                                                      res.evaluations, res.finished, res.search_time_s))
+        if res.error is not None:
+            logger.error("layer %s: %s", groups[res.group].layer.name, res.error)
+        else:
+            logger.debug("layer %s solved in %.3f s (%d evaluations)", groups[res.group].layer.name,
+                         res.search_time_s, res.evaluations)
+        if progress:
+            progress(done, len(groups), groups[res.group].layer.name)
+
+    n_jobs = min(jobs or os.cpu_count() or 1, len(todo))
+    t_search = time.perf_counter()
+    if n_jobs <= 1:
+        for gi in todo:
+            finish(_solve(gi, tgt, groups[gi].layer, strategy, objective, seed, budget))
+    else:
+        with concurrent.futures.ProcessPoolExecutor(max_workers=n_jobs, mp_context=_pool_context()) as pool:
+            futures = [pool.submit(_solve, gi, tgt, groups[gi].layer, strategy, objective, seed, budget)
+                       for gi in todo]
+            for fut in concurrent.futures.as_completed(futures):
+                finish(fut.result())
+    t_solved = time.perf_counter()
+
+    # Expand unique results to every layer, in network order.
+    group_of = {i: gi for gi, g in enumerate(groups) for i in g.indices}
+    evaluations = {}
+    schedules: list[LayerSchedule] = []
+    failures: list[LayerFailure] = []
+    for i, layer in enumerate(net.layers):
+        gi = group_of[i]
+        res = solved[gi]
+        if res.table is None:
+            failures.append(LayerFailure(i, layer, gi, res.error or "no valid schedule"))
+            continue
+        if gi not in evaluations:
+            evaluations[gi] = evaluate_table(tgt, groups[gi].layer, res.table)
+        table = tuple(tuple(int(v) for v in row) for row in res.table)
+        schedules.append(LayerSchedule(
+            index=i, layer=layer, group=gi, table=table, evaluation=evaluations[gi], objective=objective,
+            strategy=res.strategy, evaluations=res.evaluations, finished=res.finished,
+            search_time_s=res.search_time_s, cached=gi in cached))
+    totals = compute_totals(schedules, tgt, layers=len(net.layers), unique_layers=len(groups))
+    t_end = time.perf_counter()
+    timing = {
+        "compile_time_s": round(t_end - t_start, 6), "load_time_s": round(t_loaded - t_start, 6),
+        "search_wall_time_s": round(t_solved - t_search, 6), "jobs": n_jobs,
+        "cache": {"enabled": store is not None, "directory": str(store.directory) if store else None,
+                  "hits": len(cached), "misses": len(todo)},
+        "layers": [{"group": gi, "name": groups[gi].layer.name, "cached": gi in cached,
+                    "search_time_s": round(solved[gi].search_time_s, 6)} for gi in range(len(groups))],
+    }
+    logger.info("compiled %s on %s in %.2f s (%d cache hits, %d solved)", net.name, tgt.name,
+                t_end - t_start, len(cached), len(todo))
+    return CompileResult(network=net, target=tgt, settings=settings, layers=tuple(schedules),
+                         failures=tuple(failures), totals=totals, timing=timing, model=proto)

@@ -1,0 +1,358 @@
+"""The network report: totals over all layers, ``report.json``, ``report.md``, the stdout
+summary table and the comparison with a baseline report (``--baseline``).
+
+``report.json`` is deterministic: the same inputs and seed give the same bytes. It holds no
+timestamps or timings (those are in ``timing.json``), no absolute paths and no setting that does
+not change the result (``--jobs``, ``--no-cache``).
+
+Utilization figures (all in [0, 1]):
+
+* ``mac_utilization``: active MAC units / all MAC units of the target (MAC array x PE array x
+  chip array), per layer; the network figure is the cycle-weighted average over layers.
+* ``pe_utilization``: active PEs / PEs of the PE array, per layer; cycle-weighted for the network.
+* ``compute_utilization`` (network only): MACs / (MAC units x total cycles), i.e. the share of
+  the machine's peak MAC throughput actually achieved, memory stalls included.
+"""
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
+
+from .. import __version__
+from ..cost import CYCLE_COMPONENTS, ENERGY_COMPONENTS
+from ..targets.model import Target
+from .schedule import LayerFailure, LayerSchedule, array_utilization, file_stem
+
+if TYPE_CHECKING:  # networkx is not needed at import time
+    from ..network import Network
+
+logger = logging.getLogger(__name__)
+
+#: Version of the report.json layout.
+REPORT_SCHEMA_VERSION: int = 1
+#: Energy components that add up to the total: dynamic ones, then static ones.
+DYNAMIC_COMPONENTS: tuple[str, ...] = ("mac_energy", "lb_energy", "gb_energy", "dram_energy")
+STATIC_COMPONENTS: tuple[str, ...] = ("mac_static", "lb_static", "gb_static", "dram_static")
+
+
+@dataclass(frozen=True)
+class NetworkTotals:
+    """Totals over every scheduled layer of the network (identical layers counted each time).
+
+    Attributes:
+        layers: layers in the network.
+        unique_layers: distinct layer signatures.
+        scheduled_layers: layers with a valid schedule (``layers`` unless some failed).
+        energy_pj: total energy, pJ.
+        dynamic_energy_pj: dynamic part, pJ.
+        static_energy_pj: static (leakage) part, pJ.
+        energy_by_component_pj: every energy component of the cost model summed over layers, pJ.
+        cycles: total cycles (layers run one after another).
+        cycles_by_component: every cycle component summed over layers.
+        macs: multiply-accumulates of the scheduled layers.
+        energy_per_mac_pj: ``energy_pj / macs``.
+        mac_utilization: cycle-weighted average share of MAC units in use.
+        pe_utilization: cycle-weighted average share of PEs in use.
+        compute_utilization: ``macs / (MAC units x cycles)``.
+    """
+
+    layers: int
+    unique_layers: int
+    scheduled_layers: int
+    energy_pj: float
+    dynamic_energy_pj: float
+    static_energy_pj: float
+    energy_by_component_pj: dict[str, float]
+    cycles: float
+    cycles_by_component: dict[str, float]
+    macs: int
+    energy_per_mac_pj: float
+    mac_utilization: float
+    pe_utilization: float
+    compute_utilization: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _mac_units(target: Target) -> int:
+    n = 1
+    for lv in (target.mac_array, target.pe_array, target.chip_array):
+        if lv is not None:
+            n *= lv.x * lv.y
+    return n
+
+
+def compute_totals(schedules: Sequence[LayerSchedule], target: Target, *, layers: int,
+                   unique_layers: int) -> NetworkTotals:
+    """Network totals of the scheduled layers (in layer order, so sums are reproducible)."""
+    energy = {k: 0.0 for k in ENERGY_COMPONENTS}
+    cycles = {k: 0.0 for k in CYCLE_COMPONENTS}
+    macs = 0
+    mac_util_w = pe_util_w = 0.0
+    for s in schedules:
+        ev = s.evaluation
+        assert ev.energy_by_component_pj is not None and ev.cycles_by_component is not None
+        for k in ENERGY_COMPONENTS:
+            energy[k] += ev.energy_by_component_pj[k]
+        for k in CYCLE_COMPONENTS:
+            cycles[k] += ev.cycles_by_component[k]
+        macs += s.layer.macs
+        util = array_utilization(target, ev)
+        mac_util_w += util["mac_units"] * s.cycles
+        pe_util_w += util["pe_array"] * s.cycles
+    total_cycles = cycles["total_cycle"]
+    return NetworkTotals(
+        layers=layers, unique_layers=unique_layers, scheduled_layers=len(schedules),
+        energy_pj=energy["total_energy"], dynamic_energy_pj=energy["total_dynamic_energy"],
+        static_energy_pj=energy["total_static_energy"], energy_by_component_pj=energy,
+        cycles=total_cycles, cycles_by_component=cycles, macs=macs,
+        energy_per_mac_pj=energy["total_energy"] / macs if macs else 0.0,
+        mac_utilization=mac_util_w / total_cycles if total_cycles else 0.0,
+        pe_utilization=pe_util_w / total_cycles if total_cycles else 0.0,
+        compute_utilization=macs / (_mac_units(target) * total_cycles) if total_cycles else 0.0,
+    )
+
+
+def _r(x: float) -> float:
+    """12 significant digits: sums of floats are exact and ordered, this only trims noise digits."""
+    return float(f"{x:.12g}")
+
+
+def build_report(*, network: Network, target: Target, settings: Mapping[str, Any],
+                 schedules: Sequence[LayerSchedule], failures: Sequence[LayerFailure],
+                 totals: NetworkTotals) -> dict[str, Any]:
+    """The ``report.json`` document (plain data, stable key order)."""
+    by_group: dict[int, list[int]] = {}
+    for s in schedules:
+        by_group.setdefault(s.group, []).append(s.index)
+    for f in failures:
+        by_group.setdefault(f.group, []).append(f.index)
+    layers = []
+    for s in schedules:
+        ev = s.evaluation
+        assert ev.energy_by_component_pj is not None
+        util = array_utilization(target, ev)
+        ly = s.layer
+        layers.append({
+            "index": s.index, "name": ly.name, "op": ly.op, "group": s.group,
+            "shape": {"K": ly.K, "B": ly.B, "P": ly.P, "Q": ly.Q, "C": ly.C, "R": ly.R, "S": ly.S,
+                      "G": ly.G, "stride_h": ly.stride_h, "stride_w": ly.stride_w,
+                      "dilation_h": ly.dilation_h, "dilation_w": ly.dilation_w},
+            "macs": ly.macs, "strategy": s.strategy, "evaluations": s.evaluations, "finished": s.finished,
+            "energy_pj": ev.energy_pj,
+            "dynamic_energy_pj": ev.energy_by_component_pj["total_dynamic_energy"],
+            "static_energy_pj": ev.energy_by_component_pj["total_static_energy"],
+            "energy_by_component_pj": {k: ev.energy_by_component_pj[k]
+                                       for k in DYNAMIC_COMPONENTS + STATIC_COMPONENTS},
+            "cycles": ev.cycles,
+            "mac_utilization": _r(util["mac_units"]), "pe_utilization": _r(util["pe_array"]),
+            "schedule": f"schedules/{file_stem(s.index, ly.name)}.json",
+        })
+    first = {}
+    for s in schedules:
+        first.setdefault(s.group, s)
+    unique = []
+    for g in sorted(by_group):
+        entry: dict[str, Any] = {"group": g, "count": len(by_group[g]), "layers": sorted(by_group[g])}
+        if g in first:
+            s = first[g]
+            entry.update(name=s.layer.name, energy_pj=s.energy_pj, cycles=s.cycles,
+                         mac_utilization=_r(array_utilization(target, s.evaluation)["mac_units"]),
+                         strategy=s.strategy)
+        else:
+            f = next(f for f in failures if f.group == g)
+            entry.update(name=f.layer.name, failed=f.message)
+        unique.append(entry)
+    t = totals.to_dict()
+    for k in ("energy_per_mac_pj", "mac_utilization", "pe_utilization", "compute_utilization"):
+        t[k] = _r(t[k])
+    return {
+        "schema_version": REPORT_SCHEMA_VERSION,
+        "tool": {"name": "rlsched_compile", "version": __version__},
+        "model": {"name": network.name,
+                  "file": None if network.source is None else network.source.replace("\\", "/").rsplit("/", 1)[-1],
+                  "sha256": network.sha256, "batch": network.batch,
+                  "unsupported_ops": [{"op_type": u.op_type, "count": u.count, "nodes": list(u.nodes)}
+                                      for u in network.unsupported]},
+        "target": {"name": target.name, "sha256": target.sha256},
+        "settings": dict(settings),
+        "complete": not failures,
+        "totals": t,
+        "unique_layers": unique,
+        "layers": layers,
+        "failures": [{"index": f.index, "name": f.layer.name, "group": f.group, "message": f.message}
+                     for f in failures],
+    }
+
+
+# ---- human renderings ----------------------------------------------------------------------
+
+def _fmt_int(x: float) -> str:
+    return f"{x:,.0f}" if math.isfinite(x) else str(x)
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], align: str) -> list[str]:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(c.rjust(w) if a == "r" else c.ljust(w) for c, w, a in zip(cells, widths, align)).rstrip()
+
+    return [line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)]
+
+
+def render_summary(report: Mapping[str, Any]) -> str:
+    """The stdout summary: one row per unique layer and a totals row.
+
+    Energy and cycles of a unique-layer row are those of one instance; the totals row sums every
+    layer of the network (instances x count).
+    """
+    headers = ("#", "layer", "count", "energy pJ", "cycles", "util %", "strategy")
+    rows = []
+    for u in report["unique_layers"]:
+        if "failed" in u:
+            rows.append((str(u["group"]), u["name"], str(u["count"]), "-", "-", "-", "FAILED: " + u["failed"]))
+        else:
+            rows.append((str(u["group"]), u["name"], str(u["count"]), _fmt_int(u["energy_pj"]),
+                         _fmt_int(u["cycles"]), f"{100 * u['mac_utilization']:.1f}", u["strategy"]))
+    t = report["totals"]
+    rows.append(("", "total" + ("" if report["complete"] else " (incomplete)"), str(t["layers"]),
+                 _fmt_int(t["energy_pj"]), _fmt_int(t["cycles"]), f"{100 * t['mac_utilization']:.1f}",
+                 report["settings"]["strategy"]))
+    lines = [f"{report['model']['name']} on {report['target']['name']} "
+             f"(objective {report['settings']['objective']}, {t['layers']} layers, "
+             f"{t['unique_layers']} unique)"]
+    body = _table(headers, rows, "rlrrrrrl")
+    lines += body[:-1] + [body[1], body[-1]]
+    lines.append(f"energy {t['energy_pj']:.6g} pJ (dynamic {t['dynamic_energy_pj']:.6g}, static "
+                 f"{t['static_energy_pj']:.6g}), {t['energy_per_mac_pj']:.4g} pJ/MAC; cycles "
+                 f"{t['cycles']:.6g}; MACs {t['macs']:,}")
+    return "\n".join(lines) + "\n"
+
+
+def render_markdown(report: Mapping[str, Any]) -> str:
+    """``report.md``: settings, totals, energy split, unique layers, every layer."""
+    t = report["totals"]
+    s = report["settings"]
+    out = [f"# {report['model']['name']} on {report['target']['name']}", "",
+           f"rlsched_compile {report['tool']['version']}; objective `{s['objective']}`, strategy "
+           f"`{s['strategy']}`, seed {s['seed']}, batch {report['model']['batch']}.", "",
+           f"- model sha256 `{report['model']['sha256']}`",
+           f"- target sha256 `{report['target']['sha256']}`", ""]
+    if not report["complete"]:
+        out += ["**Incomplete:** no valid schedule for "
+                + ", ".join(f"`{f['name']}` ({f['message']})" for f in report["failures"]) + ".", ""]
+    out += ["## Totals", "", "| metric | value |", "|---|---:|",
+            f"| energy (pJ) | {t['energy_pj']:.6g} |",
+            f"| dynamic energy (pJ) | {t['dynamic_energy_pj']:.6g} |",
+            f"| static energy (pJ) | {t['static_energy_pj']:.6g} |",
+            f"| cycles | {t['cycles']:.6g} |",
+            f"| MACs | {t['macs']:,} |",
+            f"| energy per MAC (pJ) | {t['energy_per_mac_pj']:.4g} |",
+            f"| MAC utilization (cycle-weighted) | {100 * t['mac_utilization']:.1f}% |",
+            f"| PE utilization (cycle-weighted) | {100 * t['pe_utilization']:.1f}% |",
+            f"| compute utilization | {100 * t['compute_utilization']:.1f}% |",
+            f"| layers / unique | {t['layers']} / {t['unique_layers']} |", "",
+            "## Energy by component", "", "| component | kind | energy (pJ) | share |", "|---|---|---:|---:|"]
+    for kind, comps in (("dynamic", DYNAMIC_COMPONENTS), ("static", STATIC_COMPONENTS)):
+        for c in comps:
+            e = t["energy_by_component_pj"][c]
+            share = e / t["energy_pj"] if t["energy_pj"] else 0.0
+            out.append(f"| {c} | {kind} | {e:.6g} | {100 * share:.1f}% |")
+    out += ["", "## Unique layers", "", "| # | layer | count | energy (pJ) | cycles | util % | strategy |",
+            "|---:|---|---:|---:|---:|---:|---|"]
+    for u in report["unique_layers"]:
+        if "failed" in u:
+            out.append(f"| {u['group']} | {u['name']} | {u['count']} | - | - | - | failed: {u['failed']} |")
+        else:
+            out.append(f"| {u['group']} | {u['name']} | {u['count']} | {u['energy_pj']:.6g} | "
+                       f"{u['cycles']:.6g} | {100 * u['mac_utilization']:.1f} | {u['strategy']} |")
+    out += ["", "## Layers", "",
+            "| # | layer | op | K | C | P×Q | R×S | G | energy (pJ) | cycles | util % | schedule |",
+            "|---:|---|---|---:|---:|---|---|---:|---:|---:|---:|---|"]
+    for ly in report["layers"]:
+        sh = ly["shape"]
+        out.append(f"| {ly['index']} | {ly['name']} | {ly['op']} | {sh['K']} | {sh['C']} | {sh['P']}×{sh['Q']} | "
+                   f"{sh['R']}×{sh['S']} | {sh['G']} | {ly['energy_pj']:.6g} | {ly['cycles']:.6g} | "
+                   f"{100 * ly['mac_utilization']:.1f} | [{ly['schedule'].rsplit('/', 1)[-1]}]({ly['schedule']}) |")
+    return "\n".join(out) + "\n"
+
+
+# ---- baseline comparison -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Difference:
+    """One compared figure.
+
+    Attributes:
+        scope: ``total`` or ``layer <index> <name>``.
+        metric: ``energy_pj`` or ``cycles``.
+        old: the baseline's value (None when the layer is new).
+        new: the current value (None when the layer disappeared or failed).
+        change_pct: relative change in percent (positive = worse); None when not comparable.
+        regression: whether the change exceeds the allowed regression.
+    """
+
+    scope: str
+    metric: str
+    old: float | None
+    new: float | None
+    change_pct: float | None
+    regression: bool
+
+
+def compare_reports(baseline: Mapping[str, Any], current: Mapping[str, Any], *,
+                    max_regression_pct: float) -> list[Difference]:
+    """Compare network totals and per-layer energy/cycles of two reports.
+
+    Layers are matched by index and name. Only figures that changed are returned, plus layers
+    present in one report only (never counted as regressions, but listed).
+
+    Args:
+        baseline: a previous ``report.json``.
+        current: the new report.
+        max_regression_pct: allowed increase in percent; a larger increase is a regression.
+    """
+    diffs: list[Difference] = []
+
+    def cmp(scope: str, metric: str, old: float, new: float) -> None:
+        if old == new:
+            return
+        pct = (new - old) / old * 100.0 if old else math.inf
+        diffs.append(Difference(scope, metric, old, new, pct, pct > max_regression_pct))
+
+    for metric in ("energy_pj", "cycles"):
+        cmp("total", metric, float(baseline["totals"][metric]), float(current["totals"][metric]))
+    old_layers = {(ly["index"], ly["name"]): ly for ly in baseline.get("layers", [])}
+    new_layers = {(ly["index"], ly["name"]): ly for ly in current.get("layers", [])}
+    for key in sorted(set(old_layers) | set(new_layers)):
+        scope = f"layer {key[0]} {key[1]}"
+        o, n = old_layers.get(key), new_layers.get(key)
+        if o is None or n is None:
+            for metric in ("energy_pj", "cycles"):
+                diffs.append(Difference(scope, metric, None if o is None else float(o[metric]),
+                                        None if n is None else float(n[metric]), None, False))
+            continue
+        for metric in ("energy_pj", "cycles"):
+            cmp(scope, metric, float(o[metric]), float(n[metric]))
+    return diffs
+
+
+def render_differences(diffs: Sequence[Difference], *, max_regression_pct: float) -> str:
+    """A text table of the differences and a one-line verdict."""
+    regressions = sum(d.regression for d in diffs)
+    if not diffs:
+        return "baseline: no differences\n"
+    rows = []
+    for d in diffs:
+        rows.append((d.scope, d.metric, "-" if d.old is None else f"{d.old:.6g}",
+                     "-" if d.new is None else f"{d.new:.6g}",
+                     "n/a" if d.change_pct is None else f"{d.change_pct:+.2f}%",
+                     "REGRESSION" if d.regression else ""))
+    lines = ["baseline comparison (positive change = worse):",
+             *_table(("scope", "metric", "baseline", "current", "change", ""), rows, "llrrrl")]
+    lines.append(f"baseline: {regressions} regression(s) above {max_regression_pct:g}%"
+                 if regressions else f"baseline: {len(diffs)} difference(s), none above {max_regression_pct:g}%")
+    return "\n".join(lines) + "\n"
