@@ -1,0 +1,178 @@
+"""The ``rlsched-compile train`` subcommand: train the scheduling agent and export its policy.
+
+The CLI imports this module only when ``train`` is given (``add_arguments(parser)`` then
+``run(args) -> exit code``), so compiling never imports torch. The layer distribution is the
+unique layers of the given ONNX models (minus the held-out models) plus synthetic layers drawn from
+realistic ranges, crossed with the given targets.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import shlex
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..errors import RlschedError
+from ..layer import Layer
+from ..targets.model import Target
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_TARGETS = ("eyeriss", "eyeriss_v2", "tpu_v3", "simba")
+DEFAULT_HELD_OUT = ("yolov3",)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``rlsched-compile train``."""
+    parser.add_argument("--out", default="rl_runs/policy", help="output folder: checkpoint, policy.npz + "
+                        "policy.json, learning_curve.png, evaluation.json (default: %(default)s)")
+    parser.add_argument("--models", nargs="*", default=None, metavar="MODEL.onnx",
+                        help="ONNX models whose layers are trained on (default: model_zoo/*.onnx)")
+    parser.add_argument("--held-out", nargs="*", default=list(DEFAULT_HELD_OUT), metavar="NAME",
+                        help="model names (file stems) kept out of training and evaluated separately "
+                             "(default: %(default)s)")
+    parser.add_argument("--targets", default=",".join(DEFAULT_TARGETS),
+                        help="comma-separated target names or files (default: %(default)s)")
+    parser.add_argument("--synthetic", type=int, default=16, metavar="N",
+                        help="synthetic layers added per target (default: %(default)s)")
+    parser.add_argument("--layers-per-model", type=int, default=None, metavar="N",
+                        help="use at most N unique layers of each model, chosen with the seed (default: all)")
+    parser.add_argument("--episodes", type=int, default=3000, help="training episodes (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of everything (default: %(default)s)")
+    parser.add_argument("--objective", choices=("mixed", "energy", "cycles", "edp"), default="mixed",
+                        help="reward metric; mixed draws energy or cycles per episode (default: %(default)s)")
+    parser.add_argument("--start", choices=("mixed", "paper", "bottom-up"), default="mixed",
+                        help="episode start table (default: %(default)s)")
+    parser.add_argument("--bottom-up-targets", default=None, metavar="NAMES",
+                        help="comma-separated targets whose episodes may start from bottom-up's table "
+                             "(default: all targets)")
+    parser.add_argument("--max-steps", type=int, default=24, help="actions per episode (default: %(default)s)")
+    parser.add_argument("--patience", type=int, default=8,
+                        help="consecutive non-improving actions that end an episode (default: %(default)s)")
+    parser.add_argument("--time-limit-s", type=float, default=None,
+                        help="stop after this wall time with a checkpoint; rerun to resume")
+    parser.add_argument("--no-resume", action="store_true", help="ignore an existing checkpoint in --out")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    parser.add_argument("--export", default=None, metavar="PATH.npz",
+                        help="also write the policy (and its .json card) to this path")
+
+
+def synthetic_layers(n: int, *, seed: int) -> list[Layer]:
+    """``n`` layers drawn from realistic ranges (convolutions, depthwise, pointwise, FC), seeded."""
+    rng = np.random.default_rng(seed)
+    channels = [3, 16, 24, 32, 40, 48, 64, 72, 96, 120, 128, 160, 192, 256, 320, 384, 480, 512, 576, 768, 1024]
+    sizes = [1, 3, 7, 13, 14, 17, 19, 26, 28, 35, 52, 56, 73, 112]
+    out: list[Layer] = []
+    for k in range(n):
+        kind = rng.choice(["conv", "conv", "pointwise", "depthwise", "fc"])
+        c = int(rng.choice(channels[1:]))
+        kk = int(rng.choice(channels[1:]))
+        p = int(rng.choice(sizes[1:]))
+        stride = int(rng.choice([1, 1, 2]))
+        if kind == "fc":
+            layer = Layer(f"syn{k}_fc", K=kk * 4, B=1, P=1, Q=1, C=c * 4, R=1, S=1, stride_h=1, stride_w=1)
+        elif kind == "depthwise":
+            r = int(rng.choice([3, 5]))
+            layer = Layer(f"syn{k}_dw", K=c, B=1, P=p, Q=p, C=c, R=r, S=r, G=c, stride_h=stride, stride_w=stride)
+        elif kind == "pointwise":
+            layer = Layer(f"syn{k}_pw", K=kk, B=1, P=p, Q=p, C=c, R=1, S=1)
+        else:
+            r = int(rng.choice([1, 3, 3, 5, 7]))
+            q = p if rng.random() < 0.8 else int(rng.choice(sizes[1:]))
+            layer = Layer(f"syn{k}_conv", K=kk, B=1, P=p, Q=q, C=c, R=r, S=int(rng.choice([r, 1])) if r > 1 else 1,
+                          stride_h=stride, stride_w=stride)
+        out.append(layer)
+    return out
+
+
+def _model_layers(paths: Sequence[Path], *, per_model: int | None, seed: int) -> dict[str, list[Layer]]:
+    from ..frontend import load_network
+
+    rng = np.random.default_rng(seed)
+    out: dict[str, list[Layer]] = {}
+    for path in paths:
+        net = load_network(path)
+        layers = [g.layer for g in net.unique_layers()]
+        if per_model is not None and len(layers) > per_model:
+            keep = sorted(rng.choice(len(layers), size=per_model, replace=False).tolist())
+            layers = [layers[i] for i in keep]
+        out[path.stem] = layers
+    return out
+
+
+def _dedupe(layers: list[Layer], seen: set[tuple[int, ...]]) -> list[Layer]:
+    out = []
+    for layer in layers:
+        if layer.signature() not in seen:
+            seen.add(layer.signature())
+            out.append(layer)
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the subcommand; returns the exit code (0: policy written, 3: stopped by the time limit)."""
+    from ..targets.loader import load_target
+    from .config import PPOConfig
+    from .train import train
+
+    targets: list[Target] = [load_target(name.strip()) for name in args.targets.split(",") if name.strip()]
+    if not targets:
+        raise RlschedError("--targets is empty: give at least one target name, e.g. --targets eyeriss")
+    if args.models is None:
+        paths = sorted(Path("model_zoo").glob("*.onnx"))
+        if not paths:
+            raise RlschedError("no models: run from the repository root (model_zoo/*.onnx) or pass --models")
+    else:
+        paths = [Path(p) for p in args.models]
+    by_model = _model_layers(paths, per_model=args.layers_per_model, seed=args.seed)
+    unknown = sorted(set(args.held_out) - set(by_model))
+    if unknown:
+        raise RlschedError(f"--held-out names {unknown} are not among the models {sorted(by_model)}: "
+                           f"use model file stems")
+    # Held-out layers are removed from training even when another model has the same shape.
+    seen: set[tuple[int, ...]] = set()
+    held = _dedupe([layer for m in args.held_out for layer in by_model[m]], seen)
+    train_layers = _dedupe([layer for m, ls in by_model.items() if m not in args.held_out for layer in ls], seen)
+    train_layers += _dedupe(synthetic_layers(args.synthetic, seed=args.seed), seen)
+    train_pairs = [(t, layer) for t in targets for layer in train_layers]
+    held_pairs = [(t, layer) for t in targets for layer in held]
+    config = PPOConfig(seed=args.seed, episodes=args.episodes, max_steps=args.max_steps, patience=args.patience,
+                       objective=args.objective, start=args.start)
+    bu_targets = None if args.bottom_up_targets is None else \
+        {n.strip() for n in args.bottom_up_targets.split(",") if n.strip()}
+    card: dict[str, Any] = {
+        "command": "rlsched-compile train " + " ".join(shlex.quote(a) for a in sys.argv[2:])
+        if len(sys.argv) > 1 and sys.argv[1] == "train" else "rlsched-compile train (called in-process)",
+        "trained_on": {
+            "targets": [t.name for t in targets],
+            "models": {m: len(ls) for m, ls in by_model.items() if m not in args.held_out},
+            "synthetic_layers": args.synthetic,
+            "train_layers": len(train_layers),
+            "held_out_models": list(args.held_out),
+            "held_out_layers": len(held),
+            "bottom_up_start_targets": sorted(bu_targets) if bu_targets is not None else [t.name for t in targets],
+        },
+    }
+    logger.info("training on %d pairs, %d held out", len(train_pairs), len(held_pairs))
+    summary = train(config, train_pairs=train_pairs, held_out_pairs=held_pairs, out_dir=args.out,
+                    resume=not args.no_resume, progress=not args.no_progress, card=card,
+                    time_limit_s=args.time_limit_s, bottom_up_targets=bu_targets)
+    if summary.episodes < config.episodes:
+        print(f"stopped at episode {summary.episodes}/{config.episodes} (time limit); rerun the same command "
+              f"to resume from {summary.out_dir / 'checkpoint.pt'}")
+        return 3
+    if args.export:
+        from .policy import load_policy, save_policy
+
+        policy = load_policy(summary.out_dir / "policy.npz")
+        names = ("w0", "b0", "w1", "b1", "w2", "b2")
+        save_policy(args.export, dict(zip(names, policy.weights)),
+                    {k: v for k, v in policy.card.items() if k != "format"})
+    print(json.dumps({"out": str(summary.out_dir), "episodes": summary.episodes,
+                      "wall_time_s": round(summary.wall_time_s, 1), "evaluation": summary.evaluation}, indent=2))
+    return 0
