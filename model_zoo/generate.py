@@ -11,17 +11,31 @@ The architectures live in rlsched_compile/frontend/zoo.py; this script only call
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
+import onnx  # noqa: E402
+
 from rlsched_compile.frontend import load_network, zoo  # noqa: E402
 
 
+def parameter_count(path: Path) -> int:
+    """Trainable parameters: every ConstantOfShape weight except BN running statistics."""
+    model = onnx.load(str(path))
+    dims = {n.output[0]: list(n.attribute[0].t.int64_data) for n in model.graph.node
+            if n.op_type == "Constant"}
+    return sum(math.prod(dims[n.input[0]]) for n in model.graph.node
+               if n.op_type == "ConstantOfShape"
+               and not n.output[0].endswith(("running_mean", "running_var")))
+
+
 def table_rows() -> list[str]:
-    """Markdown rows: file, input, Conv, depthwise, SE Conv, FC, unique layers, size, sha256."""
+    """Markdown rows: file, source, input, Conv, depthwise, SE Conv, FC, unique layers, GMACs,
+    parameters, size."""
     rows = []
     for name in zoo.BUILDERS:
         path = HERE / f"{name}.onnx"
@@ -31,9 +45,9 @@ def table_rows() -> list[str]:
         se = sum(1 for layer in conv if ".se." in layer.name)
         fc = len(net.layers) - len(conv)
         image = net.graph.nodes["input:image"]["output_shapes"][0]
-        rows.append(f"| `{name}.onnx` | {image[2]}x{image[3]} | {len(conv)} | {dw} | {se} | {fc} "
-                    f"| {len(net.unique_layers())} | {net.macs / 1e9:.2f} | "
-                    f"{path.stat().st_size / 1024:.0f} KiB | `{net.sha256[:12]}` |")
+        rows.append(f"| `{name}.onnx` | {zoo.SOURCES[name]} | {image[2]}x{image[3]} | {len(conv)} "
+                    f"| {dw} | {se} | {fc} | {len(net.unique_layers())} | {net.macs / 1e9:.2f} | "
+                    f"{parameter_count(path) / 1e6:.2f} M | {path.stat().st_size / 1024:.0f} KiB |")
     return rows
 
 

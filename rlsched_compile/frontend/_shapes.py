@@ -138,6 +138,44 @@ def fix_batch(graph: onnx.GraphProto, data_inputs: Iterable[str], batch: int | N
     return found if found is not None else 1
 
 
+#: Initializers with more elements than this lose their data in :func:`skeleton`.
+_SKELETON_MAX_ELEMENTS = 64
+#: Integer tensors keep their data: they may be shapes or axes that shape inference reads.
+_SKELETON_KEEP_TYPES = frozenset({onnx.TensorProto.INT64, onnx.TensorProto.INT32})
+
+
+def skeleton(model: onnx.ModelProto) -> onnx.ModelProto:
+    """A copy of ``model`` whose large weights keep their name, type and dims but no data.
+
+    Shape inference only needs the dims of weight tensors, so this keeps parsing a model with
+    hundreds of MB of weights fast (no copy or re-serialization of the weights).
+    """
+    skel = onnx.ModelProto()
+    skel.ir_version = model.ir_version
+    skel.opset_import.extend(model.opset_import)
+    skel.functions.extend(model.functions)
+    src, dst = model.graph, skel.graph
+    dst.name = src.name
+    dst.node.extend(src.node)
+    dst.input.extend(src.input)
+    dst.output.extend(src.output)
+    dst.value_info.extend(src.value_info)
+    dst.sparse_initializer.extend(src.sparse_initializer)
+    for t in src.initializer:
+        if t.data_type in _SKELETON_KEEP_TYPES or _elements(t) <= _SKELETON_MAX_ELEMENTS:
+            dst.initializer.append(t)
+        else:
+            dst.initializer.add(name=t.name, data_type=t.data_type, dims=t.dims)
+    return skel
+
+
+def _elements(t: onnx.TensorProto) -> int:
+    n = 1
+    for d in t.dims:
+        n *= int(d)
+    return n
+
+
 def infer_shapes(model: onnx.ModelProto, label: str) -> onnx.ModelProto:
     """Runs strict ONNX shape inference (with data propagation).
 
@@ -167,7 +205,7 @@ def materialize_shapes(model: onnx.ModelProto, names: list[str], info: Mapping[s
     """Runs the model in onnxruntime on zero inputs to get the shapes of ``names``.
 
     Args:
-        model: the model with fixed batch (it is copied, not changed).
+        model: a full copy of the model with its batch fixed (changed in place).
         names: tensors whose shapes are wanted.
         info: what is known of the tensors (element types).
         label: the model's name in error messages.
@@ -178,8 +216,7 @@ def materialize_shapes(model: onnx.ModelProto, names: list[str], info: Mapping[s
     """
     import onnxruntime as ort  # only needed on this path
 
-    m = onnx.ModelProto()
-    m.CopyFrom(model)
+    m = model
     if base_dir is not None and any(t.data_location == onnx.TensorProto.EXTERNAL
                                     for t in m.graph.initializer):
         onnx.external_data_helper.load_external_data_for_model(m, base_dir)

@@ -23,7 +23,7 @@ from ..network import Network, UnsupportedOp
 from ._layers import EXTRACTORS, UNSUPPORTED_WEIGHTED_OPS, NodeContext, needed_tensors
 from ._reader import read_model, topological_order
 from ._shapes import (TensorInfo, collect_tensor_info, elem_size_bytes, fix_batch, infer_shapes,
-                      materialize_shapes)
+                      materialize_shapes, skeleton)
 
 logger = logging.getLogger(__name__)
 
@@ -72,9 +72,8 @@ def load_network(source: str | os.PathLike[str] | onnx.ModelProto, *, batch: int
     data_inputs = [vi.name for vi in graph.input if vi.name not in constants
                    and not _is_weight_tensor(vi.name, graph.node, consumers)]
 
-    # Work on a copy: the batch is written into the input shapes.
-    work = onnx.ModelProto()
-    work.CopyFrom(src.model)
+    # Shape inference runs on a copy without weight data; the batch is written into its inputs.
+    work = skeleton(src.model)
     net_batch = fix_batch(work.graph, data_inputs, batch, label)
     info = collect_tensor_info(infer_shapes(work, label).graph)
 
@@ -91,7 +90,10 @@ def load_network(source: str | os.PathLike[str] | onnx.ModelProto, *, batch: int
         logger.info("%s: %d layer tensor shapes unknown after shape inference; running "
                     "onnxruntime on zero inputs", label, len(missing))
         base_dir = str(Path(src.path).parent) if src.path else None
-        found = materialize_shapes(work, missing, info, label, base_dir)
+        full = onnx.ModelProto()
+        full.CopyFrom(src.model)
+        fix_batch(full.graph, data_inputs, batch, label)
+        found = materialize_shapes(full, missing, info, label, base_dir)
         for t, shape in found.items():
             info[t] = TensorInfo(info[t].elem_type if t in info else onnx.TensorProto.FLOAT, shape)
     static = {t: s for t, ti in info.items() if (s := ti.static) is not None}

@@ -420,6 +420,14 @@ EXPECTED_COUNTS: dict[str, ZooCounts] = {
     "mobilenet_v3_large": ZooCounts(conv=62, fc=2, depthwise=15, se_conv=16),
     "mobilenet_v3_small": ZooCounts(conv=52, fc=2, depthwise=11, se_conv=18),
 }
+#: Where each architecture comes from (layer by layer).
+SOURCES: dict[str, str] = {
+    "yolov3": "Redmon & Farhadi 2018, darknet `cfg/yolov3.cfg` (80 classes)",
+    "inception_v4": "Szegedy et al. 2016; Cadene `pretrainedmodels` `inceptionv4`",
+    "resnet50": "He et al. 2016; torchvision `resnet50` (v1.5)",
+    "mobilenet_v3_large": "Howard et al. 2019; torchvision `mobilenet_v3_large`",
+    "mobilenet_v3_small": "Howard et al. 2019; torchvision `mobilenet_v3_small`",
+}
 #: The MobileNet v3 variant reports use by default.
 DEFAULT_MOBILENET = "mobilenet_v3_large"
 

@@ -22,6 +22,11 @@ INPUT_SIZE = {"yolov3": 416, "inception_v4": 299, "resnet50": 224, "mobilenet_v3
 PUBLISHED_GMACS = {"yolov3": 32.9, "inception_v4": 12.3, "resnet50": 4.09,
                    "mobilenet_v3_large": 0.217, "mobilenet_v3_small": 0.0566}
 
+# Trainable parameters of the reference implementations (torchvision resnet50 /
+# mobilenet_v3_large / mobilenet_v3_small, Cadene inceptionv4, darknet yolov3.cfg with 80 classes).
+REFERENCE_PARAMS = {"yolov3": 61_949_149, "inception_v4": 42_679_816, "resnet50": 25_557_032,
+                    "mobilenet_v3_large": 5_483_032, "mobilenet_v3_small": 2_542_856}
+
 
 @pytest.fixture(scope="session")
 def networks() -> dict[str, Network]:
@@ -49,6 +54,19 @@ def test_layer_counts(networks: dict[str, Network], name: str) -> None:
 @pytest.mark.parametrize("name", NAMES)
 def test_total_macs_match_published_figures(networks: dict[str, Network], name: str) -> None:
     assert networks[name].macs / 1e9 == pytest.approx(PUBLISHED_GMACS[name], rel=0.02)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_parameter_counts_match_reference_implementations(name: str) -> None:
+    # Every weight is ConstantOfShape(Constant dims); BN running statistics are buffers, not
+    # parameters, in the reference counts.
+    m = onnx.load(str(ZOO_DIR / f"{name}.onnx"))
+    dims = {n.output[0]: list(n.attribute[0].t.int64_data) for n in m.graph.node
+            if n.op_type == "Constant"}
+    params = sum(int(np.prod(dims[n.input[0]])) for n in m.graph.node
+                 if n.op_type == "ConstantOfShape"
+                 and not n.output[0].endswith(("running_mean", "running_var")))
+    assert params == REFERENCE_PARAMS[name]
 
 
 @pytest.mark.parametrize("name", NAMES)
