@@ -4,5 +4,6 @@ from __future__ import annotations
 
 from ..network import LayerGroup, Network, UnsupportedOp
 from .loader import load_network
+from .zoo import build_all, zoo_path
 
-__all__ = ["LayerGroup", "Network", "UnsupportedOp", "load_network"]
+__all__ = ["LayerGroup", "Network", "UnsupportedOp", "build_all", "load_network", "zoo_path"]

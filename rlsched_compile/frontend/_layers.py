@@ -58,9 +58,14 @@ class Extracted:
     unsupported: str | None = None
 
 
+def extractor_for(node: onnx.NodeProto) -> Callable[[NodeContext], Extracted] | None:
+    """The extractor of ``node`` (by domain and op_type), ``None`` if it is not a layer."""
+    return EXTRACTORS.get((node.domain if node.domain != "ai.onnx" else "", node.op_type))
+
+
 def needed_tensors(node: onnx.NodeProto) -> tuple[str, ...]:
     """Tensors whose static shapes the extractor of ``node`` needs."""
-    if node.op_type in EXTRACTORS:
+    if extractor_for(node) is not None:
         return tuple(t for t in node.input[:2] if t)
     return ()
 
@@ -119,8 +124,9 @@ def _conv(ctx: NodeContext) -> Extracted:
 
 
 def _fc(ctx: NodeContext, *, rows: int, c_in: int, k_out: int) -> Extracted:
+    op = "MatMul" if ctx.node.op_type == "MatMul" else "Gemm"
     return Extracted(Layer(name=ctx.name, K=k_out, B=rows, P=1, Q=1, C=c_in, R=1, S=1, G=1,
-                           op=ctx.node.op_type))
+                           op=op))
 
 
 def _gemm(ctx: NodeContext) -> Extracted:
@@ -167,9 +173,12 @@ def _matmul(ctx: NodeContext) -> Extracted:
     return Extracted(unsupported="MatMul (weight not 2-D)")
 
 
-#: op_type -> extractor.
-EXTRACTORS: dict[str, Callable[[NodeContext], Extracted]] = {
-    "Conv": _conv,
-    "Gemm": _gemm,
-    "MatMul": _matmul,
+#: (domain, op_type) -> extractor. onnxruntime's optimized models use the com.microsoft fused
+#: forms (Conv/Gemm + activation), which have the Conv/Gemm inputs and attributes.
+EXTRACTORS: dict[tuple[str, str], Callable[[NodeContext], Extracted]] = {
+    ("", "Conv"): _conv,
+    ("", "Gemm"): _gemm,
+    ("", "MatMul"): _matmul,
+    ("com.microsoft", "FusedConv"): _conv,
+    ("com.microsoft", "FusedGemm"): _gemm,
 }

@@ -20,7 +20,7 @@ import onnx
 from ..errors import ModelError
 from ..layer import Layer
 from ..network import Network, UnsupportedOp
-from ._layers import EXTRACTORS, UNSUPPORTED_WEIGHTED_OPS, NodeContext, needed_tensors
+from ._layers import UNSUPPORTED_WEIGHTED_OPS, NodeContext, extractor_for, needed_tensors
 from ._reader import read_model, topological_order
 from ._shapes import (TensorInfo, collect_tensor_info, elem_size_bytes, fix_batch, infer_shapes,
                       materialize_shapes, skeleton)
@@ -33,7 +33,7 @@ WEIGHT_SLOTS: dict[str, frozenset[int]] = {
     "MatMul": frozenset({1}), "BatchNormalization": frozenset({1, 2, 3, 4}),
     "InstanceNormalization": frozenset({1, 2}), "LayerNormalization": frozenset({1, 2}),
     "PRelu": frozenset({1}), "LSTM": frozenset({1, 2, 3}), "GRU": frozenset({1, 2, 3}),
-    "RNN": frozenset({1, 2, 3}),
+    "RNN": frozenset({1, 2, 3}), "FusedConv": frozenset({1, 2}), "FusedGemm": frozenset({1, 2}),
 }
 #: Operators a weight may pass through on its way to a weight slot (legacy exporters).
 _WEIGHT_PASS_THROUGH = frozenset({"Identity", "Cast"})
@@ -83,7 +83,7 @@ def load_network(source: str | os.PathLike[str] | onnx.ModelProto, *, batch: int
         if any(t in data for t in node.input if t):
             data.update(t for t in node.output if t)
 
-    candidates = [i for i in order if graph.node[i].op_type in EXTRACTORS]
+    candidates = [i for i in order if extractor_for(graph.node[i]) is not None]
     missing = _dedupe(t for i in candidates for t in needed_tensors(graph.node[i])
                       if t not in info or info[t].static is None)
     if missing:
@@ -106,8 +106,8 @@ def load_network(source: str | os.PathLike[str] | onnx.ModelProto, *, batch: int
         if node.op_type in UNSUPPORTED_WEIGHTED_OPS:
             unsupported.setdefault(node.op_type, []).append(names[i])
             continue
-        extractor = EXTRACTORS.get(node.op_type)
-        if extractor is None or node.domain not in ("", "ai.onnx"):
+        extractor = extractor_for(node)
+        if extractor is None:
             continue
         ctx = NodeContext(node=node, name=names[i], label=label, shape=static,
                           is_data=data.__contains__)

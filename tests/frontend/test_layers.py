@@ -288,3 +288,18 @@ def test_edge_bytes_use_the_element_type() -> None:
     net = load_network(m)
     assert net.graph.edges["cast", "c"]["bytes"] == 2 * 4 * 4 * 2
     assert net.graph.nodes["c"]["param_bytes"] == 2 * 2 * 2
+
+
+def test_onnxruntime_fused_conv_and_gemm() -> None:
+    nodes = [helper.make_node("FusedConv", ["x", "w"], ["c"], name="fconv", domain="com.microsoft",
+                              activation="Relu", strides=[2, 2], pads=[1, 1, 1, 1]),
+             helper.make_node("Flatten", ["c"], ["f"], name="flatten"),
+             helper.make_node("FusedGemm", ["f", "fw"], ["y"], name="fgemm",
+                              domain="com.microsoft", activation="Relu", transB=1)]
+    m = model(nodes, [vi("x", [1, 3, 8, 8])], [vi("y", None)],
+              initializers=[init("w", [4, 3, 3, 3]), init("fw", [6, 64])],
+              extra_opsets=[("com.microsoft", 1)])
+    net = load_network(m)
+    assert net.layers == (
+        Layer(name="fconv", K=4, B=1, P=4, Q=4, C=3, R=3, S=3, stride_h=2, stride_w=2, op="Conv"),
+        Layer(name="fgemm", K=6, B=1, P=1, Q=1, C=64, R=1, S=1, op="Gemm"))
