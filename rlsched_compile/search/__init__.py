@@ -6,6 +6,7 @@ Built-in strategies (registry keys): ``bottom-up`` (the reference heuristic), ``
 from __future__ import annotations
 
 from . import bottom_up, exhaustive, random_sampling, row_sweep  # noqa: F401  (register themselves)
+from . import rl  # noqa: F401,E402  (the PPO agent: rl, rl-hybrid)
 from .base import DEFAULT_STRATEGY, STRATEGIES, SearchResult, Strategy, register_strategy
 from .diagnose import no_valid_table_reason
 from .schedule import schedule_layer

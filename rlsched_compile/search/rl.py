@@ -1,0 +1,158 @@
+"""The PPO agent as search strategies (the paper's method), driven by the shipped numpy policy.
+
+* ``rl``: the agent alone, as in the paper: it starts from the paper's table (every factor in the
+  DRAM row; with fixed mappings, the smallest table honouring them) and runs the greedy rollout plus
+  a few seeded sampled rollouts, keeping the best table seen. No fallback to any other strategy.
+* ``rl-hybrid``: bottom-up's table, the agent started from it and from the paper's table, the best
+  of those, then a row polish (exact re-factorization of every pair and triple of writable rows until
+  a sweep changes nothing). It starts from bottom-up's table and only accepts improvements, so it is
+  never worse than ``bottom-up``.
+
+Neither imports torch: inference is :mod:`rlsched_compile.rl.policy` (numpy).
+"""
+from __future__ import annotations
+
+import hashlib
+import itertools
+import logging
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import SearchError
+from ..layer import Layer
+from ..native import search as native_search
+from ..native.costmodel import evaluate_table
+from ..rl.mdp import writable_rows
+from ..rl.policy import SHIPPED_POLICY, NumpyPolicy, improve_table, load_policy, shipped_policy
+from ..targets.model import Target
+from .base import SearchResult, make_result, register_strategy
+from .diagnose import smallest_table
+
+logger = logging.getLogger(__name__)
+
+#: Sampled rollouts per layer beside the greedy one.
+SAMPLED_ROLLOUTS = 3
+
+
+def _metric(objective: str, energy_pj: float, cycles: float) -> float:
+    return {"energy": energy_pj, "cycles": cycles, "edp": energy_pj * cycles}[objective]
+
+
+def polish_rows(target: Target, layer: Layer, table: np.ndarray, *, objective: str,
+                budget: int | None = None) -> tuple[np.ndarray, float, float, int, bool]:
+    """Sweep every pair and triple of writable rows with ``search_rows`` until nothing improves.
+
+    Returns:
+        (table, energy_pj, cycles, candidates evaluated, finished); ``finished`` is False when
+        ``budget`` (candidates) stopped it first.
+    """
+    rows = tuple(int(r) for r in np.flatnonzero(writable_rows(target)))
+    groups = list(itertools.combinations(rows, 2)) + list(itertools.combinations(rows, 3))
+    ev = evaluate_table(target, layer, table)
+    energy_pj, cycles = ev.energy_pj, ev.cycles
+    best = _metric(objective, energy_pj, cycles)
+    candidates = 0
+    while True:
+        improved = False
+        for group in groups:
+            if budget is not None and candidates >= budget:
+                return table, energy_pj, cycles, candidates, False
+            r = native_search.search_rows(target, layer, table, group, objective)
+            candidates += r.candidates
+            value = r.objective(objective)
+            if value < best:
+                table, energy_pj, cycles, best, improved = np.array(r.table), r.energy_pj, r.cycles, value, True
+        if not improved:
+            return table, energy_pj, cycles, candidates, True
+
+
+class _AgentBase:
+    """Shared policy loading; ``policy_path`` None means the shipped policy."""
+
+    name = ""
+
+    def __init__(self, policy_path: str | os.PathLike[str] | None = None) -> None:
+        self.policy_path = None if policy_path is None else Path(policy_path)
+
+    def policy(self) -> NumpyPolicy:
+        return shipped_policy() if self.policy_path is None else load_policy(self.policy_path)
+
+    def cache_token(self) -> str:
+        """sha256 of the policy file (the schedule cache keys on it), plus the rollout count."""
+        path = SHIPPED_POLICY if self.policy_path is None else self.policy_path
+        digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "missing"
+        return f"{digest}:{SAMPLED_ROLLOUTS}"
+
+    def _agent(self, target: Target, layer: Layer, table: np.ndarray, *, objective: str, seed: int,
+               policy: NumpyPolicy) -> tuple[np.ndarray, float, float, int]:
+        ev = evaluate_table(target, layer, table)
+        res = improve_table(target, layer, table, start_energy_pj=ev.energy_pj, start_cycles=ev.cycles,
+                            objective=objective, policy=policy, sampled_rollouts=SAMPLED_ROLLOUTS, seed=seed)
+        return res.table, res.energy_pj, res.cycles, res.candidates
+
+    def _paper_start(self, target: Target, layer: Layer) -> np.ndarray:
+        table, why = smallest_table(target, layer)
+        if table is None:
+            raise SearchError(why or f"layer {layer.name!r}: no valid table")
+        if not evaluate_table(target, layer, table).valid:
+            raise SearchError(f"layer {layer.name!r}: the paper's start table (all factors in DRAM) breaks a "
+                              f"hardware rule on {target.name!r}; use --search bottom-up")
+        return table
+
+
+class AgentAlone(_AgentBase):
+    """``rl``: the agent from the paper's start, greedy + sampled rollouts (seeded), best table seen.
+
+    ``budget`` is ignored (the policy's episode limits bound the work).
+    """
+
+    name = "rl"
+
+    def search(self, target: Target, layer: Layer, *, objective: str, budget: int | None,
+               seed: int) -> SearchResult:
+        started = time.perf_counter()
+        table, _, _, candidates = self._agent(target, layer, self._paper_start(target, layer), objective=objective,
+                                              seed=seed, policy=self.policy())
+        return make_result(target, layer, table, evaluations=candidates, started_s=started, finished=True,
+                           strategy=self.name, objective=objective)
+
+
+class AgentHybrid(_AgentBase):
+    """``rl-hybrid``: bottom-up, the agent from bottom-up's and from the paper's table, then a row polish.
+
+    ``budget`` caps the polish's candidates (None: polish until a sweep improves nothing);
+    ``finished`` is False when the cap stopped the polish.
+    """
+
+    name = "rl-hybrid"
+
+    def search(self, target: Target, layer: Layer, *, objective: str, budget: int | None,
+               seed: int) -> SearchResult:
+        started = time.perf_counter()
+        policy = self.policy()
+        bu = native_search.bottom_up(target, layer, objective)
+        best = (bu.objective(objective), np.array(bu.table))
+        evaluations = bu.candidates
+        starts = [np.array(bu.table)]
+        try:
+            starts.append(self._paper_start(target, layer))
+        except SearchError:
+            pass
+        for start in starts:
+            table, energy_pj, cycles, candidates = self._agent(target, layer, start, objective=objective,
+                                                               seed=seed, policy=policy)
+            evaluations += candidates
+            value = _metric(objective, energy_pj, cycles)
+            if value < best[0]:
+                best = (value, table)
+        table, _, _, candidates, finished = polish_rows(target, layer, best[1], objective=objective, budget=budget)
+        evaluations += candidates
+        return make_result(target, layer, table, evaluations=evaluations, started_s=started, finished=finished,
+                           strategy=self.name, objective=objective)
+
+
+register_strategy(AgentAlone())
+register_strategy(AgentHybrid())
