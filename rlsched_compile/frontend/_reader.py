@@ -65,7 +65,7 @@ def read_model(source: str | os.PathLike[str] | onnx.ModelProto) -> ModelSource:
         try:
             model = onnx.load_model_from_string(data)
         except Exception as exc:  # protobuf DecodeError and friends
-            raise ModelError(f"{p}: not an ONNX model or truncated ({_first_line(exc)}); "
+            raise ModelError(f"{p}: not an ONNX model or truncated ({first_line(exc)}); "
                              "re-export or re-download the .onnx file") from None
         finally:
             digest.join()
@@ -167,7 +167,7 @@ def _node_label(node: onnx.NodeProto, index: int) -> str:
     return f"{node.name or '#' + str(index)!r} ({node.op_type})"
 
 
-def _first_line(exc: BaseException, limit: int = 160) -> str:
+def first_line(exc: BaseException, limit: int = 160) -> str:
     text = str(exc).strip().splitlines()
     line = text[0] if text else type(exc).__name__
     return line if len(line) <= limit else line[: limit - 3] + "..."

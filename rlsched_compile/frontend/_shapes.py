@@ -9,7 +9,7 @@ import numpy as np
 import onnx
 
 from ..errors import ModelError
-from ._reader import _first_line
+from ._reader import first_line
 
 logger = logging.getLogger(__name__)
 
@@ -176,21 +176,31 @@ def _elements(t: onnx.TensorProto) -> int:
     return n
 
 
-def infer_shapes(model: onnx.ModelProto, label: str) -> onnx.ModelProto:
-    """Runs strict ONNX shape inference (with data propagation).
+def infer_shapes(model: onnx.ModelProto, label: str) -> tuple[onnx.ModelProto, str | None]:
+    """Runs strict ONNX shape inference (with data propagation), relaxed if strict mode fails.
+
+    Returns:
+        The model with inferred shapes, and ``None`` or, when strict mode rejected the model,
+        the reason (the caller then checks every layer shape with onnxruntime).
 
     Raises:
-        ModelError: the shapes in the model contradict each other.
+        ModelError: shape inference fails even in relaxed mode.
     """
     try:
         return onnx.shape_inference.infer_shapes(model, check_type=False, strict_mode=True,
-                                                 data_prop=True)
+                                                 data_prop=True), None
     except onnx.shape_inference.InferenceError as exc:
-        raise ModelError(f"{label}: inconsistent shapes ({_first_line(exc)}); fix or re-export the "
-                         "model") from None
+        problem = first_line(exc)
     except Exception as exc:  # onnx raises a few other types for malformed graphs
-        raise ModelError(f"{label}: shape inference failed ({_first_line(exc)}); check the model "
+        raise ModelError(f"{label}: shape inference failed ({first_line(exc)}); check the model "
                          "with onnx.checker.check_model and re-export it") from None
+    try:
+        relaxed = onnx.shape_inference.infer_shapes(model, check_type=False, strict_mode=False,
+                                                    data_prop=True)
+    except Exception:
+        raise ModelError(f"{label}: inconsistent shapes ({problem}); fix or re-export the "
+                         "model") from None
+    return relaxed, problem
 
 
 _ORT_TYPES = {
@@ -251,7 +261,7 @@ def materialize_shapes(model: onnx.ModelProto, names: list[str], info: Mapping[s
         raise
     except Exception as exc:
         raise ModelError(f"{label}: the shapes of {len(names)} tensor(s) (e.g. {names[0]!r}) cannot "
-                         f"be inferred and onnxruntime cannot run the model ({_first_line(exc)}); "
+                         f"be inferred and onnxruntime cannot run the model ({first_line(exc)}); "
                          "re-export it with static shapes (or run onnxsim on it)") from None
     logger.info("%s: materialised %d tensor shapes with onnxruntime", label, len(names))
     return {n: tuple(int(d) for d in np.shape(o)) for n, o in zip(names, outs)}

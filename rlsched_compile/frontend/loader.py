@@ -22,7 +22,7 @@ from ..layer import Layer
 from ..network import Network, UnsupportedOp
 from ._layers import UNSUPPORTED_WEIGHTED_OPS, NodeContext, extractor_for, needed_tensors
 from ._reader import read_model, topological_order
-from ._shapes import (TensorInfo, collect_tensor_info, elem_size_bytes, fix_batch, infer_shapes,
+from ._shapes import (TensorInfo, collect_tensor_info, fix_batch, infer_shapes,
                       materialize_shapes, skeleton)
 
 logger = logging.getLogger(__name__)
@@ -75,7 +75,8 @@ def load_network(source: str | os.PathLike[str] | onnx.ModelProto, *, batch: int
     # Shape inference runs on a copy without weight data; the batch is written into its inputs.
     work = skeleton(src.model)
     net_batch = fix_batch(work.graph, data_inputs, batch, label)
-    info = collect_tensor_info(infer_shapes(work, label).graph)
+    inferred, strict_problem = infer_shapes(work, label)
+    info = collect_tensor_info(inferred.graph)
 
     data = set(data_inputs)
     for i in order:
@@ -84,16 +85,31 @@ def load_network(source: str | os.PathLike[str] | onnx.ModelProto, *, batch: int
             data.update(t for t in node.output if t)
 
     candidates = [i for i in order if extractor_for(graph.node[i]) is not None]
-    missing = _dedupe(t for i in candidates for t in needed_tensors(graph.node[i])
-                      if t not in info or info[t].static is None)
+    if strict_problem is None:
+        missing = _dedupe(t for i in candidates for t in needed_tensors(graph.node[i])
+                          if t not in info or info[t].static is None)
+    else:
+        # Strict inference rejected the model (e.g. a stale value_info): onnxruntime decides,
+        # and its shapes replace the inferred ones for every layer input and output.
+        missing = _dedupe(t for i in candidates
+                          for t in (*needed_tensors(graph.node[i]), graph.node[i].output[0]) if t)
     if missing:
-        logger.info("%s: %d layer tensor shapes unknown after shape inference; running "
-                    "onnxruntime on zero inputs", label, len(missing))
+        logger.info("%s: running onnxruntime on zero inputs for %d layer tensor shapes", label,
+                    len(missing))
         base_dir = str(Path(src.path).parent) if src.path else None
         full = onnx.ModelProto()
         full.CopyFrom(src.model)
         fix_batch(full.graph, data_inputs, batch, label)
-        found = materialize_shapes(full, missing, info, label, base_dir)
+        try:
+            found = materialize_shapes(full, missing, info, label, base_dir)
+        except ModelError:
+            if strict_problem is None:
+                raise
+            raise ModelError(f"{label}: inconsistent shapes ({strict_problem}); fix or re-export "
+                             "the model") from None
+        if strict_problem is not None:
+            logger.warning("%s: strict shape inference failed (%s) but onnxruntime runs the model; "
+                           "using its shapes", label, strict_problem)
         for t, shape in found.items():
             info[t] = TensorInfo(info[t].elem_type if t in info else onnx.TensorProto.FLOAT, shape)
     static = {t: s for t, ti in info.items() if (s := ti.static) is not None}

@@ -128,10 +128,27 @@ def test_inconsistent_conv_channels(tmp_path: Path) -> None:
                               "inconsistent, fix or re-export it")
 
 
-def test_declared_output_shape_contradicts_inference() -> None:
-    m = conv_model([1, 3, 8, 8], [4, 3, 3, 3])
-    m.graph.output[0].type.tensor_type.shape.dim[1].dim_value = 7
-    assert error_of(m).startswith("<model 'tiny'>: inconsistent shapes (")
+def test_gemm_inner_dimensions_disagree(tmp_path: Path) -> None:
+    m = model([helper.make_node("Gemm", ["x", "w"], ["y"], name="fc")], [vi("x", [2, 8])],
+              [vi("y", [2, 3])], initializers=[init("w", [8, 3])])
+    m.graph.initializer[0].CopyFrom(init("w", [9, 3]))
+    path = tmp_path / "gemm.onnx"
+    path.write_bytes(m.SerializeToString())
+    text = error_of(path)
+    assert text.startswith(f"{path}: inconsistent shapes ([ShapeInferenceError]")
+    assert text.endswith("); fix or re-export the model")
+
+
+def test_stale_value_info_is_overruled_by_onnxruntime(caplog: pytest.LogCaptureFixture) -> None:
+    # Strict inference rejects the stale hint; onnxruntime runs the model, so its shapes win.
+    nodes = [helper.make_node("Relu", ["x"], ["r"], name="relu"),
+             helper.make_node("Conv", ["r", "w"], ["y"], name="conv")]
+    m = model(nodes, [vi("x", [1, 3, 8, 8])], [vi("y", None)], initializers=[init("w", [4, 3, 3, 3])])
+    m.graph.value_info.append(vi("r", [1, 3, 9, 9]))
+    net = load_network(m)
+    assert (net.layers[0].P, net.layers[0].Q) == (6, 6)
+    assert "strict shape inference failed ([ShapeInferenceError]" in caplog.text
+    assert "but onnxruntime runs the model; using its shapes" in caplog.text
 
 
 def test_inconsistent_shapes_found_by_the_extractor() -> None:
