@@ -90,9 +90,9 @@ def _bars_svg(plot_id: str, title: str, unit: str, labels: Sequence[str],
         x = _LEFT + i * bar_w + 1
         base = 0.0
         for series, value, color in stack:
-            if value <= 0:
-                continue
             h = _PLOT_H * value / ymax
+            if h < 0.01:  # would round to an invisible 0.00 px segment
+                continue
             y = _TOP + _PLOT_H - _PLOT_H * (base + value) / ymax
             out.append(f'<rect class="bar" x="{_f(x)}" y="{_f(y)}" width="{_f(bar_w - 2)}" height="{_f(h)}" '
                        f'fill="{color}"><title>{html.escape(label)}: {html.escape(series)} {value:.6g}</title></rect>')
@@ -120,7 +120,7 @@ def _share_svg(plot_id: str, totals: Mapping[str, float], total: float) -> str:
     for comp, value in rows:
         share = value / total if total > 0 else 0.0
         w = span * share
-        if w > 0:
+        if w >= 0.01:
             out.append(f'<rect class="bar" x="{_f(x)}" y="10.00" width="{_f(w)}" height="{_f(bar_h)}" '
                        f'fill="{COLORS[comp]}"><title>{LABELS[comp]}: {100 * share:.2f}%</title></rect>')
         x += w
