@@ -21,7 +21,7 @@ from ..errors import ModelError
 from ..layer import Layer
 from ..network import Network, UnsupportedOp
 from ._layers import UNSUPPORTED_WEIGHTED_OPS, NodeContext, extractor_for, needed_tensors
-from ._reader import read_model, topological_order
+from ._reader import ModelSource, read_model, topological_order
 from ._shapes import (TensorInfo, collect_tensor_info, fix_batch, infer_shapes,
                       materialize_shapes, skeleton)
 
@@ -84,36 +84,14 @@ def load_network(source: str | os.PathLike[str] | onnx.ModelProto, *, batch: int
         if any(t in data for t in node.input if t):
             data.update(t for t in node.output if t)
 
-    candidates = [i for i in order if extractor_for(graph.node[i]) is not None]
-    if strict_problem is None:
-        missing = _dedupe(t for i in candidates for t in needed_tensors(graph.node[i])
-                          if t not in info or info[t].static is None)
-    else:
-        # Strict inference rejected the model (e.g. a stale value_info): onnxruntime decides,
-        # and its shapes replace the inferred ones for every layer input and output.
-        missing = _dedupe(t for i in candidates
-                          for t in (*needed_tensors(graph.node[i]), graph.node[i].output[0]) if t)
-    if missing:
-        logger.info("%s: running onnxruntime on zero inputs for %d layer tensor shapes", label,
-                    len(missing))
-        base_dir = str(Path(src.path).parent) if src.path else None
-        full = onnx.ModelProto()
-        full.CopyFrom(src.model)
-        fix_batch(full.graph, data_inputs, batch, label)
-        try:
-            found = materialize_shapes(full, missing, info, label, base_dir)
-        except ModelError:
-            if strict_problem is None:
-                raise
-            raise ModelError(f"{label}: inconsistent shapes ({strict_problem}); fix or re-export "
-                             "the model") from None
-        if strict_problem is not None:
-            logger.warning("%s: strict shape inference failed (%s) but onnxruntime runs the model; "
-                           "using its shapes", label, strict_problem)
-        for t, shape in found.items():
-            info[t] = TensorInfo(info[t].elem_type if t in info else onnx.TensorProto.FLOAT, shape)
+    # Layers work on data; a Conv/Gemm/MatMul on constants only is constant folding material.
+    candidates = [i for i in order if extractor_for(graph.node[i]) is not None
+                  and any(t in data for t in graph.node[i].input[:2])]
+    _complete_shapes(src, [graph.node[i] for i in candidates], info, strict_problem,
+                     data_inputs=data_inputs, batch=batch)
     static = {t: s for t, ti in info.items() if (s := ti.static) is not None}
 
+    candidate_set = set(candidates)
     layers: list[Layer] = []
     layer_of_node: dict[int, int] = {}
     unsupported: dict[str, list[str]] = {}
@@ -123,7 +101,7 @@ def load_network(source: str | os.PathLike[str] | onnx.ModelProto, *, batch: int
             unsupported.setdefault(node.op_type, []).append(names[i])
             continue
         extractor = extractor_for(node)
-        if extractor is None:
+        if extractor is None or i not in candidate_set:
             continue
         ctx = NodeContext(node=node, name=names[i], label=label, shape=static,
                           is_data=data.__contains__)
@@ -154,6 +132,47 @@ def load_network(source: str | os.PathLike[str] | onnx.ModelProto, *, batch: int
         layers=tuple(layers), graph=op_graph, unsupported=unsupported_ops,
         onnx_node=MappingProxyType({layers[li].name: ni for ni, li in layer_of_node.items()}),
     )
+
+
+def _complete_shapes(src: ModelSource, nodes: list[onnx.NodeProto], info: dict[str, TensorInfo],
+                     strict_problem: str | None, *, data_inputs: list[str],
+                     batch: int | None) -> None:
+    """Fills ``info`` with onnxruntime shapes where the layer ``nodes`` need them.
+
+    Without a strict-inference problem only unknown layer input shapes are materialised. When
+    strict inference rejected the model (e.g. a stale value_info), onnxruntime decides: its
+    shapes replace the inferred ones for every layer input and output, and a model it cannot
+    run has inconsistent shapes.
+
+    Raises:
+        ModelError: onnxruntime cannot run the model where it has to.
+    """
+    label = src.label
+    if strict_problem is None:
+        missing = _dedupe(t for n in nodes for t in needed_tensors(n)
+                          if t not in info or info[t].static is None)
+    else:
+        missing = _dedupe(t for n in nodes for t in (*needed_tensors(n), n.output[0]) if t)
+    if not missing:
+        return
+    logger.info("%s: running onnxruntime on zero inputs for %d layer tensor shapes", label,
+                len(missing))
+    full = onnx.ModelProto()
+    full.CopyFrom(src.model)
+    fix_batch(full.graph, data_inputs, batch, label)
+    base_dir = str(Path(src.path).parent) if src.path else None
+    try:
+        found = materialize_shapes(full, missing, info, label, base_dir)
+    except ModelError:
+        if strict_problem is None:
+            raise
+        raise ModelError(f"{label}: inconsistent shapes ({strict_problem}); fix or re-export "
+                         "the model") from None
+    if strict_problem is not None:
+        logger.warning("%s: strict shape inference failed (%s) but onnxruntime runs the model; "
+                       "using its shapes", label, strict_problem)
+    for t, shape in found.items():
+        info[t] = TensorInfo(info[t].elem_type if t in info else onnx.TensorProto.FLOAT, shape)
 
 
 def _unique_node_names(nodes: Iterable[onnx.NodeProto]) -> list[str]:

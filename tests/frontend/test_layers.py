@@ -303,3 +303,15 @@ def test_onnxruntime_fused_conv_and_gemm() -> None:
     assert net.layers == (
         Layer(name="fconv", K=4, B=1, P=4, Q=4, C=3, R=3, S=3, stride_h=2, stride_w=2, op="Conv"),
         Layer(name="fgemm", K=6, B=1, P=1, Q=1, C=64, R=1, S=1, op="Gemm"))
+
+
+def test_layer_on_constants_only_is_not_scheduled() -> None:
+    # A MatMul of two initializers is constant folding material; only the data layer counts.
+    nodes = [helper.make_node("MatMul", ["a", "b"], ["w"], name="fold"),
+             helper.make_node("MatMul", ["x", "w"], ["y"], name="fc")]
+    m = model(nodes, [vi("x", [2, 4])], [vi("y", [2, 6])],
+              initializers=[init("a", [4, 5]), init("b", [5, 6])])
+    net = load_network(m)
+    assert [layer.name for layer in net.layers] == ["fc"]
+    assert (net.layers[0].C, net.layers[0].K) == (4, 6)
+    assert "fold" not in net.graph and net.graph.nodes["fc"]["param_bytes"] == 4 * 6 * 4
