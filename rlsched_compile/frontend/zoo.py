@@ -461,6 +461,7 @@ def build_all(out_dir: str | os.PathLike[str], *, names: Sequence[str] | None = 
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
+            os.chmod(tmp, 0o644)  # mkstemp creates 0600; these are ordinary shared files
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

@@ -100,6 +100,7 @@ def test_regeneration_is_byte_identical(tmp_path: Path) -> None:
     assert [p.name for p in written] == [f"{n}.onnx" for n in NAMES]
     for p in written:
         assert p.read_bytes() == (ZOO_DIR / p.name).read_bytes()
+        assert p.stat().st_mode & 0o777 == 0o644
     assert sorted(q.name for q in tmp_path.iterdir()) == sorted(p.name for p in written)
 
 
