@@ -52,7 +52,15 @@ def configure_logging(verbosity: int, stream: TextIO | None = None) -> None:
     handler.setFormatter(_Formatter())
     root.addHandler(handler)
     root.setLevel(level)
-    root.propagate = False
+
+
+def reset_logging() -> None:
+    """Undo :func:`configure_logging` (``main`` does this on return, so it can run in-process)."""
+    root = logging.getLogger("rlsched_compile")
+    for h in list(root.handlers):
+        if getattr(h, "_rlsched_cli", False):
+            root.removeHandler(h)
+    root.setLevel(logging.NOTSET)
 
 
 class Progress:
@@ -521,6 +529,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    finally:
+        reset_logging()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -113,3 +113,21 @@ def test_traceback_only_with_verbose(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert code == 2 and "Traceback" not in err
     code, _, err = run(capsys, tmp_path / "x.onnx", "--target", "eyeriss", "-v")
     assert code == 2 and "Traceback" in err and err.rstrip().splitlines()[-1].startswith("error: ")
+
+
+def test_unsupported_operators_warn_or_fail_with_strict(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from ._support import build_model_with_conv_transpose
+
+    model = tmp_path / "up.onnx"
+    model.write_bytes(build_model_with_conv_transpose().SerializeToString())
+    code, out, err = run(capsys, model, "--target", "eyeriss", "--out", tmp_path / "o", "-j", "1")
+    assert code == 0
+    assert "warning:" in err and "ConvTranspose x1 (up0)" in err
+    report = __import__("json").loads((tmp_path / "o" / "report.json").read_text())
+    assert report["model"]["unsupported_ops"] == [{"op_type": "ConvTranspose", "count": 1, "nodes": ["up0"]}]
+    assert [ly["name"] for ly in report["layers"]] == ["conv0"]
+    code, out, err = run(capsys, model, "--target", "eyeriss", "--out", tmp_path / "s", "--strict")
+    assert code == 2 and out == ""
+    assert_one_error(err, f"{model}: operators with weights that cannot be scheduled: ConvTranspose x1 (up0); "
+                          "remove --strict to skip them with a warning")
+    assert not (tmp_path / "s").exists()

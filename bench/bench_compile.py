@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+"""Compile-time benchmark: cold and warm wall time of the whole compiler pass for each zoo network
+on each shipped target (default strategy unless --search).
+
+* cold: an empty schedule cache; ``compile_model`` + ``write`` in this process (every unique
+  layer is searched, ``--jobs`` worker processes);
+* warm: the same compile again, served from the cache (``compile_model`` + ``write``);
+* warm CLI: the same again as a fresh ``python -m rlsched_compile`` process (interpreter start and
+  imports included), i.e. what a user or a CI job waits for.
+
+Prints a Markdown table and writes ``bench/results/compile.json``.
+
+Usage:
+    python bench/bench_compile.py                       # every zoo model x every shipped target
+    python bench/bench_compile.py --models resnet50 --targets eyeriss --jobs 2
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from rlsched_compile import __version__, compile_model  # noqa: E402
+from rlsched_compile.api import available_strategies  # noqa: E402
+from rlsched_compile.frontend import zoo  # noqa: E402
+from rlsched_compile.targets import list_targets  # noqa: E402
+
+
+def bench_one(model: Path, target: str, *, search: str | None, jobs: int | None, work: Path) -> dict:
+    cache = work / f"cache_{model.stem}_{target}"
+    row: dict = {"model": model.stem, "target": target}
+    t0 = time.perf_counter()
+    res = compile_model(str(model), target, search=search, jobs=jobs, cache_dir=cache)
+    res.write(work / "cold")
+    row["cold_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    warm = compile_model(str(model), target, search=search, jobs=jobs, cache_dir=cache)
+    warm.write(work / "warm")
+    row["warm_s"] = time.perf_counter() - t0
+    assert warm.timing["cache"]["misses"] == 0, "warm compile missed the cache"
+    env = {**os.environ, "RLSCHED_CACHE_DIR": str(cache)}
+    cmd = [sys.executable, "-m", "rlsched_compile", str(model), "--target", target, "--out", str(work / "cli"), "-q"]
+    if search:
+        cmd += ["--search", search]
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    row["warm_cli_s"] = time.perf_counter() - t0
+    if proc.returncode not in (0, 1):
+        raise RuntimeError(f"CLI failed: {proc.stderr}")
+    row.update(layers=res.totals.layers, unique_layers=res.totals.unique_layers, strategy=res.settings.strategy,
+               failed_layers=len(res.failures), energy_pj=res.totals.energy_pj, cycles=res.totals.cycles,
+               search_wall_s=res.timing["search_wall_time_s"], load_s=res.timing["load_time_s"],
+               workers=res.timing["jobs"])
+    return row
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", nargs="*", default=list(zoo.BUILDERS), help="zoo model names")
+    parser.add_argument("--targets", nargs="*", default=None, help="shipped target names (default: all)")
+    parser.add_argument("--search", default=None, help="strategy (default: the compiler's default)")
+    parser.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
+    parser.add_argument("--out", default=str(HERE / "results" / "compile.json"))
+    args = parser.parse_args(argv)
+    targets = args.targets or [t.name for t in list_targets()]
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench_compile_") as tmp:
+        for name in args.models:
+            model = zoo.zoo_path(name)
+            for target in targets:
+                row = bench_one(model, target, search=args.search, jobs=args.jobs, work=Path(tmp))
+                rows.append(row)
+                print(f"{name} on {target}: cold {row['cold_s']:.2f} s, warm {row['warm_s']:.3f} s, "
+                      f"warm CLI {row['warm_cli_s']:.2f} s", file=sys.stderr)
+    _, default = available_strategies()
+    lines = [f"rlsched_compile {__version__}, strategy {args.search or default}, jobs {args.jobs or os.cpu_count()}"
+             f" on {os.cpu_count()} cores ({platform.processor() or platform.machine()}, Python {platform.python_version()})",
+             "",
+             "| model | target | layers | unique | cold s | warm s (in-process) | warm s (CLI process) | energy pJ | cycles |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        lines.append(f"| {r['model']} | {r['target']} | {r['layers']} | {r['unique_layers']} | {r['cold_s']:.2f} | "
+                     f"{r['warm_s']:.3f} | {r['warm_cli_s']:.2f} | {r['energy_pj']:.4g} | {r['cycles']:.4g} |")
+    print("\n".join(lines))
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"tool_version": __version__, "strategy": args.search or default,
+                               "jobs": args.jobs, "cpu_count": os.cpu_count(), "python": platform.python_version(),
+                               "rows": rows}, indent=1) + "\n")
+    print(f"\nwrote {out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
