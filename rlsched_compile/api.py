@@ -257,6 +257,13 @@ def _solve(group: int, target: Target, layer: Layer, strategy: str, objective: s
                    int(res.evaluations), bool(res.finished), float(getattr(res, "wall_time_s", wall) or wall))
 
 
+def _usable_cores() -> int:
+    """CPU cores this process may run on (the affinity mask where the OS has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
+
+
 def _pool_context() -> Any:
     # fork starts workers in milliseconds and inherits the built C targets; elsewhere spawn.
     if sys.platform.startswith("linux"):
@@ -364,7 +371,7 @@ def compile_model(model: str | os.PathLike[str] | Any, target: str | os.PathLike
         if progress:
             progress(done, len(groups), groups[res.group].layer.name)
 
-    n_jobs = min(jobs or os.cpu_count() or 1, len(todo))
+    n_jobs = min(jobs or _usable_cores(), len(todo))
     t_search = time.perf_counter()
     if n_jobs <= 1:
         for gi in todo:

@@ -119,9 +119,12 @@ def _compile_parser() -> argparse.ArgumentParser:
                    help="shipped target name (see `targets`) or a target .yaml/.json file")
     p.add_argument("--objective", choices=OBJECTIVES, default="energy",
                    help="what to minimize: energy (pJ, static included), cycles, or edp (default: energy)")
+    from .api import available_strategies
+
+    names, default = available_strategies()
     p.add_argument("--search", metavar="NAME", default=None,
-                   help="search strategy (default: the best available; see --list-strategies)")
-    p.add_argument("--list-strategies", action="store_true", help=argparse.SUPPRESS)
+                   help=f"search strategy: {', '.join(names)} (default: {default})")
+    p.add_argument("--list-strategies", action="store_true", help="print the search strategies and exit")
     p.add_argument("--budget", type=int, default=None, metavar="N",
                    help="evaluation budget per layer for budgeted strategies")
     p.add_argument("--batch", type=int, default=None, metavar="N",

@@ -45,14 +45,15 @@ def _f(x: float) -> str:
     return "0.00" if s == "-0.00" else s
 
 
-def _nice_max(v: float) -> float:
+def _nice_axis(v: float) -> tuple[float, int]:
+    """(axis maximum, number of grid intervals) with round tick steps (1, 2, 2.5 or 5 x 10^n)."""
     if v <= 0 or not math.isfinite(v):
-        return 1.0
-    exp = math.floor(math.log10(v))
-    for m in (1.0, 2.0, 2.5, 5.0, 10.0):
-        if m * 10 ** exp >= v:
-            return m * 10 ** exp
-    return 10.0 ** (exp + 1)
+        return 1.0, 4
+    raw = v / 4
+    exp = math.floor(math.log10(raw))
+    step = next(m * 10 ** exp for m in (1.0, 2.0, 2.5, 5.0, 10.0) if m * 10 ** exp >= raw)
+    n = max(1, math.ceil(v / step - 1e-9))
+    return step * n, n
 
 
 def _tick_label(v: float) -> str:
@@ -71,16 +72,16 @@ def _bars_svg(plot_id: str, title: str, unit: str, labels: Sequence[str],
     bar_w = max(_BAR_W, min(40.0, 700.0 / max(n, 1)))
     label_step = 1 if n <= 12 or bar_w >= 24 else (2 if n <= 60 else 5)
     top_value = max((sum(v for _, v, _ in st) for st in stacks), default=0.0)
-    ymax = y_max if y_max is not None else _nice_max(top_value)
+    ymax, intervals = (y_max, 4) if y_max is not None else _nice_axis(top_value)
     width = _LEFT + n * bar_w + 20
     height = _TOP + _PLOT_H + _BOTTOM
     out = [f'<svg id="{plot_id}" class="plot" xmlns="http://www.w3.org/2000/svg" width="{_f(width)}" '
            f'height="{_f(height)}" viewBox="0 0 {_f(width)} {_f(height)}" role="img" '
            f'aria-label="{html.escape(title)}">',
            f"<title>{html.escape(title)}</title>"]
-    for i in range(5):
-        v = ymax * i / 4
-        y = _TOP + _PLOT_H - _PLOT_H * i / 4
+    for i in range(intervals + 1):
+        v = ymax * i / intervals
+        y = _TOP + _PLOT_H - _PLOT_H * i / intervals
         out.append(f'<line class="grid" x1="{_f(_LEFT)}" y1="{_f(y)}" x2="{_f(width - 10)}" y2="{_f(y)}"/>')
         out.append(f'<text class="tick" x="{_f(_LEFT - 6)}" y="{_f(y + 4)}" text-anchor="end">'
                    f"{html.escape(_tick_label(v))}</text>")

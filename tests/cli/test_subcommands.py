@@ -154,3 +154,13 @@ def test_installed_command(tiny_model: Path, tmp_path: Path, cache_dir: Path) ->
                        capture_output=True, text=True, env=env, timeout=300)
     assert c.returncode == 2 and c.stdout == ""
     assert c.stderr == f"error: {tmp_path / 'missing.onnx'}: no such file; check the model path\n"
+
+
+def test_list_strategies_comes_from_the_registry(capsys: pytest.CaptureFixture[str]) -> None:
+    from rlsched_compile import search
+    from rlsched_compile.search import base
+
+    code, out, _ = run(capsys, "--list-strategies")
+    assert code == 0
+    assert [ln.split()[0] for ln in out.splitlines()] == sorted(search.STRATEGIES)
+    assert [ln.split()[0] for ln in out.splitlines() if ln.endswith("(default)")] == [base.DEFAULT_STRATEGY]
