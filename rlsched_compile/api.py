@@ -10,7 +10,6 @@ from __future__ import annotations
 import concurrent.futures
 import datetime
 import difflib
-import json
 import logging
 import multiprocessing
 import os

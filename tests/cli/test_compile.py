@@ -260,3 +260,18 @@ def test_python_api_mirrors_the_cli(tiny_model: Path, tmp_path: Path, capsys: py
     assert (tmp_path / "mem" / "tiny.scheduled.onnx").is_file()
     assert res2.report()["totals"] == res.report()["totals"]
     shutil.rmtree(tmp_path / "mem")
+
+
+def test_interrupted_compile_resumes_from_the_cache(tiny_model: Path, tmp_path: Path, cache_dir: Path) -> None:
+    from rlsched_compile import compile_model
+
+    def stop_after_two(done: int, total: int, name: str) -> None:
+        if done == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        compile_model(str(tiny_model), "eyeriss", jobs=1, progress=stop_after_two)
+    assert len(list(cache_dir.rglob("*.json"))) == 2 and not list(cache_dir.rglob("*.tmp"))
+    res = compile_model(str(tiny_model), "eyeriss", jobs=1)
+    assert (res.timing["cache"]["hits"], res.timing["cache"]["misses"]) == (2, 2)
+    assert [s.cached for s in res.layers] == [True, True, True, False, False]

@@ -1,6 +1,7 @@
 """Bad input gives exit code 2, one `error:` line that says what to fix, and writes nothing."""
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -123,7 +124,7 @@ def test_unsupported_operators_warn_or_fail_with_strict(tmp_path: Path, capsys: 
     code, out, err = run(capsys, model, "--target", "eyeriss", "--out", tmp_path / "o", "-j", "1")
     assert code == 0
     assert "warning:" in err and "ConvTranspose x1 (up0)" in err
-    report = __import__("json").loads((tmp_path / "o" / "report.json").read_text())
+    report = json.loads((tmp_path / "o" / "report.json").read_text())
     assert report["model"]["unsupported_ops"] == [{"op_type": "ConvTranspose", "count": 1, "nodes": ["up0"]}]
     assert [ly["name"] for ly in report["layers"]] == ["conv0"]
     code, out, err = run(capsys, model, "--target", "eyeriss", "--out", tmp_path / "s", "--strict")
