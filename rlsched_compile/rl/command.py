@@ -48,6 +48,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="reward metric; mixed draws energy or cycles per episode (default: %(default)s)")
     parser.add_argument("--start", choices=("mixed", "paper", "bottom-up"), default="mixed",
                         help="episode start table (default: %(default)s)")
+    parser.add_argument("--bottom-up-fraction", type=float, default=0.5, metavar="F",
+                        help="with --start mixed: share of episodes starting from bottom-up's table "
+                             "(default: %(default)s)")
     parser.add_argument("--bottom-up-targets", default=None, metavar="NAMES",
                         help="comma-separated targets whose episodes may start from bottom-up's table "
                              "(default: all targets)")
@@ -56,6 +59,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="consecutive non-improving actions that end an episode (default: %(default)s)")
     parser.add_argument("--time-limit-s", type=float, default=None,
                         help="stop after this wall time with a checkpoint; rerun to resume")
+    parser.add_argument("--eval-pairs", type=int, default=24, metavar="N",
+                        help="evaluate the result on at most N (target, layer) pairs per split (default: %(default)s)")
     parser.add_argument("--no-resume", action="store_true", help="ignore an existing checkpoint in --out")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     parser.add_argument("--export", default=None, metavar="PATH.npz",
@@ -142,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
     train_pairs = [(t, layer) for t in targets for layer in train_layers]
     held_pairs = [(t, layer) for t in targets for layer in held]
     config = PPOConfig(seed=args.seed, episodes=args.episodes, max_steps=args.max_steps, patience=args.patience,
-                       objective=args.objective, start=args.start)
+                       objective=args.objective, start=args.start, bottom_up_fraction=args.bottom_up_fraction)
     bu_targets = None if args.bottom_up_targets is None else \
         {n.strip() for n in args.bottom_up_targets.split(",") if n.strip()}
     card: dict[str, Any] = {
@@ -161,7 +166,7 @@ def run(args: argparse.Namespace) -> int:
     logger.info("training on %d pairs, %d held out", len(train_pairs), len(held_pairs))
     summary = train(config, train_pairs=train_pairs, held_out_pairs=held_pairs, out_dir=args.out,
                     resume=not args.no_resume, progress=not args.no_progress, card=card,
-                    time_limit_s=args.time_limit_s, bottom_up_targets=bu_targets)
+                    time_limit_s=args.time_limit_s, bottom_up_targets=bu_targets, eval_pairs=args.eval_pairs)
     if summary.episodes < config.episodes:
         print(f"stopped at episode {summary.episodes}/{config.episodes} (time limit); rerun the same command "
               f"to resume from {summary.out_dir / 'checkpoint.pt'}")

@@ -60,9 +60,11 @@ class PPOConfig:
     mask_logit: float = -1e8
     """Logit given to illegal actions (MaskablePPO's large negative number)."""
     objective: str = "energy"
-    """Metric M of the reward; ``mixed`` alternates energy and cycles per episode."""
+    """Metric M of the reward; ``mixed`` draws energy or cycles per episode."""
     start: str = "mixed"
-    """Episode start table: ``paper`` (all in DRAM), ``bottom-up``, or ``mixed`` (alternating)."""
+    """Episode start table: ``paper`` (all in DRAM), ``bottom-up``, or ``mixed`` (drawn per episode)."""
+    bottom_up_fraction: float = 0.5
+    """With ``start="mixed"``: probability that an episode starts from bottom-up's table."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -97,12 +97,14 @@ def _atomic_write_bytes(path: Path, data: bytes) -> None:
 def _make_sampler(config: PPOConfig, pairs: Sequence[tuple[Target, Layer]], start_fn: StartFn,
                   bottom_up_targets: Collection[str] | None) -> Callable[[np.random.Generator], Task]:
     objectives = ("energy", "cycles") if config.objective == "mixed" else (config.objective,)
-    starts = ("paper", "bottom-up") if config.start == "mixed" else (config.start,)
 
     def sample(rng: np.random.Generator) -> Task:
         target, layer = pairs[int(rng.integers(len(pairs)))]
         objective = objectives[int(rng.integers(len(objectives)))]
-        kind = starts[int(rng.integers(len(starts)))]
+        if config.start == "mixed":
+            kind = "bottom-up" if rng.random() < config.bottom_up_fraction else "paper"
+        else:
+            kind = config.start
         if kind == "bottom-up" and bottom_up_targets is not None and target.name not in bottom_up_targets:
             kind = "paper"
         table, energy_pj, cycles = start_fn(target, layer, objective, kind)
@@ -227,7 +229,7 @@ def train(config: PPOConfig, *, train_pairs: Sequence[tuple[Target, Layer]],
         evaluate: evaluate the exported policy on train and held-out pairs.
         bottom_up_targets: names of the targets whose episodes may start from bottom-up's table
             (None: all); on the others every episode starts from the paper's table (bottom-up can
-            take seconds per layer there).
+            take seconds per layer there); the final evaluation also uses only these targets.
         eval_pairs: evaluate on at most this many pairs of each split (a seeded sample).
         time_limit_s: stop (after a whole update, checkpoint written) once this much wall time has
             passed; the run can then be resumed.
@@ -304,9 +306,14 @@ def train(config: PPOConfig, *, train_pairs: Sequence[tuple[Target, Layer]],
         policy = NumpyPolicy(weights=tuple(weights[k].astype(np.float64) for k in ("w0", "b0", "w1", "b1", "w2", "b2")),
                              card=policy_card)
         if evaluate:
-            evaluation = {"train": evaluate_policy(policy, _subset(train_pairs, eval_pairs, config.seed),
+            # Evaluation needs bottom-up's table of every pair: only on targets where it is affordable.
+            def affordable(pairs: Sequence[tuple[Target, Layer]]) -> list[tuple[Target, Layer]]:
+                return [p for p in pairs if bottom_up_targets is None or p[0].name in bottom_up_targets]
+
+            evaluation = {"train": evaluate_policy(policy, _subset(affordable(train_pairs), eval_pairs, config.seed),
                                                    start_fn=start_fn, search_rows=search_rows),
-                          "held_out": evaluate_policy(policy, _subset(held_out_pairs, eval_pairs, config.seed),
+                          "held_out": evaluate_policy(policy, _subset(affordable(held_out_pairs), eval_pairs,
+                                                                      config.seed),
                                                       start_fn=start_fn, search_rows=search_rows)}
             policy_card["evaluation"] = evaluation
         save_policy(out / "policy.npz", weights, policy_card)
