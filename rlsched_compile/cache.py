@@ -92,6 +92,7 @@ class ScheduleCache:
 
     def __init__(self, directory: str | os.PathLike[str] | None = None) -> None:
         self.directory = Path(directory) if directory is not None else default_cache_dir()
+        self._write_warned = False
 
     def path(self, key: str) -> Path:
         """File of the entry with this key."""
@@ -133,7 +134,10 @@ class ScheduleCache:
             os.replace(tmp_name, path)
             return True
         except OSError as exc:
-            logger.warning("cannot write cache entry %s (%s); continuing without caching it", path, exc)
+            if not self._write_warned:  # once per cache: every later entry would fail the same way
+                logger.warning("cannot write to the schedule cache %s (%s); continuing without it (set "
+                               "RLSCHED_CACHE_DIR to a writable directory)", self.directory, exc)
+                self._write_warned = True
             if tmp_name is not None:
                 try:
                     os.unlink(tmp_name)

@@ -81,12 +81,14 @@ def test_corrupt_entries_are_misses(tmp_path: Path, content: str, caplog: pytest
     assert cache.put(key, entry()) and cache.get(key) is not None
 
 
-def test_unwritable_cache_is_not_fatal(tmp_path: Path) -> None:
+def test_unwritable_cache_is_not_fatal(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("")
     cache = ScheduleCache(blocker / "cache")
     assert cache.put(cache_key(**KEY_ARGS), entry()) is False
+    assert cache.put(cache_key(**{**KEY_ARGS, "objective": "cycles"}), entry()) is False
     assert cache.get(cache_key(**KEY_ARGS)) is None
+    assert caplog.text.count("cannot write to the schedule cache") == 1
 
 
 def test_concurrent_writers_and_readers_see_whole_entries(tmp_path: Path) -> None:
