@@ -252,7 +252,7 @@ def train(config: PPOConfig, *, train_pairs: Sequence[tuple[Target, Layer]],
     ckpt_path = out / CHECKPOINT
     if resume and ckpt_path.is_file():
         ckpt = torch.load(ckpt_path, weights_only=False)
-        if ckpt["config"] != config.to_dict():
+        if PPOConfig.from_dict(ckpt["config"]) != config:
             raise RlschedError(f"checkpoint {str(ckpt_path)!r} was trained with a different configuration: "
                                f"use the same options, another --out folder, or --no-resume")
         model.load_state_dict(ckpt["model"])

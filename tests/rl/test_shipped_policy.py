@@ -46,15 +46,17 @@ def test_shipped_policy_schedules_a_layer(eyeriss, small_layers, objective):
 
 
 @pytest.mark.parametrize("target_name", ["eyeriss", "simba"])
-def test_hybrid_is_never_worse_than_bottom_up(target_name, small_layers):
+def test_hybrid_is_never_worse_than_bottom_up_or_row_sweep(target_name, small_layers):
     from rlsched_compile.targets import load_target
 
     target = load_target(target_name)
     for layer in small_layers:
         for objective in ("energy", "cycles"):
             bu = schedule_layer(target, layer, search="bottom-up", objective=objective)
+            sweep = schedule_layer(target, layer, search="row-sweep", objective=objective)
             hy = schedule_layer(target, layer, search="rl-hybrid", objective=objective)
-            assert hy.evaluation.objective(objective) <= bu.evaluation.objective(objective)
+            assert hy.evaluation.objective(objective) <= sweep.evaluation.objective(objective)
+            assert sweep.evaluation.objective(objective) <= bu.evaluation.objective(objective)
 
 
 def test_default_strategy_is_registered():
