@@ -332,7 +332,8 @@ def compile_model(model: str | os.PathLike[str] | Any, target: str | os.PathLike
 
     store = ScheduleCache(cache_dir) if cache else None
     token = _strategy_token(strategy)
-    keys = [cache_key(layer_signature=g.layer.signature(), target_sha256=tgt.sha256, objective=objective,
+    target_sha = tgt.sha256
+    keys = [cache_key(layer_signature=g.layer.signature(), target_sha256=target_sha, objective=objective,
                       strategy=strategy, settings={"seed": seed, "budget": budget, "token": token},
                       tool_version=__version__) for g in groups]
     solved: dict[int, _Solved] = {}

@@ -22,7 +22,7 @@ import onnx
 from .. import __version__
 from ..layer import PARAMS
 from ..targets.model import ROW_NAMES, Target
-from .schedule import LayerSchedule, dataflows, file_stem, loop_nest
+from .schedule import LayerSchedule, dataflows, file_stem, loop_nest, target_sha256
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def annotate_model(model: onnx.ModelProto, schedules: Sequence[LayerSchedule], *
         if idx is None or idx >= len(nodes):
             logger.debug("layer %s has no node in the model; not annotated", s.layer.name)
             continue
-        doc = {"target": target.name, "target_sha256": target.sha256, "objective": s.objective,
+        doc = {"target": target.name, "target_sha256": target_sha256(target), "objective": s.objective,
                "strategy": s.strategy, "columns": list(PARAMS), "rows": list(ROW_NAMES),
                "table": [list(map(int, r)) for r in s.table], "dataflows": flows,
                "loop_nest": loop_nest(target, s.table)}
@@ -73,7 +73,7 @@ def annotate_model(model: onnx.ModelProto, schedules: Sequence[LayerSchedule], *
         _set(props, PREFIX + "energy_pj", repr(float(s.energy_pj)))
         _set(props, PREFIX + "cycles", repr(float(s.cycles)))
         _set(props, PREFIX + "schedule_file", f"schedules/{file_stem(s.index, s.layer.name)}.json")
-    for key, value in (("version", __version__), ("target", target.name), ("target_sha256", target.sha256),
+    for key, value in (("version", __version__), ("target", target.name), ("target_sha256", target_sha256(target)),
                        ("objective", schedules[0].objective if schedules else ""),
                        ("energy_pj", repr(float(totals_energy_pj))), ("cycles", repr(float(totals_cycles)))):
         _set(out.metadata_props, PREFIX + key, value)

@@ -14,6 +14,7 @@ each group in the order G, K, B, P, Q, C, R, S.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from dataclasses import dataclass
@@ -129,6 +130,17 @@ def _level_name(row: int) -> str:
     return ROW_NAMES[row]
 
 
+@functools.lru_cache(maxsize=4096)
+def _loop_nest_cached(target: Target, table: Table) -> tuple[tuple[str, str, str, int], ...]:
+    return tuple((lp["level"], lp["kind"], lp["dim"], lp["bound"]) for lp in _loop_nest(target, table))
+
+
+@functools.lru_cache(maxsize=64)
+def target_sha256(target: Target) -> str:
+    """:attr:`Target.sha256`, computed once per target (it hashes the whole description)."""
+    return target.sha256
+
+
 def loop_nest(target: Target, table: Table) -> list[dict[str, Any]]:
     """The loop nest a table stands for, outermost first.
 
@@ -140,6 +152,12 @@ def loop_nest(target: Target, table: Table) -> list[dict[str, Any]]:
         One dict per loop with a factor > 1: ``level`` (row name), ``kind`` (``temporal`` or
         ``spatial``), ``dim`` (column letter) and ``bound`` (the factor).
     """
+    key = tuple(tuple(int(v) for v in row) for row in table)
+    return [{"level": lv, "kind": kind, "dim": dim, "bound": bound}
+            for lv, kind, dim, bound in _loop_nest_cached(target, key)]
+
+
+def _loop_nest(target: Target, table: Table) -> list[dict[str, Any]]:
     loops: list[dict[str, Any]] = []
     for row, role in _ROWS_OUTER_FIRST:
         if getattr(target, role) is None:
@@ -247,7 +265,7 @@ def schedule_to_dict(s: LayerSchedule, target: Target) -> dict[str, Any]:
             "dilation_h": layer.dilation_h, "dilation_w": layer.dilation_w,
             "macs": layer.macs,
         },
-        "target": {"name": target.name, "sha256": target.sha256},
+        "target": {"name": target.name, "sha256": target_sha256(target)},
         "objective": s.objective,
         "strategy": s.strategy,
         "evaluations": s.evaluations,
@@ -301,7 +319,7 @@ def render_schedule_text(s: LayerSchedule, target: Target) -> str:
         rows.append(name.ljust(width) + "".join(str(v).rjust(col_w) for v in s.table[r]))
     lines = [
         head,
-        f"target {target.name} (sha256 {target.sha256[:12]})  objective {s.objective}  strategy {s.strategy}"
+        f"target {target.name} (sha256 {target_sha256(target)[:12]})  objective {s.objective}  strategy {s.strategy}"
         f"  evaluations {s.evaluations}{'' if s.finished else ' (budget reached)'}",
         "",
         "scheduling table (columns K and C per group):",
