@@ -16,6 +16,10 @@
  * Finally every complete candidate is evaluated and the lowest objective wins (first on ties),
  * unless the starting all-in-DRAM table is strictly better.
  *
+ * Budget (an extension; the reference has none): with budget > 0 every pair search may
+ * evaluate at most budget/8 temporal options; one that runs out keeps the survivors of the
+ * options visited so far (a prefix of the reference's order) and *finished becomes 0.
+ *
  * Visiting order (it decides ties). The reference draws options from an odometer over the 8
  * columns (G fastest, K slowest) whose first draw increments before reading, so a fresh space is
  * visited from position 1 to N-1 and then position 0. The temporal space object is reused for
@@ -54,6 +58,13 @@ typedef struct {
     int64_t sp_degree;
     int64_t pm[RLS_TABLE_SIZE], sp[RLS_TABLE_SIZE];
     int64_t evaluated;
+    int64_t allowance;            /* evaluations left for this pair search; < 0: unlimited */
+    int truncated;                /* some pair search ran out of its allowance */
+    /* f(v) of the factorization degree for v <= deg_max (row entries never exceed the layer) */
+    int8_t *deg_term;
+    int64_t deg_max;
+    /* during a temporal phase: product of the rows inside buffer b, per column */
+    uint64_t base[RLS_COLS];
     /* scratch for the valid temporal positions */
     int64_t *pos;
     size_t pos_len, pos_cap;
@@ -105,6 +116,11 @@ static int64_t irrelevant_product(const pair_search *ps, const int64_t *table) {
 }
 
 static void consider(pair_search *ps) {
+    if (ps->allowance == 0) {
+        ps->truncated = 1;
+        return;
+    }
+    if (ps->allowance > 0) ps->allowance--;
     rls_result r;
     rls__evaluate(ps->t, ps->ctx, ps->cur, &r, 1);
     ps->evaluated++;
@@ -124,7 +140,11 @@ static void consider(pair_search *ps) {
     }
     /* SP (not for the innermost pair) */
     if (ps->b == ROW_REG) return;
-    const int64_t deg = rls__row_facto_degree(ps->cur + ps->b * RLS_COLS);
+    int64_t deg = 1;
+    for (int c = 0; c < RLS_COLS; c++) {
+        const int64_t v = ps->cur[ps->b * RLS_COLS + c];
+        deg *= 1 + (v <= ps->deg_max ? ps->deg_term[v] : rls__facto_degree_term(v));
+    }
     if (deg > ps->sp_degree) {
         ps->sp_degree = deg;
         memcpy(ps->sp, ps->cur, sizeof ps->sp);
@@ -159,6 +179,26 @@ static void set_temporal(pair_search *ps, const temporal_space *ts, int c, int64
     ps->cur[ps->e * RLS_COLS + c] = ts->u[c] / ts->div[c][j];
 }
 
+static const rls_temporal *buffer_level(const rls_target *t, int row) {
+    return row == ROW_LB ? &t->lb : row == ROW_GB ? &t->gb : &t->dram;
+}
+
+/* Only rows b and e change in a temporal phase and their column products are fixed, so of all
+ * the rules only buffer b's capacity (its tiles grow with row b) and the fixed mappings of rows
+ * b and e can change; the Register row must stay 1. */
+static int temporal_ok(const pair_search *ps, uint32_t mask) {
+    if (ps->b == ROW_REG) {
+        for (int c = 0; c < RLS_COLS; c++)
+            if (ps->cur[c] != 1) return 0;
+        return 1;
+    }
+    const rls_temporal *L = buffer_level(ps->t, ps->b);
+    uint64_t pre[RLS_COLS];
+    for (int c = 0; c < RLS_COLS; c++) pre[c] = ps->base[c] * (uint64_t)ps->cur[ps->b * RLS_COLS + c];
+    return rls__level_fits(L, ps->ctx, pre) && rls__fixed_fits(L, ps->cur, ps->b, mask) &&
+           rls__fixed_fits(buffer_level(ps->t, ps->e), ps->cur, ps->e, mask);
+}
+
 /* valid temporal positions in natural order (K slowest), pruned */
 static void temporal_dfs(pair_search *ps, const temporal_space *ts, int c, int64_t pos) {
     if (ps->status != RLS_OK) return;
@@ -169,7 +209,7 @@ static void temporal_dfs(pair_search *ps, const temporal_space *ts, int c, int64
     const uint32_t mask = (2u << c) - 1u;
     for (int64_t j = 0; j < ts->ndiv[c]; j++) {
         set_temporal(ps, ts, c, j);
-        if (rls__partial_ok(ps->t, ps->ctx, ps->cur, mask))
+        if (temporal_ok(ps, mask))
             temporal_dfs(ps, ts, c + 1, pos * ts->ndiv[c] + j);
     }
     ps->cur[ps->b * RLS_COLS + c] = 1;
@@ -234,7 +274,11 @@ static void temporal_phase(pair_search *ps) {
         ps->cur[ps->b * RLS_COLS + c] = 1;
         ps->cur[ps->e * RLS_COLS + c] = 1;
     }
-    if (rls__partial_ok(ps->t, ps->ctx, ps->cur, 0u)) temporal_dfs(ps, &ts, 0, 0);
+    for (int c = 0; c < RLS_COLS; c++) {
+        ps->base[c] = 1;
+        for (int r = 0; r < ps->b; r++) ps->base[c] *= (uint64_t)ps->cur[r * RLS_COLS + c];
+    }
+    if (temporal_ok(ps, 0u)) temporal_dfs(ps, &ts, 0, 0);
     if (ps->status != RLS_OK) return;
 
     /* visit positions p0 .. p0+calls-1 (mod total) */
@@ -336,11 +380,14 @@ static int search_pair(pair_search *ps, const int64_t *cand, table_t out[2]) {
     return n;
 }
 
-int rls_bottom_up(const rls_target *t, const rls_layer *layer, int32_t objective,
-                  int64_t *best_table, rls_summary *best, int64_t *candidates_evaluated) {
-    if (t == NULL || layer == NULL || best_table == NULL || best == NULL || candidates_evaluated == NULL)
+int rls_bottom_up(const rls_target *t, const rls_layer *layer, int32_t objective, int64_t budget,
+                  int64_t *best_table, rls_summary *best, int64_t *candidates_evaluated,
+                  int32_t *finished) {
+    if (t == NULL || layer == NULL || best_table == NULL || best == NULL || candidates_evaluated == NULL ||
+        finished == NULL)
         return RLS_E_NULL;
     *candidates_evaluated = 0;
+    *finished = 0;
     if (objective != RLS_OBJ_ENERGY && objective != RLS_OBJ_CYCLES && objective != RLS_OBJ_EDP)
         return RLS_E_ARG;
     rls_layer_ctx ctx;
@@ -370,6 +417,13 @@ int rls_bottom_up(const rls_target *t, const rls_layer *layer, int32_t objective
     ps.ctx = &ctx;
     ps.objective = objective;
     ps.status = RLS_OK;
+    ps.deg_max = 1;
+    for (int c = 0; c < RLS_COLS; c++)
+        if (ctx.l[c] > ps.deg_max) ps.deg_max = ctx.l[c];
+    if (ps.deg_max > ((int64_t)1 << 24)) ps.deg_max = (int64_t)1 << 24;
+    ps.deg_term = malloc((size_t)ps.deg_max + 1);
+    if (ps.deg_term == NULL) return RLS_E_NOMEM;
+    for (int64_t v = 0; v <= ps.deg_max; v++) ps.deg_term[v] = (int8_t)rls__facto_degree_term(v);
     for (int k = nb - 1; k >= 1 && ps.status == RLS_OK; k--) {
         ps.b = buffers[k - 1];
         ps.e = buffers[k];
@@ -378,13 +432,18 @@ int rls_bottom_up(const rls_target *t, const rls_layer *layer, int32_t objective
             if (writable[i] > ps.b && writable[i] < ps.e && writable[i] != ROW_LB && writable[i] != ROW_GB)
                 ps.spatial_rows[ps.n_spatial++] = writable[i];
         int nnext = 0;
-        for (int i = 0; i < ncand && ps.status == RLS_OK; i++)
+        for (int i = 0; i < ncand && ps.status == RLS_OK; i++) {
+            /* a budget is shared evenly by the (at most 8) pair searches */
+            ps.allowance = budget > 0 ? (budget + 7) / 8 : -1;
             nnext += search_pair(&ps, cands[i].t, next + nnext);
+        }
         memcpy(cands, next, (size_t)nnext * sizeof(table_t));
         ncand = nnext;
     }
     free(ps.pos);
+    free(ps.deg_term);
     *candidates_evaluated = ps.evaluated;
+    *finished = !ps.truncated;
     if (ps.status != RLS_OK) return ps.status;
 
     /* final selection with the full objective; ties keep the earlier candidate */

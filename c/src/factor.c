@@ -83,16 +83,25 @@ void rls__factor_list_free(rls_factor_list *fl) {
 }
 
 int rls__facto_degree_term(int64_t v) {
-    /* The reference's trial division: the loop bound shrinks with v, so the last prime factor
-     * is not counted when it occurs only once. */
-    int n = 0;
-    for (int64_t i = 2; i < v; i++) {
+    /* The reference divides out i = 2, 3, ... while i < v (v shrinking), so the last prime
+     * factor is not counted when it occurs only once. Same result, with trial division only up
+     * to sqrt(v): prime factors with multiplicity, minus one if the largest has multiplicity 1. */
+    if (v <= 1) return 0;
+    int n = 0, last_mult = 0;
+    for (int64_t i = 2; i * i <= v; i++) {
+        if (v % i != 0) continue;
+        last_mult = 0;
         while (v % i == 0) {
-            n++;
             v /= i;
+            n++;
+            last_mult++;
         }
     }
-    return n;
+    if (v > 1) {
+        n++;
+        last_mult = 1;
+    }
+    return last_mult == 1 ? n - 1 : n;
 }
 
 int64_t rls__row_facto_degree(const int64_t *row) {
@@ -138,6 +147,18 @@ static inline uint64_t rowprod(const int64_t *table, int r) {
     uint64_t p = 1;
     for (int c = 0; c < RLS_COLS; c++) p *= (uint64_t)table[r * RLS_COLS + c];
     return p;
+}
+
+static int fixed_fits(const rls_temporal *L, const int64_t *table, int row, uint32_t mask);
+
+int rls__level_fits(const rls_temporal *L, const rls_layer_ctx *ctx, const uint64_t pre[RLS_COLS]) {
+    uint64_t a[3];
+    tiles_lb(pre, ctx, a);
+    return capacity_fits(L, a);
+}
+
+int rls__fixed_fits(const rls_temporal *L, const int64_t *table, int row, uint32_t assigned_mask) {
+    return fixed_fits(L, table, row, assigned_mask);
 }
 
 static int spatial_fits(const rls_spatial *s, const int64_t *table, int xrow) {

@@ -95,8 +95,9 @@ static void test_bottom_up_conv1(const rls_target *t, int64_t *out_table) {
     int64_t tb[RLS_TABLE_SIZE];
     rls_summary s;
     int64_t n = 0;
-    int st = rls_bottom_up(t, &ly, RLS_OBJ_ENERGY, tb, &s, &n);
-    CHECK(st == RLS_OK, "bottom-up status %d", st);
+    int32_t fin = -1;
+    int st = rls_bottom_up(t, &ly, RLS_OBJ_ENERGY, 0, tb, &s, &n, &fin);
+    CHECK(st == RLS_OK && fin == 1, "bottom-up status %d finished %d", st, fin);
     const int64_t lb[8] = {16, 1, 1, 1, 1, 7, 1, 1}, pex[8] = {1, 1, 1, 2, 1, 1, 7, 1},
                   pey[8] = {4, 1, 1, 1, 3, 1, 1, 1}, gb[8] = {1, 1, 16, 14, 1, 1, 1, 1},
                   dram[8] = {1, 1, 7, 4, 1, 1, 1, 1};
@@ -107,6 +108,13 @@ static void test_bottom_up_conv1(const rls_target *t, int64_t *out_table) {
     CHECK(fabs(s.cycles / 4510070.0 - 1.0) < 1e-5, "cycles %.1f", s.cycles);
     CHECK(n > 1000, "candidates %lld", (long long)n);
     memcpy(out_table, tb, sizeof tb);
+    /* a budget cuts the pair searches short but still yields a valid table */
+    int64_t tb2[RLS_TABLE_SIZE];
+    rls_summary s2;
+    int64_t n2 = 0;
+    st = rls_bottom_up(t, &ly, RLS_OBJ_ENERGY, 800, tb2, &s2, &n2, &fin);
+    CHECK(st == RLS_OK && fin == 0 && s2.valid && n2 <= 800 + 16, "budget: status %d finished %d n %lld", st, fin,
+          (long long)n2);
 }
 
 static void test_search_rows(const rls_target *t, const int64_t *start) {
@@ -169,7 +177,8 @@ static void test_exhaustive(const rls_target *t) {
     int64_t bu[RLS_TABLE_SIZE];
     rls_summary sb;
     int64_t nb;
-    CHECK(rls_bottom_up(t, &ly, RLS_OBJ_ENERGY, bu, &sb, &nb) == RLS_OK, "bottom-up tiny");
+    int32_t bfin;
+    CHECK(rls_bottom_up(t, &ly, RLS_OBJ_ENERGY, 0, bu, &sb, &nb, &bfin) == RLS_OK, "bottom-up tiny");
     CHECK(s.energy_pj <= sb.energy_pj, "bottom-up %.3f beats exhaustive %.3f", sb.energy_pj, s.energy_pj);
     for (int k = 0; k < 8; k++) {
         int64_t rt[RLS_TABLE_SIZE];
@@ -229,7 +238,7 @@ static void test_no_valid_table(void) {
     int64_t n;
     int32_t fin;
     uint64_t state = 1;
-    CHECK(rls_bottom_up(t, &ly, RLS_OBJ_ENERGY, tb, &s, &n) == RLS_E_NOT_FOUND, "bottom-up not found");
+    CHECK(rls_bottom_up(t, &ly, RLS_OBJ_ENERGY, 0, tb, &s, &n, &fin) == RLS_E_NOT_FOUND, "bottom-up not found");
     CHECK(rls_exhaustive(t, &ly, RLS_OBJ_ENERGY, 0, tb, &s, &n, &fin) == RLS_E_NOT_FOUND && fin == 1,
           "exhaustive not found");
     CHECK(rls_random_search(t, &ly, RLS_OBJ_ENERGY, 1, 10, tb, &s, &n) == RLS_E_NOT_FOUND, "random not found");

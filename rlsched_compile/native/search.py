@@ -12,7 +12,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from ..errors import NativeError, RlschedError, SearchError
+from ..errors import RlschedError, SearchError
 from ..layer import Layer
 from ..targets.model import ROW_NAMES, Target
 from ._rls import ffi, lib
@@ -122,16 +122,25 @@ def search_rows(target: Target | Mapping[str, Any] | str, layer: Layer | Mapping
 
 
 def bottom_up(target: Target | Mapping[str, Any] | str, layer: Layer | Mapping[str, Any],
-              objective: str = "energy") -> RowSearch:
+              objective: str = "energy", *, budget: int | None = None) -> RowSearch:
     """The reference's bottom-up heuristic (spec §12, fixed dataflows) in C.
+
+    Args:
+        budget: None for the reference's heuristic as is; otherwise the most options evaluated,
+            shared evenly by its (at most 8) level-pair searches. ``.finished`` is False when
+            the budget cut one short (the result is then a cheaper approximation).
 
     Raises:
         SearchError: the heuristic found no valid table.
     """
     _, ly, t, c_layer = _prepare(target, layer)
+    if budget is not None and budget < 1:
+        raise RlschedError(f"budget must be >= 1 evaluations, got {budget}")
     out = _Out()
-    st = lib.rls_bottom_up(t, c_layer, _objective_code(objective), out.table_ptr(), out.summary, out.count)
-    return out.result(st, f"bottom-up on layer {ly.name!r}")
+    finished = ffi.new("int32_t *")
+    st = lib.rls_bottom_up(t, c_layer, _objective_code(objective), budget or 0, out.table_ptr(), out.summary,
+                           out.count, finished)
+    return out.result(st, f"bottom-up on layer {ly.name!r}", finished=bool(finished[0]))
 
 
 def exhaustive(target: Target | Mapping[str, Any] | str, layer: Layer | Mapping[str, Any],
@@ -184,8 +193,5 @@ def sample_valid(target: Target | Mapping[str, Any] | str, layer: Layer | Mappin
     st = lib.rls_sample_valid(t, c_layer, state, ffi.cast("int64_t *", ffi.from_buffer(table)))
     if st == lib.RLS_E_NOT_FOUND:
         raise SearchError(f"layer {ly.name!r}: no valid table could be drawn")
-    try:
-        check_status(st, f"sample_valid on layer {ly.name!r}")
-    except NativeError:
-        raise
+    check_status(st, f"sample_valid on layer {ly.name!r}")
     return table, int(state[0])

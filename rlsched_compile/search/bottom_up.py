@@ -15,7 +15,9 @@ logger = logging.getLogger(__name__)
 class BottomUp:
     """Greedy walk from DRAM inward over level pairs with PM/SP survivors (fixed dataflows).
 
-    Deterministic and budget-free: ``budget`` and ``seed`` are ignored.
+    ``budget`` None (the default) runs the reference's heuristic as is; a number caps the options
+    evaluated (shared by the level-pair searches; ``finished`` False when it cut one short). The
+    seed is ignored: the heuristic is deterministic.
     """
 
     name = "bottom-up"
@@ -23,9 +25,9 @@ class BottomUp:
     def search(self, target: Target, layer: Layer, *, objective: str, budget: int | None,
                seed: int) -> SearchResult:
         started = time.perf_counter()
-        r = native_search.bottom_up(target, layer, objective)
+        r = native_search.bottom_up(target, layer, objective, budget=budget)
         return make_result(target, layer, r.table, evaluations=r.candidates, started_s=started,
-                           finished=True, strategy=self.name, objective=objective)
+                           finished=r.finished, strategy=self.name, objective=objective)
 
 
 register_strategy(BottomUp())

@@ -38,8 +38,9 @@ def writable_rows(target: Target) -> tuple[int, ...]:
 class RowSweep:
     """Local search by exact re-factorization of row pairs and triples.
 
-    ``budget``: the most candidates to evaluate in the sweeps (None: until convergence);
-    ``finished`` is False when the budget stopped it before a sweep without improvement.
+    ``budget``: the most candidates to evaluate (None: no limit). Half of it caps the starting
+    bottom-up run, the sweeps stop once the total is reached (a row search that has started
+    always completes). ``finished`` is False when the budget cut the start or the sweeps short.
     """
 
     name = "row-sweep"
@@ -47,7 +48,8 @@ class RowSweep:
     def search(self, target: Target, layer: Layer, *, objective: str, budget: int | None,
                seed: int) -> SearchResult:
         started = time.perf_counter()
-        start = native_search.bottom_up(target, layer, objective)
+        start = native_search.bottom_up(target, layer, objective,
+                                        budget=None if budget is None else max(1, budget // 2))
         table, best = start.table, start.objective(objective)
         evaluations = start.candidates
         rows = writable_rows(target)
@@ -69,6 +71,7 @@ class RowSweep:
                 finished = not improved
                 continue
             break  # budget exhausted mid-sweep
+        finished = finished and start.finished
         logger.debug("row-sweep on %s: %d sweeps, %d evaluations", layer.name, sweeps, evaluations)
         return make_result(target, layer, table, evaluations=evaluations, started_s=started,
                            finished=finished, strategy=self.name, objective=objective)

@@ -145,3 +145,14 @@ def test_argument_errors(eyeriss: Target) -> None:
         schedule_layer(eyeriss, layer, objective="latency")
     with pytest.raises(RlschedError, match="budget must be >= 1 evaluations, got 0"):
         schedule_layer(eyeriss, layer, search="random", budget=0)
+
+
+def test_bottom_up_budget_is_an_approximation(shipped: dict[str, Target]) -> None:
+    layer = Layer("res3", K=128, B=1, P=28, Q=28, C=128, R=3, S=3)
+    full = schedule_layer(shipped["eyeriss"], layer, search="bottom-up")
+    cut = schedule_layer(shipped["eyeriss"], layer, search="bottom-up", budget=2000)
+    assert full.finished and not cut.finished
+    assert cut.evaluations < full.evaluations
+    assert cut.evaluation.valid
+    sweep = schedule_layer(shipped["eyeriss"], layer, search="row-sweep", budget=4000)
+    assert not sweep.finished and sweep.evaluation.valid
