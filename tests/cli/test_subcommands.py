@@ -140,16 +140,23 @@ def test_installed_command(tiny_model: Path, tmp_path: Path, cache_dir: Path) ->
     exe = shutil.which("rlsched-compile")
     assert exe is not None, "the rlsched-compile command is not installed: run `pip install -e .`"
     env = {**os.environ, "RLSCHED_CACHE_DIR": str(cache_dir)}
-    a = subprocess.run([exe, str(tiny_model), "--target", "eyeriss", "--out", str(tmp_path / "a"), "-j", "2"],
-                       capture_output=True, text=True, env=env, timeout=300)
-    assert a.returncode == 0, a.stderr
-    assert "total" in a.stdout and "compiled tiny on eyeriss" in a.stderr
+    # two cold compiles at the same time, sharing one cache directory
+    pa = subprocess.Popen([exe, str(tiny_model), "--target", "eyeriss", "--out", str(tmp_path / "a"), "-j", "2"],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    pb = subprocess.Popen([sys.executable, "-m", "rlsched_compile", str(tiny_model), "--target", "eyeriss",
+                           "--out", str(tmp_path / "b"), "-q"],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    a_out, a_err = pa.communicate(timeout=300)
+    b_out, b_err = pb.communicate(timeout=300)
+    assert pa.returncode == 0, a_err
+    assert "total" in a_out and "compiled tiny on eyeriss" in a_err
     # stderr is not a terminal here: plain log lines, no progress-bar redraws
-    assert "\r" not in a.stderr and "layer 4/4 done" in a.stderr
-    b = subprocess.run([sys.executable, "-m", "rlsched_compile", str(tiny_model), "--target", "eyeriss",
-                        "--out", str(tmp_path / "b"), "-q"], capture_output=True, text=True, env=env, timeout=300)
-    assert b.returncode == 0 and b.stderr == ""
+    assert "\r" not in a_err and "layer 4/4 done" in a_err
+    assert pb.returncode == 0 and b_err == "", b_err
     assert out_files(tmp_path / "a") == out_files(tmp_path / "b")
+    entries = list(cache_dir.rglob("*.json"))
+    assert len(entries) == 4 and not list(cache_dir.rglob("*.tmp"))
+    assert all(json.loads(e.read_text())["format"] == 1 for e in entries)
     c = subprocess.run([exe, str(tmp_path / "missing.onnx"), "--target", "eyeriss"],
                        capture_output=True, text=True, env=env, timeout=300)
     assert c.returncode == 2 and c.stdout == ""
