@@ -40,6 +40,23 @@ class _Formatter(logging.Formatter):
         return f"{PROG}: {msg}"
 
 
+class _CliHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes log records above a progress bar that is being drawn on the same stream."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        bar = _ACTIVE_BAR[0]
+        if bar is not None and bar.drawn and bar.stream is self.stream:
+            self.stream.write("\r\033[K")
+            super().emit(record)
+            bar.redraw()
+        else:
+            super().emit(record)
+
+
+#: The progress bar currently drawn on a terminal (at most one).
+_ACTIVE_BAR: list["Progress | None"] = [None]
+
+
 def configure_logging(verbosity: int, stream: TextIO | None = None) -> None:
     """Set up the package logger: -1 quiet (warnings), 0 info, 1 debug."""
     level = {-1: logging.WARNING, 0: logging.INFO}.get(verbosity, logging.DEBUG)
@@ -47,7 +64,7 @@ def configure_logging(verbosity: int, stream: TextIO | None = None) -> None:
     for h in list(root.handlers):
         if getattr(h, "_rlsched_cli", False):
             root.removeHandler(h)
-    handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
+    handler = _CliHandler(stream if stream is not None else sys.stderr)
     handler._rlsched_cli = True  # type: ignore[attr-defined]
     handler.setFormatter(_Formatter())
     root.addHandler(handler)
@@ -77,6 +94,7 @@ class Progress:
         self.tty = enabled and hasattr(stream, "isatty") and stream.isatty()
         self.t0 = time.monotonic()
         self.drawn = False
+        self.last = ""
 
     def __call__(self, done: int, total: int, name: str) -> None:
         if not self.enabled or total == 0:
@@ -86,20 +104,29 @@ class Progress:
         if self.tty:
             width = 28
             fill = int(width * done / total)
-            line = f"\r[{'#' * fill}{'.' * (width - fill)}] {done}/{total} layers  {eta}  {name[:40]:<40}"
-            self.stream.write(line)
+            self.last = f"\r[{'#' * fill}{'.' * (width - fill)}] {done}/{total} layers  {eta}  {name[:40]:<40}"
+            self.stream.write(self.last)
             self.stream.flush()
             self.drawn = True
+            _ACTIVE_BAR[0] = self
             if done == total:
                 self.close()
         elif done:
             logger.info("layer %d/%d done: %s (%.1f s elapsed, %s)", done, total, name, elapsed, eta)
+
+    def redraw(self) -> None:
+        """Draw the last frame again (after a log line was written above it)."""
+        if self.drawn:
+            self.stream.write(self.last)
+            self.stream.flush()
 
     def close(self) -> None:
         if self.drawn:
             self.stream.write("\n")
             self.stream.flush()
             self.drawn = False
+        if _ACTIVE_BAR[0] is self:
+            _ACTIVE_BAR[0] = None
 
 
 # ---- the compile command -------------------------------------------------------------------

@@ -60,3 +60,22 @@ def test_quiet_shows_nothing() -> None:
     finally:
         reset_logging()
     assert stream.getvalue() == "rlsched-compile: warning: shown\n"
+
+
+def test_log_lines_go_above_a_drawn_bar() -> None:
+    stream = FakeTTY()
+    configure_logging(0, stream)
+    try:
+        p = Progress(stream)
+        p(1, 3, "conv0")
+        logging.getLogger("rlsched_compile.api").warning("careful")
+        p.close()
+    finally:
+        reset_logging()
+    frame = "\r[" + "#" * 9 + "." * 19 + "] 1/3 layers"
+    text = stream.getvalue()
+    assert text.startswith(frame)
+    # the bar line is cleared, the warning written on its own line, and the bar drawn again
+    after = text.split("\r\033[K", 1)[1]
+    assert after.startswith("rlsched-compile: warning: careful\n" + frame)
+    assert text.endswith("\n")
