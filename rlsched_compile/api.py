@@ -8,6 +8,7 @@ results to the writers (emit). The CLI is a thin layer over it.
 from __future__ import annotations
 
 import concurrent.futures
+import concurrent.futures.process
 import datetime
 import difflib
 import logging
@@ -27,7 +28,7 @@ from .cost import OBJECTIVES
 from .emit._files import dumps_json, write_bytes_atomic, write_text_atomic
 from .emit.schedule import LayerFailure, LayerSchedule, file_stem, render_schedule_text, schedule_to_dict
 from .emit.report import NetworkTotals, build_report, compute_totals, render_markdown
-from .errors import RlschedError, SearchError
+from .errors import NativeError, RlschedError, SearchError
 from .layer import Layer
 from .native.costmodel import evaluate_table
 from .targets.model import Target
@@ -377,11 +378,15 @@ def compile_model(model: str | os.PathLike[str] | Any, target: str | os.PathLike
         for gi in todo:
             finish(_solve(gi, tgt, groups[gi].layer, strategy, objective, seed, budget))
     else:
-        with concurrent.futures.ProcessPoolExecutor(max_workers=n_jobs, mp_context=_pool_context()) as pool:
-            futures = [pool.submit(_solve, gi, tgt, groups[gi].layer, strategy, objective, seed, budget)
-                       for gi in todo]
-            for fut in concurrent.futures.as_completed(futures):
-                finish(fut.result())
+        try:
+            with concurrent.futures.ProcessPoolExecutor(max_workers=n_jobs, mp_context=_pool_context()) as pool:
+                futures = [pool.submit(_solve, gi, tgt, groups[gi].layer, strategy, objective, seed, budget)
+                           for gi in todo]
+                for fut in concurrent.futures.as_completed(futures):
+                    finish(fut.result())
+        except concurrent.futures.process.BrokenProcessPool as exc:
+            raise NativeError(f"a worker process died while scheduling {net.name} ({exc}); the layers solved "
+                              "so far are cached: re-run with --jobs 1 -v to see the failing layer") from exc
     t_solved = time.perf_counter()
 
     # Expand unique results to every layer, in network order.
