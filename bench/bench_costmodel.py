@@ -67,22 +67,25 @@ def main(argv: list[str] | None = None) -> int:
     results = {}
     print(f"layer {LAYER.name}: K={LAYER.K} C={LAYER.C} P=Q={LAYER.P} R=S={LAYER.R}; "
           f"{args.tables} valid tables per target, best of {args.repeat}, 1 thread")
-    print("| target | evaluations/s | ns/evaluation | goal 5 M/s |")
-    print("|---|---:|---:|---|")
+    print("per core = evaluations per CPU-second of this thread (time.thread_time); wall = per elapsed second")
+    print("| target | evaluations/s per core | ns/evaluation (CPU) | evaluations/s wall | goal 5 M/s per core |")
+    print("|---|---:|---:|---:|---|")
     for name in SHIPPED:
         tables = valid_tables(name, args.tables, args.seed)
         target = load_target(name)
         evaluate_batch(target, LAYER, tables[:1000])  # warm the handle cache
-        best = float("inf")
+        best_cpu = best_wall = float("inf")
         for _ in range(args.repeat):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.thread_time()
             res = evaluate_batch(target, LAYER, tables)
-            best = min(best, time.perf_counter() - t0)
+            best_cpu = min(best_cpu, time.thread_time() - c0)
+            best_wall = min(best_wall, time.perf_counter() - t0)
         assert res.valid.all()
-        rate = len(tables) / best
-        results[name] = {"evaluations_per_s": rate, "ns_per_evaluation": 1e9 * best / len(tables)}
-        print(f"| {name} | {rate / 1e6:.2f} M | {1e9 * best / len(tables):.0f} | "
-              f"{'met' if rate >= GOAL_PER_S else 'MISSED'} |")
+        rate = len(tables) / best_cpu
+        results[name] = {"evaluations_per_s": rate, "ns_per_evaluation": 1e9 * best_cpu / len(tables),
+                         "evaluations_per_s_wall": len(tables) / best_wall}
+        print(f"| {name} | {rate / 1e6:.2f} M | {1e9 * best_cpu / len(tables):.0f} | "
+              f"{len(tables) / best_wall / 1e6:.2f} M | {'met' if rate >= GOAL_PER_S else 'MISSED'} |")
     if args.json:
         tmp = args.json + ".tmp"
         with open(tmp, "w") as f:

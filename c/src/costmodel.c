@@ -128,6 +128,9 @@ static int build_temporal(const rls_temporal_desc *d, int64_t precision_bits, in
     if (!(isfinite(d->bandwidth_bits_per_cycle) && d->bandwidth_bits_per_cycle > 0.0))
         return RLS_E_TARGET;
     t->bw_elems = d->bandwidth_bits_per_cycle / (double)precision_bits;
+    int exponent = 0;
+    t->bw_pow2 = frexp(t->bw_elems, &exponent) == 0.5;
+    t->inv_bw = 1.0 / t->bw_elems;
     t->has_fixed_mapping = d->has_fixed_mapping != 0;
     if (t->has_fixed_mapping) {
         for (int c = 0; c < RLS_COLS; c++) {
@@ -422,10 +425,18 @@ static inline double transfer_energy(const int64_t s[3], const int64_t n[4], con
            (double)s[RLS_OUTPUT] * ((double)n[RLS_READ_O] + (double)n[RLS_WRITE_O]) * e[RLS_OUTPUT];
 }
 
-/* ceil(a / bw_elems) with bw_elems = bw_bits / precision: computed as a real division in double,
- * which is exact for the power-of-two ratios of real targets and agrees with the reference
- * within binary32 rounding otherwise. */
-static inline double beats(double elements, double bw_elems) { return ceil(elements / bw_elems); }
+/* ceil(elements / bw_elems), bw_elems = bw_bits / precision. A power-of-two bw_elems (every real
+ * target) multiplies by its exact reciprocal, which gives the same result as the division; other
+ * ratios divide. ceil is open-coded: libm's ceil is a call without SSE4.1. */
+static inline double ceil_pos(double v) {
+    if (!(v < 9.0e18)) return ceil(v); /* beyond int64, or inf/nan */
+    const double i = (double)(int64_t)v;
+    return i < v ? i + 1.0 : i;
+}
+
+static inline double beats(double elements, const rls_temporal *L) {
+    return ceil_pos(L->bw_pow2 ? elements * L->inv_bw : elements / L->bw_elems);
+}
 
 static inline double combine(int form, const double v[3]) {
     if (form == RLS_CAP_SEPARATE) {
@@ -445,7 +456,10 @@ void rls__evaluate(const rls_target *t, const rls_layer_ctx *ctx, const int64_t 
     active_of(&t->mac, table, ROW_MAC_X, &a_mx, &a_my);
     active_of(&t->pe, table, ROW_PE_X, &a_px, &a_py);
     active_of(&t->chip, table, ROW_CHIP_X, &a_cx, &a_cy);
-    const int64_t a_mac = a_mx * a_my, a_pe = a_px * a_py, a_chip = a_cx * a_cy;
+    /* unsigned: a table with wrong column products may hold anything (it wraps, it is invalid) */
+    const int64_t a_mac = (int64_t)((uint64_t)a_mx * (uint64_t)a_my);
+    const int64_t a_pe = (int64_t)((uint64_t)a_px * (uint64_t)a_py);
+    const int64_t a_chip = (int64_t)((uint64_t)a_cx * (uint64_t)a_cy);
 
     int reason = check_structure(t, ctx, table);
     if (reason == RLS_VALID) reason = check_buffers(t, table, alloc);
@@ -535,11 +549,11 @@ void rls__evaluate(const rls_target *t, const rls_layer_ctx *ctx, const int64_t 
     const int64_t cnt_d[3] = {n_d[RLS_READ_I], n_d[RLS_READ_W], n_d[RLS_READ_O] + n_d[RLS_WRITE_O]};
     double x[3], y[3], z[3];
     for (int k = 0; k < 3; k++) {
-        x[k] = beats((double)send[RLS_LB][k], t->lb.bw_elems) * (double)cnt_lb[k] * t->lb.c[k];
+        x[k] = beats((double)send[RLS_LB][k], &t->lb) * (double)cnt_lb[k] * t->lb.c[k];
         y[k] = t->gb.present
-                   ? beats((double)send[RLS_GB][k] * (double)cnt_gb[k], t->gb.bw_elems) * t->gb.c[k]
+                   ? beats((double)send[RLS_GB][k] * (double)cnt_gb[k], &t->gb) * t->gb.c[k]
                    : 0.0;
-        z[k] = beats((double)send[RLS_DRAM][k] * (double)cnt_d[k], t->dram.bw_elems) * t->dram.c[k];
+        z[k] = beats((double)send[RLS_DRAM][k] * (double)cnt_d[k], &t->dram) * t->dram.c[k];
     }
     C[RLS_C_LB] = combine(t->lb.capacity_form, x);
     C[RLS_C_GB] = t->gb.present ? combine(t->gb.capacity_form, y) : 0.0;

@@ -35,6 +35,8 @@ typedef struct {
     double p_sum;                 /* static power, I + W + O, mW */
     double c[3];                  /* access cycles per beat */
     double bw_elems;              /* elements per beat */
+    int bw_pow2;                  /* bw_elems is a power of two: inv_bw is exact */
+    double inv_bw;                /* 1 / bw_elems */
     int has_fixed_mapping;
     int64_t fixed_mapping[RLS_COLS];
 } rls_temporal;
