@@ -61,7 +61,8 @@ def _memoize_bottom_up() -> None:
     native_search.bottom_up = bottom_up  # type: ignore[assignment]
 
 
-def quality(networks: list[str], targets: list[str], *, exhaustive_budget: int, seed: int) -> list[dict[str, Any]]:
+def quality(networks: list[str], targets: list[str], *, exhaustive_budget: int, seed: int,
+            default: str | None) -> list[dict[str, Any]]:
     from rlsched_compile.errors import SearchError
     from rlsched_compile.frontend import load_network
     from rlsched_compile.search import DEFAULT_STRATEGY, schedule_layer
@@ -82,7 +83,7 @@ def quality(networks: list[str], targets: list[str], *, exhaustive_budget: int, 
                 for g in groups:
                     per: dict[str, float] = {}
                     try:
-                        for key, strat in (("bottom-up", "bottom-up"), ("rl", "rl"), ("default", None),
+                        for key, strat in (("bottom-up", "bottom-up"), ("rl", "rl"), ("default", default),
                                            ("row-sweep", "row-sweep")):
                             t0 = time.perf_counter()
                             r = schedule_layer(target, g.layer, search=strat, objective=objective, seed=seed)
@@ -109,7 +110,7 @@ def quality(networks: list[str], targets: list[str], *, exhaustive_budget: int, 
                 row = {
                     "network": net_name, "target": tname, "objective": objective, "layers": len(groups),
                     "failures": failures, "totals": totals, "times_s": times,
-                    "default_strategy": DEFAULT_STRATEGY,
+                    "default_strategy": default or DEFAULT_STRATEGY,
                     "default_vs_bottom_up": totals["default"] / bu if bu else math.nan,
                     "rl_vs_bottom_up": totals["rl"] / bu if bu else math.nan,
                     "row_sweep_vs_bottom_up": totals["row-sweep"] / bu if bu else math.nan,
@@ -175,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--targets", default=",".join(TARGETS))
     p.add_argument("--exhaustive-budget", type=int, default=200_000)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--default", default=None,
+                   help="strategy measured as the default (default: the package's DEFAULT_STRATEGY)")
     p.add_argument("--no-speed", action="store_true")
     p.add_argument("--no-quality", action="store_true")
     p.add_argument("--out", default=str(ROOT / "bench" / "results"))
@@ -183,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     out: dict[str, Any] = {}
     if not args.no_quality:
         rows = quality(args.networks.split(","), args.targets.split(","), exhaustive_budget=args.exhaustive_budget,
-                       seed=args.seed)
+                       seed=args.seed, default=args.default)
         out["summary"] = verdict(rows)
         out["rows"] = rows
         print(markdown(rows, out["summary"]))

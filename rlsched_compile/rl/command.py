@@ -55,8 +55,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="comma-separated targets whose episodes may start from bottom-up's table "
                              "(default: all targets)")
     parser.add_argument("--max-steps", type=int, default=24, help="actions per episode (default: %(default)s)")
-    parser.add_argument("--patience", type=int, default=8,
-                        help="consecutive non-improving actions that end an episode (default: %(default)s)")
+    parser.add_argument("--patience", type=int, default=24,
+                        help="consecutive non-improving actions that end an episode early; >= --max-steps gives "
+                             "fixed-length episodes, where each improvement saves a -1 reward (default: %(default)s)")
     parser.add_argument("--time-limit-s", type=float, default=None,
                         help="stop after this wall time with a checkpoint; rerun to resume")
     parser.add_argument("--eval-pairs", type=int, default=24, metavar="N",

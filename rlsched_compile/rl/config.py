@@ -21,8 +21,8 @@ class PPOConfig:
     """Training episodes (the paper trains for up to 3000)."""
     max_steps: int = 24
     """Actions per episode before it is truncated."""
-    patience: int = 8
-    """An episode also ends after this many consecutive non-improving actions."""
+    patience: int = 24
+    """Consecutive non-improving actions that end an episode early (>= max_steps: fixed length)."""
     episodes_per_update: int = 4
     """Episodes collected into one rollout buffer before each PPO update."""
     update_epochs: int = 4

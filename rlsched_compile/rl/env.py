@@ -49,7 +49,7 @@ class SchedulingEnv(gym.Env):  # type: ignore[misc]
     metadata: dict[str, Any] = {"render_modes": []}
 
     def __init__(self, sampler: TaskSampler, *, search_rows: SearchRowsFn | None = None, max_steps: int = 24,
-                 patience: int = 8) -> None:
+                 patience: int = 24) -> None:
         super().__init__()
         self.observation_space = gym.spaces.Box(low=-np.inf, high=np.inf, shape=(OBS_DIM,), dtype=np.float32)
         self.action_space = gym.spaces.Discrete(N_ACTIONS)

@@ -49,7 +49,7 @@ class NumpyPolicy:
 
     @property
     def patience(self) -> int:
-        return int(self.card.get("inference", {}).get("patience", 8))
+        return int(self.card.get("inference", {}).get("patience", 24))
 
     def logits(self, obs: np.ndarray) -> np.ndarray:
         """Actor logits (float64[55]) of one observation (or a batch, shape (n, OBS_DIM))."""
@@ -81,12 +81,14 @@ def save_policy(path: str | os.PathLike[str], weights: Mapping[str, np.ndarray],
     os.close(fd)
     with open(tmp, "wb") as f:
         np.savez(f, **arrays)
+    os.chmod(tmp, 0o644)
     os.replace(tmp, path)
     card_path = path.with_suffix(".json")
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".json.tmp")
     with os.fdopen(fd, "w") as f:
         json.dump({"format": POLICY_FORMAT, **card}, f, indent=2, sort_keys=False)
         f.write("\n")
+    os.chmod(tmp, 0o644)
     os.replace(tmp, card_path)
 
 
