@@ -203,8 +203,8 @@ int rls_search_rows(const rls_target *t, const rls_layer *layer, const int64_t *
 
 /* The reference's bottom-up heuristic (spec §12, fixed dataflows). objective RLS_OBJ_EDP is an
  * extension (partial cost = partial energy x partial cycles). budget <= 0: none (the
- * reference's result); otherwise each of the (at most 8) level-pair searches evaluates at most
- * budget/8 options, and *finished = 0 when one of them was cut short. */
+ * reference's result); otherwise each level-pair search (one per pair and surviving candidate,
+ * at most 7) evaluates at most budget options, and *finished = 0 when one was cut short. */
 int rls_bottom_up(const rls_target *t, const rls_layer *layer, int32_t objective, int64_t budget,
                   int64_t *best_table, rls_summary *best, int64_t *candidates_evaluated,
                   int32_t *finished);

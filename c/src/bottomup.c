@@ -16,9 +16,10 @@
  * Finally every complete candidate is evaluated and the lowest objective wins (first on ties),
  * unless the starting all-in-DRAM table is strictly better.
  *
- * Budget (an extension; the reference has none): with budget > 0 every pair search may
- * evaluate at most budget/8 temporal options; one that runs out keeps the survivors of the
- * options visited so far (a prefix of the reference's order) and *finished becomes 0.
+ * Budget (an extension; the reference has none): with budget > 0 every pair search (one per
+ * level pair and surviving candidate, at most 7) may evaluate at most budget temporal options;
+ * one that runs out keeps the survivors of the options visited so far (a prefix of the
+ * reference's order) and *finished becomes 0.
  *
  * Visiting order (it decides ties). The reference draws options from an odometer over the 8
  * columns (G fastest, K slowest) whose first draw increments before reading, so a fresh space is
@@ -315,6 +316,7 @@ static void set_spatial(pair_search *ps, spatial_space *ss, int c, int64_t i) {
 }
 
 static void spatial_option(pair_search *ps) {
+    if (ps->allowance == 0) return; /* budget spent: stop enumerating */
     for (int c = 0; c < RLS_COLS; c++) ps->cur[ps->b * RLS_COLS + c] = 1;
     if (rls__check(ps->t, ps->ctx, ps->cur) != RLS_VALID) return;
     temporal_phase(ps);
@@ -330,7 +332,7 @@ static void spatial_dfs(pair_search *ps, spatial_space *ss, int c) {
         return;
     }
     const uint32_t mask = (2u << c) - 1u;
-    for (int64_t i = 0; i < ss->fl[c].count; i++) {
+    for (int64_t i = 0; i < ss->fl[c].count && ps->allowance != 0; i++) {
         ss->idx[c] = i;
         set_spatial(ps, ss, c, i);
         if (rls__partial_ok(ps->t, ps->ctx, ps->cur, mask)) spatial_dfs(ps, ss, c + 1);
@@ -433,8 +435,7 @@ int rls_bottom_up(const rls_target *t, const rls_layer *layer, int32_t objective
                 ps.spatial_rows[ps.n_spatial++] = writable[i];
         int nnext = 0;
         for (int i = 0; i < ncand && ps.status == RLS_OK; i++) {
-            /* a budget is shared evenly by the (at most 8) pair searches */
-            ps.allowance = budget > 0 ? (budget + 7) / 8 : -1;
+            ps.allowance = budget > 0 ? budget : -1;
             nnext += search_pair(&ps, cands[i].t, next + nnext);
         }
         memcpy(cands, next, (size_t)nnext * sizeof(table_t));

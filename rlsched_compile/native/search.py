@@ -126,9 +126,10 @@ def bottom_up(target: Target | Mapping[str, Any] | str, layer: Layer | Mapping[s
     """The reference's bottom-up heuristic (spec §12, fixed dataflows) in C.
 
     Args:
-        budget: None for the reference's heuristic as is; otherwise the most options evaluated,
-            shared evenly by its (at most 8) level-pair searches. ``.finished`` is False when
-            the budget cut one short (the result is then a cheaper approximation).
+        budget: None for the reference's heuristic as is; otherwise the most options each of its
+            level-pair searches (one per pair and surviving candidate, at most 7) evaluates.
+            ``.finished`` is False when the budget cut one short (the result is then a cheaper
+            approximation).
 
     Raises:
         SearchError: the heuristic found no valid table.

@@ -16,8 +16,8 @@ class BottomUp:
     """Greedy walk from DRAM inward over level pairs with PM/SP survivors (fixed dataflows).
 
     ``budget`` None (the default) runs the reference's heuristic as is; a number caps the options
-    evaluated (shared by the level-pair searches; ``finished`` False when it cut one short). The
-    seed is ignored: the heuristic is deterministic.
+    each level-pair search evaluates (``finished`` False when it cut one short). The seed is
+    ignored: the heuristic is deterministic.
     """
 
     name = "bottom-up"

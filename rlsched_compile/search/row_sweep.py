@@ -38,9 +38,10 @@ def writable_rows(target: Target) -> tuple[int, ...]:
 class RowSweep:
     """Local search by exact re-factorization of row pairs and triples.
 
-    ``budget``: the most candidates to evaluate (None: no limit). Half of it caps the starting
-    bottom-up run, the sweeps stop once the total is reached (a row search that has started
-    always completes). ``finished`` is False when the budget cut the start or the sweeps short.
+    ``budget``: the most candidates to evaluate (None: no limit). A quarter of it caps each
+    level-pair search of the starting bottom-up run, the sweeps stop once the total is reached (a
+    row search that has started always completes). ``finished`` is False when the budget cut the
+    start or the sweeps short.
     """
 
     name = "row-sweep"
@@ -49,7 +50,7 @@ class RowSweep:
                seed: int) -> SearchResult:
         started = time.perf_counter()
         start = native_search.bottom_up(target, layer, objective,
-                                        budget=None if budget is None else max(1, budget // 2))
+                                        budget=None if budget is None else max(1, budget // 4))
         table, best = start.table, start.objective(objective)
         evaluations = start.candidates
         rows = writable_rows(target)
