@@ -34,8 +34,12 @@ from .diagnose import smallest_table
 
 logger = logging.getLogger(__name__)
 
-#: Sampled rollouts per layer beside the greedy one.
+#: ``rl``: sampled rollouts per layer beside the greedy one.
 SAMPLED_ROLLOUTS = 3
+#: ``rl-hybrid``: sampled rollouts per start, and consecutive failures that end a rollout early
+#: (compile-time budget; the agent alone runs its full episodes).
+HYBRID_SAMPLED_ROLLOUTS = 2
+HYBRID_STOP_AFTER_IDLE = 6
 
 
 def _metric(objective: str, energy_pj: float, cycles: float) -> float:
@@ -85,13 +89,15 @@ class _AgentBase:
         """sha256 of the policy file (the schedule cache keys on it), plus the rollout count."""
         path = SHIPPED_POLICY if self.policy_path is None else self.policy_path
         digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "missing"
-        return f"{digest}:{SAMPLED_ROLLOUTS}"
+        return f"{digest}:{SAMPLED_ROLLOUTS}:{HYBRID_SAMPLED_ROLLOUTS}:{HYBRID_STOP_AFTER_IDLE}"
 
     def _agent(self, target: Target, layer: Layer, table: np.ndarray, *, objective: str, seed: int,
-               policy: NumpyPolicy) -> tuple[np.ndarray, float, float, int]:
+               policy: NumpyPolicy, sampled_rollouts: int = SAMPLED_ROLLOUTS,
+               stop_after_idle: int | None = None) -> tuple[np.ndarray, float, float, int]:
         ev = evaluate_table(target, layer, table)
         res = improve_table(target, layer, table, start_energy_pj=ev.energy_pj, start_cycles=ev.cycles,
-                            objective=objective, policy=policy, sampled_rollouts=SAMPLED_ROLLOUTS, seed=seed)
+                            objective=objective, policy=policy, sampled_rollouts=sampled_rollouts, seed=seed,
+                            stop_after_idle=stop_after_idle)
         return res.table, res.energy_pj, res.cycles, res.candidates
 
     def _paper_start(self, target: Target, layer: Layer) -> np.ndarray:
@@ -144,8 +150,9 @@ class AgentHybrid(_AgentBase):
             pass
         agent_best = (bu.objective(objective), bu_table)
         for start in starts:
-            table, energy_pj, cycles, candidates = self._agent(target, layer, start, objective=objective,
-                                                               seed=seed, policy=policy)
+            table, energy_pj, cycles, candidates = self._agent(
+                target, layer, start, objective=objective, seed=seed, policy=policy,
+                sampled_rollouts=HYBRID_SAMPLED_ROLLOUTS, stop_after_idle=HYBRID_STOP_AFTER_IDLE)
             evaluations += candidates
             value = _metric(objective, energy_pj, cycles)
             if value < agent_best[0]:
