@@ -113,3 +113,17 @@ def test_never_worse_and_keeps_column_products(shipped: dict[str, Target], k: in
     others = [i for i in range(10) if i not in rows]
     np.testing.assert_array_equal(got.table[others], start.table[others])
     assert evaluate_batch(tgt, layer, got.table[None]).valid[0]
+
+
+def test_shared_target_from_many_threads(shipped: dict[str, Target]) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    target = shipped["simba"]
+    layer = Layer("t", K=64, B=1, P=14, Q=14, C=64, R=3, S=3)
+    start = bottom_up(target, layer).table
+    expected = search_rows(target, layer, start, (3, 6, 9))
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda _: search_rows(target, layer, start, (3, 6, 9)), range(8)))
+    for r in results:
+        np.testing.assert_array_equal(r.table, expected.table)
+        assert r.candidates == expected.candidates
