@@ -11,6 +11,7 @@ deterministically on one thread, so a run (resumed or not) repeats exactly.
 """
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import logging
@@ -125,6 +126,37 @@ def export_weights(model: ActorCritic) -> dict[str, np.ndarray]:
     return out
 
 
+def load_actor_weights(model: ActorCritic, policy: NumpyPolicy) -> None:
+    """Copy a numpy policy's weights into the actor (the inverse of :func:`export_weights`)."""
+    linears = [m for m in model.actor if isinstance(m, torch.nn.Linear)]
+    with torch.no_grad():
+        for k, lin in enumerate(linears):
+            w, b = policy.weights[2 * k], policy.weights[2 * k + 1]
+            if tuple(lin.weight.shape) != w.shape:
+                raise RlschedError(f"policy layer {k} has shape {w.shape}, the network {tuple(lin.weight.shape)}: "
+                                   f"use the same --hidden size as the policy")
+            lin.weight.copy_(torch.as_tensor(w, dtype=torch.float32))
+            lin.bias.copy_(torch.as_tensor(b, dtype=torch.float32))
+
+
+def finetune_policy(policy: NumpyPolicy, pairs: Sequence[tuple[Target, Layer]], *, steps: int,
+                    out_dir: str | os.PathLike[str], seed: int = 0, progress: bool = False) -> NumpyPolicy:
+    """Fine-tune a policy on given (target, layer) pairs for about ``steps`` environment steps.
+
+    Used by ``--rl-finetune STEPS``: PPO continues from the policy's actor (fresh critic), with the
+    policy's episode limits and the final entropy weight c2, on fixed-length episodes that start from
+    the paper's or bottom-up's table. Returns the fine-tuned policy (also written to ``out_dir``).
+    """
+    base = PPOConfig.from_dict(policy.card["config"]) if "config" in policy.card else PPOConfig()
+    episodes = max(1, math.ceil(steps / base.max_steps))
+    config = dataclasses.replace(base, seed=seed, episodes=episodes, c2_initial=base.c2_final, c2_hold_episodes=0)
+    summary = train(config, train_pairs=pairs, out_dir=out_dir, resume=False, progress=progress,
+                    card={"finetuned_from": dict(policy.card)}, evaluate=False, init_policy=policy)
+    from .policy import load_policy
+
+    return load_policy(summary.out_dir / "policy.npz")
+
+
 def plot_learning_curve(history: Sequence[dict[str, Any]], path: Path) -> None:
     """Reward and final/initial metric ratio per episode (with a moving average), PNG, atomic."""
     import matplotlib
@@ -214,7 +246,8 @@ def train(config: PPOConfig, *, train_pairs: Sequence[tuple[Target, Layer]],
           start_fn: StartFn | None = None, search_rows: SearchRowsFn | None = None, resume: bool = True,
           progress: bool = True, card: dict[str, Any] | None = None, evaluate: bool = True,
           time_limit_s: float | None = None, eval_pairs: int = 48,
-          bottom_up_targets: Collection[str] | None = None) -> TrainSummary:
+          bottom_up_targets: Collection[str] | None = None, init_policy: NumpyPolicy | None = None
+          ) -> TrainSummary:
     """Train (or resume) a policy and export it.
 
     Args:
@@ -231,6 +264,7 @@ def train(config: PPOConfig, *, train_pairs: Sequence[tuple[Target, Layer]],
         bottom_up_targets: names of the targets whose episodes may start from bottom-up's table
             (None: all); on the others every episode starts from the paper's table (bottom-up can
             take seconds per layer there); the final evaluation also uses only these targets.
+        init_policy: start the actor from these weights (fine-tuning; the critic starts fresh).
         eval_pairs: evaluate on at most this many pairs of each split (a seeded sample).
         time_limit_s: stop (after a whole update, checkpoint written) once this much wall time has
             passed; the run can then be resumed.
@@ -246,6 +280,8 @@ def train(config: PPOConfig, *, train_pairs: Sequence[tuple[Target, Layer]],
     start_fn = start_fn or native_start_fn()
     generator = seed_everything(config.seed)
     model = ActorCritic(hidden=config.hidden)
+    if init_policy is not None:
+        load_actor_weights(model, init_policy)
     optimizers = make_optimizers(model, config)
     history: list[dict[str, Any]] = []
     updates: list[dict[str, float]] = []

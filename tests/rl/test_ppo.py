@@ -119,3 +119,17 @@ def test_resume_with_other_config_is_refused(tmp_path, eyeriss, small_layers):
     _smoke(tmp_path, "x", eyeriss, small_layers, episodes=4, evaluate=False)
     with pytest.raises(RlschedError, match="trained with a different configuration: use the same options"):
         _smoke(tmp_path, "x", eyeriss, small_layers, episodes=8, evaluate=False)
+
+
+def test_finetune_starts_from_the_policy_and_changes_it(tmp_path, eyeriss, small_layers):
+    from rlsched_compile.rl.train import finetune_policy, load_actor_weights
+
+    base = load_policy(_smoke(tmp_path, "base", eyeriss, small_layers, episodes=4, evaluate=False).out_dir
+                       / "policy.npz")
+    # weights round-trip through the torch actor unchanged
+    model = ActorCritic()
+    load_actor_weights(model, base)
+    assert all(np.allclose(a, b) for a, b in zip(export_weights(model).values(), base.weights))
+    tuned = finetune_policy(base, [(eyeriss, small_layers[2])], steps=48, out_dir=tmp_path / "tuned", seed=1)
+    assert tuned.card["episodes"] == 4 and "finetuned_from" in tuned.card
+    assert not np.allclose(tuned.weights[4], base.weights[4])
