@@ -8,7 +8,8 @@ from ..errors import RlschedError, SearchError
 from ..layer import Layer
 from ..native.costmodel import as_layer, as_target
 from ..targets.model import Target
-from .base import DEFAULT_STRATEGY, STRATEGIES, SearchResult, check_objective
+from . import base
+from .base import STRATEGIES, SearchResult, check_objective
 from .diagnose import no_valid_table_reason
 
 logger = logging.getLogger(__name__)
@@ -36,7 +37,8 @@ def schedule_layer(target: Target | Mapping[str, Any] | str, layer: Layer | Mapp
             the strategy found none.
         RlschedError: unknown strategy or objective; TargetError / LayerError for bad inputs.
     """
-    name = DEFAULT_STRATEGY if search is None else search
+    # read at call time: a strategy registered later may become the default
+    name = base.DEFAULT_STRATEGY if search is None else search
     strategy = STRATEGIES.get(name)
     if strategy is None:
         raise RlschedError(f"unknown search strategy {name!r}: use one of {', '.join(STRATEGIES)}")
