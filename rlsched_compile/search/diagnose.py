@@ -8,7 +8,6 @@ module turns that rule into a one-line explanation.
 from __future__ import annotations
 
 import logging
-import math
 
 import numpy as np
 
@@ -123,9 +122,3 @@ def no_valid_table_reason(target: Target, layer: Layer) -> str | None:
            else "check the target's constraints")
     return f"{prefix}{text}; {fix}"
 
-
-def describe_layer(layer: Layer) -> str:
-    """Short shape text used in messages (e.g. ``K=64 C=3 P=Q=112 R=S=7``)."""
-    pq = f"P=Q={layer.P}" if layer.P == layer.Q else f"P={layer.P} Q={layer.Q}"
-    rs = f"R=S={layer.R}" if layer.R == layer.S else f"R={layer.R} S={layer.S}"
-    return f"K={layer.K} C={layer.C} {pq} {rs} G={layer.G} B={layer.B} ({math.prod(layer.per_group())} loop iterations)"

@@ -3,7 +3,6 @@ validity of every returned table, and the diagnostics."""
 from __future__ import annotations
 
 import dataclasses
-import math
 from typing import Any
 
 import numpy as np
@@ -30,7 +29,7 @@ SMALL = [
 
 def test_registry() -> None:
     assert list(STRATEGIES)[:4] == ["bottom-up", "exhaustive", "random", "row-sweep"]
-    assert DEFAULT_STRATEGY == "bottom-up"
+    assert DEFAULT_STRATEGY == "rl-hybrid"
     for name, strategy in STRATEGIES.items():
         assert isinstance(strategy, Strategy) and strategy.name == name
     with pytest.raises(ValueError, match="already registered"):
