@@ -88,7 +88,10 @@ static void engine_dfs(rows_engine *e, int col) {
     }
     const rls_factor_list *fl = &e->fl[col];
     const uint32_t mask = (2u << col) - 1u;
-    for (int64_t i = 0; i < fl->count && !e->stopped; i++) {
+    /* Last factorization first: it puts the most into the innermost rows. A complete run finds
+     * the same best table in any order (the tie-break does not depend on it); a budgeted one
+     * meets the tables that use the buffers and arrays sooner than all-in-DRAM ones. */
+    for (int64_t i = fl->count - 1; i >= 0 && !e->stopped; i--) {
         const int64_t *f = fl->f + i * fl->n;
         for (int k = 0; k < e->n; k++) e->table[e->rows[k] * RLS_COLS + col] = f[k];
         e->work++;
