@@ -22,7 +22,7 @@ from ..targets.model import Target
 logger = logging.getLogger(__name__)
 
 #: The strategy used when none is named (the one place that says so).
-DEFAULT_STRATEGY: str = "bottom-up"
+DEFAULT_STRATEGY: str = "rl-hybrid"
 
 Table = tuple[tuple[int, ...], ...]
 

@@ -28,8 +28,8 @@ def test_all_21_layers_match_the_reference(eyeriss: Target, reference_bottom_up:
     assert total_energy == pytest.approx(reference_bottom_up["totals"]["energy_pj"], rel=1e-5)
 
 
-def test_default_strategy_is_bottom_up(eyeriss: Target, reference_bottom_up: dict[str, Any]) -> None:
+def test_default_strategy_is_never_worse_than_bottom_up(eyeriss: Target, reference_bottom_up: dict[str, Any]) -> None:
     entry = reference_bottom_up["layers"][0]
     result = schedule_layer("eyeriss", entry["layer"])
-    assert result.strategy == "bottom-up"
-    assert result.energy_pj == pytest.approx(entry["total_energy_pj"], rel=1e-5)
+    assert result.strategy == "rl-hybrid"  # bottom-up + agent + row polish (issue 6)
+    assert result.energy_pj <= entry["total_energy_pj"] * (1 + 1e-5)
