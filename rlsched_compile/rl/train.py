@@ -180,10 +180,11 @@ def plot_learning_curve(history: Sequence[dict[str, Any]], path: Path) -> None:
         if sel:
             ratio = np.array([history[i]["metric_ratio"] for i in sel])
             axes[1].plot(np.array(sel), ratio, ".", ms=2, alpha=0.3, color=color)
-            axes[1].plot(np.array(sel)[window - 1:] if len(sel) >= window else np.array(sel), smooth(ratio),
-                         color=color, label=f"start: {kind}")
+            # geometric moving average: the ratios span orders of magnitude
+            axes[1].plot(np.array(sel)[window - 1:] if len(sel) >= window else np.array(sel),
+                         np.exp(smooth(np.log(ratio))), color=color, label=f"start: {kind}")
     axes[1].set_yscale("log")
-    axes[1].set_ylabel("final / start metric")
+    axes[1].set_ylabel("final / start metric (geo. mean)")
     axes[1].set_xlabel("episode")
     axes[1].legend()
     fig.tight_layout()
