@@ -1,6 +1,6 @@
-"""``rlsched-compile pipeline MODEL.onnx|GRAPH.json --target edgetpu --stages 4``.
+"""Assign every operator of a model to a pipeline stage (one chip per stage).
 
-Assigns every operator to one of k pipeline stages (one chip each), prints per-stage operators,
+``rlsched-compile pipeline MODEL.onnx|GRAPH.json --target edgetpu --stages 4``: assigns every operator to one of k pipeline stages (one chip each), prints per-stage operators,
 T_s, memory, off-chip bytes, the bottleneck and the comparison with ``param-balance``, and writes
 ``<out>/<graph>__<target>/pipeline.json`` and ``pipeline.svg`` (stage timeline).
 """

@@ -180,33 +180,39 @@ def segment_cost_matrix(graph: PipelineGraph, target: PipelineTarget, order: Seq
         c = np.sort(pos[list(graph.succs[v])]) if graph.succs[v] else np.empty(0, dtype=np.int64)
         cons.append(c)
         max_cons[p] = c[-1] if c.size else n
-    cum = lambda x: np.concatenate(([0.0], np.cumsum(x)))  # noqa: E731
-    macs_c, params_c, in_c = cum(macs), cum(params), cum(in_b)
-    ii, jj = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
-    upper = jj >= ii
-    seg_macs = macs_c[jj + 1] - macs_c[ii]
-    seg_params = params_c[jj + 1] - params_c[ii]
-    seg_in = in_c[jj + 1] - in_c[ii]
+    def cum(x: np.ndarray) -> np.ndarray:
+        return np.concatenate(([0.0], np.cumsum(x)))
+
+    # seg(x)[i, j] = sum of x over positions i..j (broadcast; only j >= i is used).
+    def seg(x: np.ndarray) -> np.ndarray:
+        c = cum(x)
+        return c[None, 1:] - c[:-1, None]
+
+    total = seg(macs) / target.effective_macs_per_s
+    params_seg = seg(params)
+    params_seg -= target.on_chip_bytes
+    np.maximum(params_seg, 0.0, out=params_seg)
+    total += params_seg / target.off_chip_bytes_per_s
     # Leaving bytes: node at position u in [i, j] leaves when its last consumer is after j.
-    # A[u, j] = out[u] * (max_cons[u] > j); L[i, j] = sum_{u=i..j} A[u, j].
+    # A[u, j] = out[u] * (max_cons[u] > j); L[i, j] = sum_{u=i..j} A[u, j] = C[j+1, j] - C[i, j].
     a = out_b[:, None] * (max_cons[:, None] > np.arange(n)[None, :])
-    a_c = np.vstack([np.zeros((1, n)), np.cumsum(a, axis=0)])
-    leaving = a_c[jj + 1, jj] - a_c[ii, jj]
+    a_c = np.cumsum(a, axis=0)
+    link = np.diagonal(a_c)[None, :] - np.vstack([np.zeros((1, n)), a_c[:-1]])
     # Entering bytes: producer at position u < i enters [i, j] when its first consumer at or after
     # i is <= j. H[i, c] collects out[u] at c = that first consumer; E = cumsum over j.
-    hist = np.zeros((n + 1, n + 1))
+    hist = np.zeros((n, n))
     for u in range(n):
         c = cons[u]
         if c.size == 0:
             continue
         starts = np.arange(u + 1, c[-1] + 1)
-        first = c[np.searchsorted(c, starts)]
-        np.add.at(hist, (starts, first), out_b[u])
-    entering = np.cumsum(hist[:n, :n], axis=1)[ii, jj] + seg_in
-    total = (seg_macs / target.effective_macs_per_s
-             + np.maximum(0.0, seg_params - target.on_chip_bytes) / target.off_chip_bytes_per_s
-             + (entering + leaving) / target.link_bytes_per_s + target.hop_s)
-    return np.where(upper, total, np.inf)
+        hist[starts, c[np.searchsorted(c, starts)]] += out_b[u]  # one entry per start: no repeats
+    link += np.cumsum(hist, axis=1)
+    link += seg(in_b)
+    total += link / target.link_bytes_per_s
+    total += target.hop_s
+    total[np.tril_indices(n, -1)] = np.inf
+    return total
 
 
 def best_contiguous_cuts(seg_cost: np.ndarray, k: int, *, rel_tol: float = 1e-12) -> list[int]:

@@ -50,7 +50,7 @@ class RespectConfig:
     """Smallest depth (levels) of a training graph."""
     max_depth: int = 15
     """Largest depth of a training graph."""
-    n_graphs: int = 192
+    n_graphs: int = 128
     """Training graphs (each labelled once by the exact solver)."""
     k: int = 4
     """Stages of the labels."""
@@ -64,7 +64,7 @@ class RespectConfig:
     """C in C * tanh(u) on the pointer logits."""
     imitation_iterations: int = 0
     """Warm-start updates that maximise the likelihood of the label sequences (0 = pure REINFORCE)."""
-    iterations: int = 800
+    iterations: int = 600
     """Policy-gradient updates."""
     batch_graphs: int = 16
     """Graphs per update."""

@@ -97,3 +97,11 @@ def test_cycle_in_graph_json(tmp_path):
 
 def test_parse_stages_keeps_order_and_drops_duplicates():
     assert parse_stages("6, 4,6,5") == [6, 4, 5]
+
+
+def test_default_solver_is_respect_and_never_worse_than_param_balance(graph_file, tmp_path, capsys):
+    _run([str(graph_file), "--stages", "3", "--out", str(tmp_path)])
+    text = capsys.readouterr().out
+    assert "k = 3, solver respect (" in text
+    doc = json.loads((tmp_path / "net__edgetpu" / "pipeline.json").read_text(encoding="utf-8"))
+    assert doc["runs"][0]["solver"] == "respect" and doc["runs"][0]["speedup_vs_param_balance"] >= 1.0

@@ -1,0 +1,378 @@
+"""The learned scheduler (RESPECT): node embedding, numpy pointer-network inference, dependency
+fix-up, and the ``respect`` solver.
+
+The pointer network (trained by :mod:`rlsched_compile.rl.respect`; inference here, numpy only)
+reads the nodes in execution order with an LSTM encoder; an LSTM decoder then "points" at one
+node per step (additive attention over the encoder outputs, already chosen nodes masked), giving
+a node sequence meant to list the nodes stage by stage as the exact solver would place them.
+The solver decodes the greedy sequence (plus, on small graphs, a few sequences sampled from the
+policy, seeded) and for each
+
+1. fixes the sequence up into a topological order (:func:`fixup_order`: repeatedly emit the
+   ready node that comes first in the sequence), so every dependency holds;
+2. cuts that order into k contiguous stages optimally for the cost model
+   (:func:`~rlsched_compile.pipeline.cost.best_contiguous_cuts`);
+keeps the cheapest, moves single operators out of the bottleneck stage while that helps
+(:mod:`.refine`), and falls back to ``param-balance`` when that would be better (never worse
+than the vendor compiler).
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from ..errors import PipelineError
+from .balance import ParamBalanceSolver
+from .base import PipelineResult, make_result, register
+from .cost import best_contiguous_cuts, dependency_violations, segment_cost_matrix, stages_from_cuts
+from .graph import PipelineGraph
+from .refine import refine
+from .target import PipelineTarget
+
+logger = logging.getLogger(__name__)
+
+#: Parents described per node in the embedding (RESPECT trains with degree <= 6).
+MAX_PARENTS = 6
+#: Length of a node's feature vector (see :func:`node_features`).
+FEATURE_DIM = 2 + 2 * MAX_PARENTS + 7
+#: The shipped weights.
+DEFAULT_WEIGHTS = Path(__file__).resolve().parents[1] / "data" / "respect" / "respect.npz"
+
+
+def node_features(graph: PipelineGraph) -> np.ndarray:
+    """The RESPECT graph embedding, one row per node in execution order, scale-free in |V|.
+
+    Columns: node ID (position / n); ASAP level / (max level + 1); for up to 6 parents (latest
+    first) their (level + 1) / (max level + 1) and (ID + 1) / n, zeros when absent; then parameter
+    bytes ("memory"), MACs and output bytes relative to their mean over the graph; the fractions
+    of all parameter bytes and MACs that precede the node; in-degree / 6 and out-degree / 6.
+
+    Returns:
+        float64 array of shape (n, FEATURE_DIM).
+    """
+    n = graph.n
+    level = np.asarray(graph.asap_level, dtype=np.float64)
+    depth = level.max() + 1.0
+    feats = np.zeros((n, FEATURE_DIM))
+    feats[:, 0] = np.arange(n) / n
+    feats[:, 1] = level / depth
+    for v in range(n):
+        for j, u in enumerate(sorted(graph.preds[v], reverse=True)[:MAX_PARENTS]):
+            feats[v, 2 + 2 * j] = (level[u] + 1) / depth
+            feats[v, 3 + 2 * j] = (u + 1) / n
+    col = 2 + 2 * MAX_PARENTS
+    arr = graph.arrays
+    for j, key in enumerate(("param_bytes", "macs", "out_bytes")):
+        x = arr[key]
+        feats[:, col + j] = x / x.mean() if x.sum() > 0 else 0.0
+    for j, key in enumerate(("param_bytes", "macs")):
+        x = arr[key]
+        feats[:, col + 3 + j] = (np.cumsum(x) - x) / x.sum() if x.sum() > 0 else 0.0
+    feats[:, col + 5] = [len(p) / MAX_PARENTS for p in graph.preds]
+    feats[:, col + 6] = [len(s) / MAX_PARENTS for s in graph.succs]
+    return feats
+
+
+def fixup_order(graph: PipelineGraph, sequence: Sequence[int]) -> list[int]:
+    """The topological order closest to ``sequence``: repeatedly emit, among the nodes whose
+    predecessors are all emitted, the one that comes first in ``sequence``.
+
+    A sequence that already respects every edge is returned unchanged.
+
+    Raises:
+        PipelineError: ``sequence`` is not a permutation of the nodes.
+    """
+    n = graph.n
+    if sorted(sequence) != list(range(n)):
+        raise PipelineError(f"fix-up needs a permutation of the {n} nodes, got {len(sequence)} entries")
+    rank = np.empty(n, dtype=np.int64)
+    rank[np.asarray(sequence, dtype=np.int64)] = np.arange(n)
+    import heapq  # noqa: PLC0415
+    missing = [len(p) for p in graph.preds]
+    ready = [(int(rank[v]), v) for v in range(n) if missing[v] == 0]
+    heapq.heapify(ready)
+    order: list[int] = []
+    while ready:
+        _, v = heapq.heappop(ready)
+        order.append(v)
+        for w in graph.succs[v]:
+            missing[w] -= 1
+            if missing[w] == 0:
+                heapq.heappush(ready, (int(rank[w]), w))
+    return order
+
+
+def fixup_stages(graph: PipelineGraph, stage_of: Sequence[int]) -> list[int]:
+    """Stage-level fix-up: raise each node to the largest stage of its predecessors (execution order).
+
+    The result respects every edge; stages may become empty.
+    """
+    out = list(stage_of)
+    for v in range(graph.n):
+        for u in graph.preds[v]:
+            out[v] = max(out[v], out[u])
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class PointerWeights:
+    """Weights of the pointer network (PyTorch layouts; LSTM gates in order i, f, g, o).
+
+    Attributes:
+        embed_w, embed_b: input embedding (H x F, H).
+        enc_w_ih, enc_w_hh, enc_b: encoder LSTM (4H x H, 4H x H, 4H = b_ih + b_hh).
+        dec_w_ih, dec_w_hh, dec_b: decoder LSTM cell.
+        dec_start: decoder input of the first step (H).
+        att_w_ref, att_w_q, att_v: pointer attention u_j = v . tanh(W_ref e_j + W_q d).
+        logit_clip: C in C * tanh(u_j).
+    """
+
+    embed_w: np.ndarray
+    embed_b: np.ndarray
+    enc_w_ih: np.ndarray
+    enc_w_hh: np.ndarray
+    enc_b: np.ndarray
+    dec_w_ih: np.ndarray
+    dec_w_hh: np.ndarray
+    dec_b: np.ndarray
+    dec_start: np.ndarray
+    att_w_ref: np.ndarray
+    att_w_q: np.ndarray
+    att_v: np.ndarray
+    logit_clip: float
+
+    @classmethod
+    def load(cls, path: str | Path) -> PointerWeights:
+        """Read weights exported by :func:`rlsched_compile.rl.respect.export_weights`.
+
+        Raises:
+            PipelineError: the file is missing or lacks a weight.
+        """
+        path = Path(path)
+        if not path.is_file():
+            raise PipelineError(f"no RESPECT weights at {path}; train them with "
+                                "`python -m rlsched_compile.rl.respect` or pick another --solver")
+        with np.load(path) as data:
+            try:
+                arrays = {name: np.asarray(data[name], dtype=np.float64) for name in _WEIGHT_NAMES}
+                clip = float(data["logit_clip"])
+            except KeyError as exc:
+                raise PipelineError(f"{path.name}: weight {exc.args[0]!r} missing; re-export the checkpoint") from None
+        return cls(**arrays, logit_clip=clip)
+
+
+_WEIGHT_NAMES = ("embed_w", "embed_b", "enc_w_ih", "enc_w_hh", "enc_b", "dec_w_ih", "dec_w_hh", "dec_b",
+                 "dec_start", "att_w_ref", "att_w_q", "att_v")
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+def _lstm_step(x: np.ndarray, h: np.ndarray, c: np.ndarray, w_ih: np.ndarray, w_hh: np.ndarray,
+               b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    gates = w_ih @ x + w_hh @ h + b
+    i, f, g, o = np.split(gates, 4)
+    c = _sigmoid(f) * c + _sigmoid(i) * np.tanh(g)
+    return _sigmoid(o) * np.tanh(c), c
+
+
+def pointer_logits_sequence(weights: PointerWeights, features: np.ndarray,
+                            actions: Sequence[int] | None = None) -> tuple[list[int], np.ndarray]:
+    """Run the pointer network: greedy decoding, or teacher-forced along ``actions``.
+
+    Args:
+        weights: network weights.
+        features: (n, FEATURE_DIM) node features in execution order.
+        actions: the node chosen at each step (teacher forcing); None decodes greedily.
+
+    Returns:
+        (the node sequence, the (n, n) masked log-probabilities of every step).
+    """
+    n = features.shape[0]
+    hidden = weights.embed_b.shape[0]
+    emb = features @ weights.embed_w.T + weights.embed_b
+    h, c = np.zeros(hidden), np.zeros(hidden)
+    enc = np.empty((n, hidden))
+    for t in range(n):
+        h, c = _lstm_step(emb[t], h, c, weights.enc_w_ih, weights.enc_w_hh, weights.enc_b)
+        enc[t] = h
+    ref = enc @ weights.att_w_ref.T
+    mask = np.zeros(n, dtype=bool)
+    x = weights.dec_start
+    seq: list[int] = []
+    logps = np.empty((n, n))
+    for t in range(n):
+        h, c = _lstm_step(x, h, c, weights.dec_w_ih, weights.dec_w_hh, weights.dec_b)
+        u = np.tanh(ref + weights.att_w_q @ h) @ weights.att_v
+        u = weights.logit_clip * np.tanh(u)
+        u = np.where(mask, -np.inf, u)
+        m = u.max()
+        logp = u - m - np.log(np.exp(u - m).sum())
+        logps[t] = logp
+        a = int(np.argmax(logp)) if actions is None else int(actions[t])
+        seq.append(a)
+        mask[a] = True
+        x = emb[a]
+    return seq, logps
+
+
+def decode_sequences(weights: PointerWeights, features: np.ndarray, *, samples: int = 0,
+                     seed: int = 0) -> list[list[int]]:
+    """The greedy sequence, then ``samples`` sequences sampled from the policy (seeded), decoded
+    together as one batch.
+
+    Returns:
+        ``1 + samples`` node sequences; the first is the greedy one
+        (equal to :func:`pointer_logits_sequence`'s).
+    """
+    n = features.shape[0]
+    hidden = weights.embed_b.shape[0]
+    rows = 1 + samples
+    rng = np.random.default_rng(seed)
+    emb = features @ weights.embed_w.T + weights.embed_b
+    h, c = np.zeros(hidden), np.zeros(hidden)
+    enc = np.empty((n, hidden))
+    for t in range(n):
+        h, c = _lstm_step(emb[t], h, c, weights.enc_w_ih, weights.enc_w_hh, weights.enc_b)
+        enc[t] = h
+    ref = enc @ weights.att_w_ref.T
+    if samples == 0:
+        return [_decode_greedy(weights, emb, ref, h, c)]
+    hb, cb = np.tile(h, (rows, 1)), np.tile(c, (rows, 1))
+    x = np.tile(weights.dec_start, (rows, 1))
+    mask = np.zeros((rows, n), dtype=bool)
+    seqs = np.empty((rows, n), dtype=np.int64)
+    idx = np.arange(rows)
+    for t in range(n):
+        gates = x @ weights.dec_w_ih.T + hb @ weights.dec_w_hh.T + weights.dec_b
+        i, f, g, o = np.split(gates, 4, axis=1)
+        cb = _sigmoid(f) * cb + _sigmoid(i) * np.tanh(g)
+        hb = _sigmoid(o) * np.tanh(cb)
+        u = np.tanh(ref[None, :, :] + (hb @ weights.att_w_q.T)[:, None, :]) @ weights.att_v
+        u = weights.logit_clip * np.tanh(u)
+        u = np.where(mask, -np.inf, u)
+        a = np.empty(rows, dtype=np.int64)
+        a[0] = int(np.argmax(u[0]))
+        if samples:
+            p = np.exp(u[1:] - u[1:].max(axis=1, keepdims=True))
+            cdf = np.cumsum(p, axis=1)
+            draw = rng.random(samples)[:, None] * cdf[:, -1:]
+            a[1:] = np.minimum((cdf <= draw).sum(axis=1), n - 1)
+            # Never pick a masked node through rounding at the end of the CDF.
+            for r in np.nonzero(mask[1 + np.arange(samples), a[1:]])[0]:
+                a[1 + r] = int(np.argmax(np.where(mask[1 + r], -np.inf, p[r])))
+        seqs[:, t] = a
+        mask[idx, a] = True
+        x = emb[a]
+    return [list(map(int, row)) for row in seqs]
+
+
+def _decode_greedy(weights: PointerWeights, emb: np.ndarray, ref: np.ndarray, h: np.ndarray,
+                   c: np.ndarray) -> list[int]:
+    """Greedy decoding over the nodes not yet chosen only (swap-remove keeps the work at
+    O(remaining * H) per step); ties go to the smallest node index, as ``np.argmax`` would."""
+    n = emb.shape[0]
+    ref = ref.copy()
+    ids = np.arange(n)
+    x = weights.dec_start
+    seq: list[int] = []
+    for t in range(n):
+        h, c = _lstm_step(x, h, c, weights.dec_w_ih, weights.dec_w_hh, weights.dec_b)
+        live = n - t
+        u = np.tanh(ref[:live] + weights.att_w_q @ h) @ weights.att_v
+        u = weights.logit_clip * np.tanh(u)
+        best = np.flatnonzero(u == u.max())
+        row = int(best[np.argmin(ids[best])]) if best.size > 1 else int(best[0])
+        a = int(ids[row])
+        seq.append(a)
+        ref[row], ids[row] = ref[live - 1], ids[live - 1]
+        x = emb[a]
+    return seq
+
+
+def predict_sequence(weights: PointerWeights, graph: PipelineGraph) -> list[int]:
+    """Greedy pointer-network output: a node sequence (not yet fixed up)."""
+    return decode_sequences(weights, node_features(graph))[0]
+
+
+def respect_assignment(graph: PipelineGraph, target: PipelineTarget, k: int, sequence: Sequence[int]) \
+        -> tuple[list[int], bool]:
+    """Stages from a pointer sequence: fix-up, then the best contiguous cut.
+
+    Returns:
+        (stage of each node, whether the raw sequence cut at the same stage sizes already
+        respected every dependency).
+    """
+    order = fixup_order(graph, sequence)
+    starts = best_contiguous_cuts(segment_cost_matrix(graph, target, order), k)
+    raw = stages_from_cuts(list(sequence), starts)
+    return stages_from_cuts(order, starts), not dependency_violations(graph, raw)
+
+
+@register("respect")
+class RespectSolver:
+    """The learned scheduler with dependency fix-up and param-balance fallback."""
+
+    name = "respect"
+
+    def __init__(self, weights_path: str | Path = DEFAULT_WEIGHTS, *, samples: int | None = None,
+                 refine: bool = True) -> None:
+        """Args:
+            weights_path: exported weights (``respect.npz``).
+            samples: sequences sampled besides the greedy one (the cheapest after fix-up and cut
+                wins); default :func:`default_samples` of the graph size.
+            refine: run the single-move refinement (:mod:`.refine`) on the result.
+        """
+        self.weights_path = Path(weights_path)
+        self.samples = samples
+        self.refine = refine
+
+    def solve(self, graph: PipelineGraph, target: PipelineTarget, k: int, *,
+              time_limit_s: float = 30.0) -> PipelineResult:
+        """See :class:`~rlsched_compile.pipeline.base.Solver`."""
+        t0 = time.perf_counter()
+        weights = _load_cached(self.weights_path)
+        samples = default_samples(graph.n) if self.samples is None else self.samples
+        result: PipelineResult | None = None
+        for sequence in decode_sequences(weights, node_features(graph), samples=samples):
+            stage_of, valid_raw = respect_assignment(graph, target, k, sequence)
+            cand = make_result(self.name, graph, target, k, stage_of, runtime_s=0.0,
+                               method="pointer+fixup", valid_before_fixup=valid_raw)
+            if result is None or (cand.bottleneck_s, cand.latency_s) < (result.bottleneck_s, result.latency_s):
+                result = cand
+        assert result is not None
+        valid_raw = bool(result.valid_before_fixup)
+        if self.refine:
+            refined = refine(graph, target, result.stage_of, k)
+            result = make_result(self.name, graph, target, k, refined, runtime_s=0.0,
+                                 method="pointer+fixup+refine", valid_before_fixup=valid_raw)
+        fallback = ParamBalanceSolver().solve(graph, target, k)
+        if (fallback.bottleneck_s, fallback.latency_s) < (result.bottleneck_s, result.latency_s):
+            result = replace(fallback, solver=self.name, method="fallback:param-balance",
+                             valid_before_fixup=valid_raw)
+        return replace(result, runtime_s=time.perf_counter() - t0)
+
+
+def default_samples(n: int) -> int:
+    """Sampled sequences tried besides the greedy one: 63 up to 100 nodes, none above
+    (decoding a batch costs O(samples * n^2) and the cut O(n^2) per candidate)."""
+    return 63 if n <= 100 else 0
+
+
+_CACHE: dict[Path, tuple[float, PointerWeights]] = {}
+
+
+def _load_cached(path: Path) -> PointerWeights:
+    """Weights by path, re-read when the file changes."""
+    mtime = path.stat().st_mtime if path.is_file() else -1.0
+    hit = _CACHE.get(path)
+    if hit is None or hit[0] != mtime:
+        hit = (mtime, PointerWeights.load(path))
+        _CACHE[path] = hit
+    return hit[1]

@@ -1,0 +1,128 @@
+"""RESPECT: fix-up, numpy inference against torch, seeded training, and the solver."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rlsched_compile.errors import PipelineError
+from rlsched_compile.pipeline import solve
+from rlsched_compile.pipeline.cost import dependency_violations
+from rlsched_compile.pipeline.generate import random_dag, resnet_like
+from rlsched_compile.pipeline.graph import build_graph
+from rlsched_compile.pipeline.respect import (DEFAULT_WEIGHTS, FEATURE_DIM, PointerWeights, RespectSolver,
+                                              fixup_order, fixup_stages, node_features,
+                                              pointer_logits_sequence)
+
+
+def _diamond():
+    # 0 -> 1 -> 3, 0 -> 2 -> 3, 4 independent
+    nodes = [{"id": i, "macs": 1, "param_bytes": 1, "out_bytes": 1} for i in range(5)]
+    return build_graph(name="diamond", nodes=nodes, edges=[[0, 1], [0, 2], [1, 3], [2, 3]], source="d")
+
+
+def test_fixup_keeps_a_valid_sequence():
+    g = _diamond()
+    assert fixup_order(g, [4, 0, 2, 1, 3]) == [4, 0, 2, 1, 3]
+
+
+def test_fixup_moves_a_node_after_its_predecessors_only():
+    g = _diamond()
+    # 3 is asked for first but waits for 1 and 2; 2 comes before 1 as asked; 4 keeps its place.
+    assert fixup_order(g, [3, 2, 0, 1, 4]) == [0, 2, 1, 3, 4]
+    assert fixup_order(g, [3, 2, 1, 0, 4]) == [0, 2, 1, 3, 4]
+    assert fixup_order(g, [4, 3, 2, 1, 0]) == [4, 0, 2, 1, 3]
+
+
+def test_fixup_rejects_non_permutations():
+    with pytest.raises(PipelineError, match=r"^fix-up needs a permutation of the 5 nodes, got 4 entries$"):
+        fixup_order(_diamond(), [0, 1, 2, 3])
+
+
+def test_fixup_stages_lifts_children():
+    g = _diamond()
+    assert fixup_stages(g, [1, 0, 2, 0, 0]) == [1, 1, 2, 2, 0]
+    assert dependency_violations(g, fixup_stages(g, [3, 0, 1, 2, 0])) == []
+
+
+def test_features_are_scale_free_and_describe_parents():
+    g = random_dag(40, seed=3)
+    f = node_features(g)
+    assert f.shape == (40, FEATURE_DIM)
+    assert np.all(np.isfinite(f))
+    v = next(i for i in range(40) if len(g.preds[i]) >= 2)
+    latest = max(g.preds[v])
+    assert f[v, 3] == (latest + 1) / 40                     # ID of the latest parent
+    assert f[v, 0] == v / 40 and f[v, 1] == g.asap_level[v] / (max(g.asap_level) + 1)
+
+
+def test_numpy_forward_matches_torch():
+    torch = pytest.importorskip("torch")
+    from rlsched_compile.rl.respect import RespectConfig, build_model, export_weights
+
+    cfg = RespectConfig(hidden=16)
+    torch.manual_seed(3)
+    model = build_model(cfg).double()
+    w = export_weights(model, cfg)
+    weights = PointerWeights(**{k: v for k, v in w.items() if k != "logit_clip"}, logit_clip=float(w["logit_clip"]))
+    feats = node_features(random_dag(25, seed=1))
+    seq, logps = pointer_logits_sequence(weights, feats)
+    with torch.no_grad():
+        actions, logp_sum, _ = model(torch.from_numpy(feats)[None])
+    assert seq == actions[0].tolist()
+    assert sum(logps[t, seq[t]] for t in range(25)) == pytest.approx(float(logp_sum[0]), abs=1e-5)
+    # Teacher forcing along another sequence gives the same step log-probabilities too.
+    other = list(np.random.default_rng(0).permutation(25))
+    _, lp_other = pointer_logits_sequence(weights, feats, actions=other)
+    with torch.no_grad():
+        _, logp_other, _ = model(torch.from_numpy(feats)[None], actions=torch.tensor([other]))
+    assert sum(lp_other[t, other[t]] for t in range(25)) == pytest.approx(float(logp_other[0]), abs=1e-5)
+
+
+def test_seeded_short_training_repeats_exactly(tmp_path):
+    pytest.importorskip("torch")
+    from rlsched_compile.rl.respect import RespectConfig, train_respect
+
+    cfg = RespectConfig(n_nodes=8, min_depth=3, max_depth=5, n_graphs=4, k=3, hidden=8, iterations=3,
+                        imitation_iterations=2,
+                        batch_graphs=2, samples_per_graph=3)
+    paths = [train_respect(cfg, out_dir=tmp_path / name) for name in ("a", "b")]
+    a, b = (np.load(p) for p in paths)
+    assert sorted(a.files) == sorted(b.files)
+    for name in a.files:
+        assert np.array_equal(a[name], b[name]), name
+    other = train_respect(RespectConfig(**{**cfg.__dict__, "seed": 1}), out_dir=tmp_path / "c")
+    assert not np.array_equal(np.load(other)["embed_w"], a["embed_w"])
+
+
+def test_stage_rewards_are_one_for_the_label_order():
+    pytest.importorskip("torch")
+    from rlsched_compile.rl.respect import stage_rewards
+
+    stages = np.array([[0, 0, 1, 2, 2]])
+    counts = np.array([[2, 1, 2]])
+    assert stage_rewards(np.array([[1, 0, 2, 4, 3]]), stages, counts)[0] == pytest.approx(1.0)
+    assert stage_rewards(np.array([[4, 3, 2, 1, 0]]), stages, counts)[0] < 0.8
+
+
+@pytest.mark.skipif(not DEFAULT_WEIGHTS.is_file(), reason="no shipped RESPECT weights")
+@pytest.mark.parametrize("k", [4, 6])
+def test_respect_solver_is_valid_and_never_worse_than_param_balance(k):
+    g = resnet_like((2, 2, 3, 2), name="small_resnet")
+    res = solve(g, _target(), k, solver="respect")
+    base = solve(g, _target(), k, solver="param-balance")
+    assert dependency_violations(g, res.stage_of) == []
+    assert res.bottleneck_s <= base.bottleneck_s
+    assert res.optimal is None and isinstance(res.valid_before_fixup, bool)
+    assert res.method in ("pointer+fixup+refine", "fallback:param-balance")
+
+
+def test_missing_weights_say_how_to_train(tmp_path):
+    with pytest.raises(PipelineError) as exc:
+        RespectSolver(tmp_path / "none.npz").solve(random_dag(6, seed=0), _target(), 2)
+    assert str(exc.value) == (f"no RESPECT weights at {tmp_path / 'none.npz'}; train them with "
+                              "`python -m rlsched_compile.rl.respect` or pick another --solver")
+
+
+def _target():
+    from rlsched_compile.pipeline.target import load_pipeline_target
+    return load_pipeline_target("edgetpu")
