@@ -26,7 +26,6 @@ Usage (from the repository root)::
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import math
 import os
@@ -51,12 +50,14 @@ def _memoize_bottom_up() -> None:
 
     raw = native_search.bottom_up
 
-    @functools.lru_cache(maxsize=None)
-    def cached(target_sha: str, signature: tuple[int, ...], objective: str, target: Any, layer: Any) -> Any:
-        return raw(target, layer, objective)
+    memo: dict[tuple[Any, ...], Any] = {}
 
-    def bottom_up(target: Any, layer: Any, objective: str = "energy") -> Any:
-        return cached(target.sha256, layer.signature(), objective, target, layer)
+    def bottom_up(target: Any, layer: Any, objective: str = "energy", **kwargs: Any) -> Any:
+        kwargs = {k: v for k, v in kwargs.items() if v is not None}
+        key = (target.sha256, layer.signature(), objective, tuple(sorted(kwargs.items())))
+        if key not in memo:
+            memo[key] = raw(target, layer, objective, **kwargs)
+        return memo[key]
 
     native_search.bottom_up = bottom_up  # type: ignore[assignment]
 
