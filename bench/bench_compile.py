@@ -78,17 +78,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(HERE / "results" / "compile.json"))
     args = parser.parse_args(argv)
     targets = args.targets or [t.name for t in list_targets()]
-    rows = []
+    # Resolve the default once: every compile of the run (and the CLI processes) uses the same one.
+    _, default = available_strategies()
+    strategy = args.search or default
+    rows: list[dict] = []
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+
+    def save() -> None:
+        # after every row, so an interrupted run keeps what it measured
+        out.write_text(json.dumps({"tool_version": __version__, "strategy": strategy, "jobs": args.jobs,
+                                   "cpu_count": os.cpu_count(), "python": platform.python_version(),
+                                   "rows": rows}, indent=1) + "\n")
+
     with tempfile.TemporaryDirectory(prefix="bench_compile_") as tmp:
-        for name in args.models:
-            model = zoo.zoo_path(name)
-            for target in targets:
-                row = bench_one(model, target, search=args.search, jobs=args.jobs, work=Path(tmp))
+        # target-major: the slow searches (large arrays) come last
+        for target in targets:
+            for name in args.models:
+                row = bench_one(zoo.zoo_path(name), target, search=strategy, jobs=args.jobs, work=Path(tmp))
                 rows.append(row)
+                save()
                 print(f"{name} on {target}: cold {row['cold_s']:.2f} s, warm {row['warm_s']:.3f} s, "
                       f"warm CLI {row['warm_cli_s']:.2f} s ({row['warm_cli_cpu_s']:.2f} s CPU)", file=sys.stderr)
-    _, default = available_strategies()
-    lines = [f"rlsched_compile {__version__}, strategy {args.search or default}, jobs {args.jobs or os.cpu_count()}"
+    lines = [f"rlsched_compile {__version__}, strategy {strategy}, jobs {args.jobs or os.cpu_count()}"
              f" on {os.cpu_count()} cores ({platform.processor() or platform.machine()}, Python {platform.python_version()})",
              "",
              "| model | target | layers | unique | cold s | warm s (in-process) | warm CLI s (wall / CPU) | energy pJ | cycles |",
@@ -98,11 +110,6 @@ def main(argv: list[str] | None = None) -> int:
                      f"{r['warm_s']:.3f} | {r['warm_cli_s']:.2f} / {r['warm_cli_cpu_s']:.2f} | "
                      f"{r['energy_pj']:.4g} | {r['cycles']:.4g} |")
     print("\n".join(lines))
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"tool_version": __version__, "strategy": args.search or default,
-                               "jobs": args.jobs, "cpu_count": os.cpu_count(), "python": platform.python_version(),
-                               "rows": rows}, indent=1) + "\n")
     print(f"\nwrote {out}", file=sys.stderr)
     return 0
 
