@@ -196,8 +196,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nspeed: {out['speed']['command']} -> rc {out['speed']['returncode']}, "
               f"{out['speed']['wall_s']:.2f} s (cold cache)")
     Path(args.out).mkdir(parents=True, exist_ok=True)
-    name = "agent_" + "_".join(args.targets.split(",")) + ".json" if not args.no_quality else "agent_speed.json"
-    (Path(args.out) / name).write_text(json.dumps(out, indent=2) + "\n")
+    stem = "agent_" + "_".join(args.targets.split(",")) if not args.no_quality else "agent_speed"
+    (Path(args.out) / f"{stem}.json").write_text(json.dumps(out, indent=2) + "\n")
+    if "rows" in out:
+        (Path(args.out) / f"{stem}.md").write_text(markdown(out["rows"], out["summary"]) + "\n")
     return 0
 
 
