@@ -6,8 +6,9 @@ Quality: for every zoo network x target x objective (energy, then cycles), netwo
 * ``bottom-up`` (the reference heuristic),
 * ``rl`` (the agent alone, from the paper's start, no fallback),
 * the default strategy (``search=None``),
-* the best known table per layer: the minimum over ``row-sweep``, the default, ``rl``, and
-  ``exhaustive`` (with a budget; used only where it finished),
+* the best known table per layer: the minimum over ``row-sweep``, the default, ``rl``, a long
+  ``random`` run (``--random-budget`` evaluations) and ``exhaustive`` (with a budget; used only
+  where it finished),
 
 and the bars: the default is never worse than bottom-up; it is >= 5% better on at least half of
 the pairs, or, where the best known is within 5% of bottom-up (no such margin exists), within 1%
@@ -63,7 +64,7 @@ def _memoize_bottom_up() -> None:
 
 
 def quality(networks: list[str], targets: list[str], *, exhaustive_budget: int, seed: int,
-            default: str | None) -> list[dict[str, Any]]:
+            default: str | None, random_budget: int) -> list[dict[str, Any]]:
     from rlsched_compile.errors import SearchError
     from rlsched_compile.frontend import load_network
     from rlsched_compile.search import DEFAULT_STRATEGY, schedule_layer
@@ -77,7 +78,7 @@ def quality(networks: list[str], targets: list[str], *, exhaustive_budget: int, 
             target = load_target(tname)
             for objective in OBJECTIVES:
                 started = time.perf_counter()
-                totals = {"bottom-up": 0.0, "rl": 0.0, "default": 0.0, "row-sweep": 0.0, "best": 0.0}
+                totals = {"bottom-up": 0.0, "rl": 0.0, "default": 0.0, "row-sweep": 0.0, "random": 0.0, "best": 0.0}
                 times = {k: 0.0 for k in ("bottom-up", "rl", "default", "row-sweep")}
                 layer_gaps: list[dict[str, Any]] = []
                 failures: list[str] = []
@@ -93,6 +94,12 @@ def quality(networks: list[str], targets: list[str], *, exhaustive_budget: int, 
                     except SearchError as exc:
                         failures.append(f"{g.layer.name}: {exc}")
                         continue
+                    if random_budget:
+                        t0 = time.perf_counter()
+                        rnd = schedule_layer(target, g.layer, search="random", objective=objective, seed=seed,
+                                             budget=random_budget)
+                        times["random"] = times.get("random", 0.0) + time.perf_counter() - t0
+                        per["random"] = _metric(objective, rnd.energy_pj, rnd.cycles)
                     best = min(per.values())
                     try:
                         ex = schedule_layer(target, g.layer, search="exhaustive", objective=objective,
@@ -115,6 +122,7 @@ def quality(networks: list[str], targets: list[str], *, exhaustive_budget: int, 
                     "default_vs_bottom_up": totals["default"] / bu if bu else math.nan,
                     "rl_vs_bottom_up": totals["rl"] / bu if bu else math.nan,
                     "row_sweep_vs_bottom_up": totals["row-sweep"] / bu if bu else math.nan,
+                    "random_vs_bottom_up": totals["random"] / bu if bu and random_budget else None,
                     "best_vs_bottom_up": totals["best"] / bu if bu else math.nan,
                     "default_vs_best": totals["default"] / totals["best"] if totals["best"] else math.nan,
                     "exhaustive_layers": len(layer_gaps),
@@ -160,11 +168,13 @@ def speed(network: str = "resnet50", target: str = "eyeriss") -> dict[str, Any]:
 
 def markdown(rows: list[dict[str, Any]], summary: dict[str, Any]) -> str:
     lines = ["| network | target | objective | default / bottom-up | rl alone / bottom-up | row-sweep / bottom-up "
-             "| best known / bottom-up | default / best | bar |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "| random / bottom-up | best known / bottom-up | default / best | bar |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
+        rnd = r.get("random_vs_bottom_up")
         lines.append(f"| {r['network']} | {r['target']} | {r['objective']} | {r['default_vs_bottom_up']:.4f} | "
-                     f"{r['rl_vs_bottom_up']:.4f} | {r['row_sweep_vs_bottom_up']:.4f} | {r['best_vs_bottom_up']:.4f} | "
+                     f"{r['rl_vs_bottom_up']:.4f} | {r['row_sweep_vs_bottom_up']:.4f} | "
+                     f"{'-' if rnd is None else format(rnd, '.4f')} | {r['best_vs_bottom_up']:.4f} | "
                      f"{r['default_vs_best']:.4f} | {r.get('bar', '')} |")
     lines.append("")
     lines.append("Summary: " + json.dumps(summary))
@@ -177,6 +187,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--targets", default=",".join(TARGETS))
     p.add_argument("--exhaustive-budget", type=int, default=200_000)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--random-budget", type=int, default=100_000,
+                   help="evaluations of the long random run that joins the best-known reference (0: none)")
     p.add_argument("--default", default=None,
                    help="strategy measured as the default (default: the package's DEFAULT_STRATEGY)")
     p.add_argument("--no-speed", action="store_true")
@@ -187,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     out: dict[str, Any] = {}
     if not args.no_quality:
         rows = quality(args.networks.split(","), args.targets.split(","), exhaustive_budget=args.exhaustive_budget,
-                       seed=args.seed, default=args.default)
+                       seed=args.seed, default=args.default, random_budget=args.random_budget)
         out["summary"] = verdict(rows)
         out["rows"] = rows
         print(markdown(rows, out["summary"]))
