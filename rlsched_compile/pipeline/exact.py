@@ -22,11 +22,13 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from typing import Sequence
 
 import highspy
 import numpy as np
 
+from ..errors import SearchError
 from .base import PipelineResult, make_result, register
 from .cost import best_contiguous_cuts, evaluate, segment_cost_matrix, stages_from_cuts
 from .graph import PipelineGraph
@@ -105,7 +107,7 @@ def solve_ilp(graph: PipelineGraph, target: PipelineTarget, k: int, *, time_limi
     t_end = time.perf_counter() + time_limit_s
     n = graph.n
     m = _Model()
-    # z[v][s] column (None for the constants z[v,-1] = 0 and z[v,k-1] = 1).
+    # z[v][s] columns for s < k-1; the constants z[v,-1] = 0 and z[v,k-1] = 1 are folded in by x_terms.
     z = [[m.var(0, 1, integer=True) for _ in range(k - 1)] for _ in range(n)]
 
     def x_terms(v: int, s: int, coef: float, terms: dict[int, float]) -> float:
@@ -208,7 +210,8 @@ def solve_ilp(graph: PipelineGraph, target: PipelineTarget, k: int, *, time_limi
     proven = status == highspy.HighsModelStatus.kOptimal
     if info.primal_solution_status != 2:  # no feasible solution: keep the start
         if start is None:
-            raise RuntimeError(f"HiGHS found no solution ({h.modelStatusToString(status)})")
+            raise SearchError(f"HiGHS found no stage assignment within {time_limit_s:g} s "
+                              f"({h.modelStatusToString(status)}); raise --time-limit")
         return list(start), False, 0.0
     lower_ms = float(info.mip_dual_bound) if not proven else float(info.objective_function_value)
     best_ms = float(info.objective_function_value)
@@ -283,5 +286,4 @@ class ExactSolver:
 
 
 def _with_bound(result: PipelineResult, lower_s: float) -> PipelineResult:
-    from dataclasses import replace  # noqa: PLC0415
     return replace(result, lower_bound_s=lower_s)
