@@ -123,7 +123,9 @@ static void consider(pair_search *ps) {
     }
     if (ps->allowance > 0) ps->allowance--;
     rls_result r;
-    rls__evaluate(ps->t, ps->ctx, ps->cur, &r, 1);
+    /* the spatial option was checked with rls__check and a temporal split only moves factors
+     * between the pair's two buffer rows: rules 1-6 hold, so only capacities are checked here */
+    rls__evaluate_trusted(ps->t, ps->ctx, ps->cur, &r, 1);
     ps->evaluated++;
     if (!r.valid) return;
     const double cost = partial_cost(ps, &r);

@@ -233,25 +233,9 @@ int rls__layer_ctx(const rls_layer *ly, rls_layer_ctx *ctx) {
 
 /* ---- tiles (§3) ------------------------------------------------------------------------- */
 
-/* Tile sizes of the three data types for a vector of column products. Unsigned arithmetic so
- * that garbage tables (wrong column products) wrap instead of invoking undefined behaviour. */
-static inline void tiles_of(const uint64_t v[8], const rls_layer_ctx *ctx, int64_t out[3]) {
-    const uint64_t h = (v[COL_P] - 1) * (uint64_t)ctx->stride_h + (v[COL_R] - 1) * (uint64_t)ctx->dil_h + 1;
-    const uint64_t w = (v[COL_Q] - 1) * (uint64_t)ctx->stride_w + (v[COL_S] - 1) * (uint64_t)ctx->dil_w + 1;
-    out[RLS_INPUT] = (int64_t)(v[COL_B] * v[COL_C] * v[COL_G] * h * w);
-    out[RLS_WEIGHT] = (int64_t)(v[COL_K] * v[COL_C] * v[COL_R] * v[COL_S] * v[COL_G]);
-    out[RLS_OUTPUT] = (int64_t)(v[COL_K] * v[COL_B] * v[COL_P] * v[COL_Q] * v[COL_G]);
-}
-
-static inline int64_t row_product(const int64_t *table, int r) {
-    uint64_t p = 1;
-    for (int c = 0; c < RLS_COLS; c++) p *= (uint64_t)table[r * RLS_COLS + c];
-    return (int64_t)p;
-}
-
 /* All tile sizes: alloc/send for LB (rows 0..3 / 0..2), GB (0..6 / 0..5), DRAM (0..9 / 0..8). */
 static inline void all_tiles(const int64_t *table, const rls_layer_ctx *ctx,
-                             int64_t alloc[3][3], int64_t send[3][3]) {
+                             uint64_t alloc[3][3], uint64_t send[3][3]) {
     uint64_t pre[8];
     for (int c = 0; c < 8; c++) pre[c] = 1;
     static const int send_end[3] = {ROW_MAC_Y, ROW_PE_Y, ROW_CHIP_Y};
@@ -259,10 +243,10 @@ static inline void all_tiles(const int64_t *table, const rls_layer_ctx *ctx,
     for (int b = 0; b < 3; b++) {
         for (; r <= send_end[b]; r++)
             for (int c = 0; c < 8; c++) pre[c] *= (uint64_t)table[r * RLS_COLS + c];
-        tiles_of(pre, ctx, send[b]);
+        rls__tiles(pre, ctx, send[b]);
         for (int c = 0; c < 8; c++) pre[c] *= (uint64_t)table[r * RLS_COLS + c];
         r++;
-        tiles_of(pre, ctx, alloc[b]);
+        rls__tiles(pre, ctx, alloc[b]);
     }
 }
 
@@ -273,63 +257,12 @@ static inline void active_of(const rls_spatial *s, const int64_t *table, int xro
         *ax = 1;
         *ay = 1;
     } else {
-        *ax = row_product(table, xrow);
-        *ay = row_product(table, xrow + 1);
+        *ax = (int64_t)rls__rowprod(table, xrow);
+        *ay = (int64_t)rls__rowprod(table, xrow + 1);
     }
 }
 
 /* ---- validity (§2.3) -------------------------------------------------------------------- */
-
-static int capacity_ok(const rls_temporal *L, const int64_t alloc[3], int *dedicated_failed) {
-    *dedicated_failed = 0;
-    switch (L->capacity_form) {
-    case RLS_CAP_SEPARATE:
-        for (int k = 0; k < 3; k++)
-            if (!(L->bypass_mask & (1u << k)) && (double)alloc[k] > L->cap_elems[k]) return 0;
-        return 1;
-    case RLS_CAP_SHARED:
-    case RLS_CAP_PARTIALLY_SHARED: {
-        double sum = 0.0;
-        for (int k = 0; k < 3; k++)
-            if (!(L->bypass_mask & (1u << k))) sum += (double)alloc[k];
-        if (sum > L->cap_shared_elems) return 0;
-        if (L->capacity_form == RLS_CAP_PARTIALLY_SHARED) {
-            for (int k = 0; k < 3; k++)
-                if ((L->bypass_mask & (1u << k)) && (double)alloc[k] > L->cap_bypassed_elems[k]) {
-                    *dedicated_failed = 1;
-                    return 0;
-                }
-        }
-        return 1;
-    }
-    default:
-        return 1;
-    }
-}
-
-static int spatial_dims_ok(const rls_spatial *s, const int64_t *table, int xrow) {
-    if (!s->present) return 1;
-    return row_product(table, xrow) <= s->x && row_product(table, xrow + 1) <= s->y;
-}
-
-static int allowed_ok(const rls_spatial *s, const int64_t *table, int xrow) {
-    if (!s->present) return 1;
-    for (int c = 0; c < RLS_COLS; c++) {
-        if (s->has_allowed_x && !(s->allowed_x_mask & (1u << c)) && table[xrow * RLS_COLS + c] != 1)
-            return 0;
-        if (s->has_allowed_y && !(s->allowed_y_mask & (1u << c)) &&
-            table[(xrow + 1) * RLS_COLS + c] != 1)
-            return 0;
-    }
-    return 1;
-}
-
-static int fixed_ok(const rls_temporal *L, const int64_t *table, int row) {
-    if (!L->present || !L->has_fixed_mapping) return 1;
-    for (int c = 0; c < RLS_COLS; c++)
-        if (L->fixed_mapping[c] != 0 && L->fixed_mapping[c] != table[row * RLS_COLS + c]) return 0;
-    return 1;
-}
 
 /* Rules 1-6 (everything but capacities and fixed mappings). */
 static int check_structure(const rls_target *t, const rls_layer_ctx *ctx, const int64_t *table) {
@@ -348,20 +281,21 @@ static int check_structure(const rls_target *t, const rls_layer_ctx *ctx, const 
         for (int c = 0; c < RLS_COLS; c++)
             if (table[r * RLS_COLS + c] != 1) return RLS_R_ABSENT_LEVEL_ROW;
     }
-    if (!spatial_dims_ok(&t->mac, table, ROW_MAC_X)) return RLS_R_MAC_ARRAY_DIMS;
-    if (!spatial_dims_ok(&t->pe, table, ROW_PE_X)) return RLS_R_PE_ARRAY_DIMS;
-    if (!allowed_ok(&t->pe, table, ROW_PE_X)) return RLS_R_PE_ARRAY_CONSTRAINT;
-    if (!spatial_dims_ok(&t->chip, table, ROW_CHIP_X)) return RLS_R_CHIP_ARRAY_DIMS;
+    if (!rls__spatial_dims_fit(&t->mac, table, ROW_MAC_X)) return RLS_R_MAC_ARRAY_DIMS;
+    if (!rls__spatial_dims_fit(&t->pe, table, ROW_PE_X)) return RLS_R_PE_ARRAY_DIMS;
+    if (!rls__spatial_allowed_fits(&t->pe, table, ROW_PE_X)) return RLS_R_PE_ARRAY_CONSTRAINT;
+    if (!rls__spatial_dims_fit(&t->chip, table, ROW_CHIP_X)) return RLS_R_CHIP_ARRAY_DIMS;
     return RLS_VALID;
 }
 
-static int check_buffers(const rls_target *t, const int64_t *table, int64_t alloc[3][3]) {
+static int check_buffers(const rls_target *t, const int64_t *table, const uint64_t alloc[3][3]) {
     int dedicated = 0;
-    if (!capacity_ok(&t->lb, alloc[RLS_LB], &dedicated)) return RLS_R_LB_CAPACITY;
-    if (t->gb.present && !capacity_ok(&t->gb, alloc[RLS_GB], &dedicated))
+    if (!rls__capacity_fits(&t->lb, alloc[RLS_LB], NULL)) return RLS_R_LB_CAPACITY;
+    if (t->gb.present && !rls__capacity_fits(&t->gb, alloc[RLS_GB], &dedicated))
         return dedicated ? RLS_R_GB_DEDICATED_CAPACITY : RLS_R_GB_CAPACITY;
-    if (!fixed_ok(&t->lb, table, ROW_LB) || !fixed_ok(&t->gb, table, ROW_GB) ||
-        !fixed_ok(&t->dram, table, ROW_DRAM))
+    const uint32_t all = (1u << RLS_COLS) - 1u;
+    if (!rls__fixed_fits(&t->lb, table, ROW_LB, all) || !rls__fixed_fits(&t->gb, table, ROW_GB, all) ||
+        !rls__fixed_fits(&t->dram, table, ROW_DRAM, all))
         return RLS_R_MAPPING_CONSTRAINT;
     return RLS_VALID;
 }
@@ -369,7 +303,7 @@ static int check_buffers(const rls_target *t, const int64_t *table, int64_t allo
 int rls__check(const rls_target *t, const rls_layer_ctx *ctx, const int64_t *table) {
     int reason = check_structure(t, ctx, table);
     if (reason != RLS_VALID) return reason;
-    int64_t alloc[3][3], send[3][3];
+    uint64_t alloc[3][3], send[3][3];
     all_tiles(table, ctx, alloc, send);
     return check_buffers(t, table, alloc);
 }
@@ -419,7 +353,7 @@ static void counts_at(const row_info ri[3], int li, int dataflow, int64_t eta9, 
 }
 
 /* Φ(s, n, e) of §6 */
-static inline double transfer_energy(const int64_t s[3], const int64_t n[4], const double e[3]) {
+static inline double transfer_energy(const uint64_t s[3], const int64_t n[4], const double e[3]) {
     return (double)s[RLS_INPUT] * (double)n[RLS_READ_I] * e[RLS_INPUT] +
            (double)s[RLS_WEIGHT] * (double)n[RLS_READ_W] * e[RLS_WEIGHT] +
            (double)s[RLS_OUTPUT] * ((double)n[RLS_READ_O] + (double)n[RLS_WRITE_O]) * e[RLS_OUTPUT];
@@ -448,9 +382,9 @@ static inline double combine(int form, const double v[3]) {
 
 /* ---- evaluation ------------------------------------------------------------------------- */
 
-void rls__evaluate(const rls_target *t, const rls_layer_ctx *ctx, const int64_t *table,
-                   rls_result *out, int detail) {
-    int64_t alloc[3][3], send[3][3];
+static inline void evaluate_impl(const rls_target *t, const rls_layer_ctx *ctx, const int64_t *table,
+                                 rls_result *out, int detail, int structure_known) {
+    uint64_t alloc[3][3], send[3][3];
     all_tiles(table, ctx, alloc, send);
     int64_t a_mx, a_my, a_px, a_py, a_cx, a_cy;
     active_of(&t->mac, table, ROW_MAC_X, &a_mx, &a_my);
@@ -461,7 +395,7 @@ void rls__evaluate(const rls_target *t, const rls_layer_ctx *ctx, const int64_t 
     const int64_t a_pe = (int64_t)((uint64_t)a_px * (uint64_t)a_py);
     const int64_t a_chip = (int64_t)((uint64_t)a_cx * (uint64_t)a_cy);
 
-    int reason = check_structure(t, ctx, table);
+    int reason = structure_known ? RLS_VALID : check_structure(t, ctx, table);
     if (reason == RLS_VALID) reason = check_buffers(t, table, alloc);
     out->valid = reason == RLS_VALID;
     out->reason = reason;
@@ -580,6 +514,16 @@ void rls__evaluate(const rls_target *t, const rls_layer_ctx *ctx, const int64_t 
         out->energy_pj[RLS_E_TOTAL] = E[RLS_E_TOTAL];
         out->cycles[RLS_C_TOTAL] = C[RLS_C_TOTAL];
     }
+}
+
+void rls__evaluate(const rls_target *t, const rls_layer_ctx *ctx, const int64_t *table,
+                   rls_result *out, int detail) {
+    evaluate_impl(t, ctx, table, out, detail, 0);
+}
+
+void rls__evaluate_trusted(const rls_target *t, const rls_layer_ctx *ctx, const int64_t *table,
+                           rls_result *out, int detail) {
+    evaluate_impl(t, ctx, table, out, detail, 1);
 }
 
 void rls__evaluate_summary(const rls_target *t, const rls_layer_ctx *ctx, const int64_t *table,

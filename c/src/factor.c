@@ -112,74 +112,14 @@ int64_t rls__row_facto_degree(const int64_t *row) {
 
 /* ---- partial validity -------------------------------------------------------------------- */
 
-static inline void tiles_lb(const uint64_t v[8], const rls_layer_ctx *ctx, uint64_t out[3]) {
-    /* the cost model's §3 tile sizes (with per-dimension stride and dilation) */
-    const uint64_t h = (v[COL_P] - 1) * (uint64_t)ctx->stride_h + (v[COL_R] - 1) * (uint64_t)ctx->dil_h + 1;
-    const uint64_t w = (v[COL_Q] - 1) * (uint64_t)ctx->stride_w + (v[COL_S] - 1) * (uint64_t)ctx->dil_w + 1;
-    out[RLS_INPUT] = v[COL_B] * v[COL_C] * v[COL_G] * h * w;
-    out[RLS_WEIGHT] = v[COL_K] * v[COL_C] * v[COL_R] * v[COL_S] * v[COL_G];
-    out[RLS_OUTPUT] = v[COL_K] * v[COL_B] * v[COL_P] * v[COL_Q] * v[COL_G];
-}
-
-static int capacity_fits(const rls_temporal *L, const uint64_t a[3]) {
-    switch (L->capacity_form) {
-    case RLS_CAP_SEPARATE:
-        for (int k = 0; k < 3; k++)
-            if (!(L->bypass_mask & (1u << k)) && (double)a[k] > L->cap_elems[k]) return 0;
-        return 1;
-    case RLS_CAP_SHARED:
-    case RLS_CAP_PARTIALLY_SHARED: {
-        double sum = 0.0;
-        for (int k = 0; k < 3; k++)
-            if (!(L->bypass_mask & (1u << k))) sum += (double)a[k];
-        if (sum > L->cap_shared_elems) return 0;
-        if (L->capacity_form == RLS_CAP_PARTIALLY_SHARED)
-            for (int k = 0; k < 3; k++)
-                if ((L->bypass_mask & (1u << k)) && (double)a[k] > L->cap_bypassed_elems[k]) return 0;
-        return 1;
-    }
-    default:
-        return 1;
-    }
-}
-
-static inline uint64_t rowprod(const int64_t *table, int r) {
-    uint64_t p = 1;
-    for (int c = 0; c < RLS_COLS; c++) p *= (uint64_t)table[r * RLS_COLS + c];
-    return p;
-}
-
-static int fixed_fits(const rls_temporal *L, const int64_t *table, int row, uint32_t mask);
-
 int rls__level_fits(const rls_temporal *L, const rls_layer_ctx *ctx, const uint64_t pre[RLS_COLS]) {
     uint64_t a[3];
-    tiles_lb(pre, ctx, a);
-    return capacity_fits(L, a);
-}
-
-int rls__fixed_fits(const rls_temporal *L, const int64_t *table, int row, uint32_t assigned_mask) {
-    return fixed_fits(L, table, row, assigned_mask);
+    rls__tiles(pre, ctx, a);
+    return rls__capacity_fits(L, a, NULL);
 }
 
 static int spatial_fits(const rls_spatial *s, const int64_t *table, int xrow) {
-    if (!s->present) return 1;
-    if (rowprod(table, xrow) > (uint64_t)s->x || rowprod(table, xrow + 1) > (uint64_t)s->y) return 0;
-    for (int c = 0; c < RLS_COLS; c++) {
-        if (s->has_allowed_x && !(s->allowed_x_mask & (1u << c)) && table[xrow * RLS_COLS + c] != 1)
-            return 0;
-        if (s->has_allowed_y && !(s->allowed_y_mask & (1u << c)) &&
-            table[(xrow + 1) * RLS_COLS + c] != 1)
-            return 0;
-    }
-    return 1;
-}
-
-static int fixed_fits(const rls_temporal *L, const int64_t *table, int row, uint32_t mask) {
-    if (!L->present || !L->has_fixed_mapping) return 1;
-    for (int c = 0; c < RLS_COLS; c++)
-        if ((mask & (1u << c)) && L->fixed_mapping[c] != 0 && L->fixed_mapping[c] != table[row * RLS_COLS + c])
-            return 0;
-    return 1;
+    return rls__spatial_dims_fit(s, table, xrow) && rls__spatial_allowed_fits(s, table, xrow);
 }
 
 int rls__partial_ok(const rls_target *t, const rls_layer_ctx *ctx, const int64_t *table,
@@ -197,17 +137,17 @@ int rls__partial_ok(const rls_target *t, const rls_layer_ctx *ctx, const int64_t
     for (int r = 0; r <= ROW_LB; r++)
         for (int c = 0; c < 8; c++) pre[c] *= (uint64_t)table[r * RLS_COLS + c];
     uint64_t a[3];
-    tiles_lb(pre, ctx, a);
-    if (!capacity_fits(&t->lb, a)) return 0;
+    rls__tiles(pre, ctx, a);
+    if (!rls__capacity_fits(&t->lb, a, NULL)) return 0;
     if (t->gb.present) {
         for (int r = ROW_LB + 1; r <= ROW_GB; r++)
             for (int c = 0; c < 8; c++) pre[c] *= (uint64_t)table[r * RLS_COLS + c];
-        tiles_lb(pre, ctx, a);
-        if (!capacity_fits(&t->gb, a)) return 0;
+        rls__tiles(pre, ctx, a);
+        if (!rls__capacity_fits(&t->gb, a, NULL)) return 0;
     }
-    return fixed_fits(&t->lb, table, ROW_LB, assigned_mask) &&
-           fixed_fits(&t->gb, table, ROW_GB, assigned_mask) &&
-           fixed_fits(&t->dram, table, ROW_DRAM, assigned_mask);
+    return rls__fixed_fits(&t->lb, table, ROW_LB, assigned_mask) &&
+           rls__fixed_fits(&t->gb, table, ROW_GB, assigned_mask) &&
+           rls__fixed_fits(&t->dram, table, ROW_DRAM, assigned_mask);
 }
 
 int rls__writable_rows(const rls_target *t, int32_t *out) {
@@ -235,7 +175,7 @@ double rls__objective(const rls_summary *s, int objective) {
 
 int rls__better(double obj_a, const int64_t *a, double obj_b, const int64_t *b) {
     if (obj_a != obj_b) return obj_a < obj_b;
-    uint64_t da = rowprod(a, ROW_DRAM), db = rowprod(b, ROW_DRAM);
+    uint64_t da = rls__rowprod(a, ROW_DRAM), db = rls__rowprod(b, ROW_DRAM);
     if (da != db) return da < db;
     for (int i = 0; i < RLS_TABLE_SIZE; i++)
         if (a[i] != b[i]) return a[i] < b[i];

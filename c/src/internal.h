@@ -64,6 +64,79 @@ typedef struct {
     double num_macs;
 } rls_layer_ctx;
 
+/* ---- rule helpers shared by the cost model and the searches ------------------------------ */
+
+/* §3 tile sizes (I, W, O) of a vector of column products, with per-dimension stride and
+ * dilation. Unsigned: a garbage table (wrong column products) wraps instead of invoking UB. */
+static inline void rls__tiles(const uint64_t v[RLS_COLS], const rls_layer_ctx *ctx, uint64_t out[3]) {
+    const uint64_t h = (v[COL_P] - 1) * (uint64_t)ctx->stride_h + (v[COL_R] - 1) * (uint64_t)ctx->dil_h + 1;
+    const uint64_t w = (v[COL_Q] - 1) * (uint64_t)ctx->stride_w + (v[COL_S] - 1) * (uint64_t)ctx->dil_w + 1;
+    out[RLS_INPUT] = v[COL_B] * v[COL_C] * v[COL_G] * h * w;
+    out[RLS_WEIGHT] = v[COL_K] * v[COL_C] * v[COL_R] * v[COL_S] * v[COL_G];
+    out[RLS_OUTPUT] = v[COL_K] * v[COL_B] * v[COL_P] * v[COL_Q] * v[COL_G];
+}
+
+static inline uint64_t rls__rowprod(const int64_t *table, int r) {
+    uint64_t p = 1;
+    for (int c = 0; c < RLS_COLS; c++) p *= (uint64_t)table[r * RLS_COLS + c];
+    return p;
+}
+
+/* §2.3 rules 7/8: do the allocated tiles fit buffer L? *dedicated_failed (may be NULL) tells a
+ * partially shared buffer's dedicated-part failure apart from the shared-part one. */
+static inline int rls__capacity_fits(const rls_temporal *L, const uint64_t a[3], int *dedicated_failed) {
+    if (dedicated_failed != NULL) *dedicated_failed = 0;
+    switch (L->capacity_form) {
+    case RLS_CAP_SEPARATE:
+        for (int k = 0; k < 3; k++)
+            if (!(L->bypass_mask & (1u << k)) && (double)a[k] > L->cap_elems[k]) return 0;
+        return 1;
+    case RLS_CAP_SHARED:
+    case RLS_CAP_PARTIALLY_SHARED: {
+        double sum = 0.0;
+        for (int k = 0; k < 3; k++)
+            if (!(L->bypass_mask & (1u << k))) sum += (double)a[k];
+        if (sum > L->cap_shared_elems) return 0;
+        if (L->capacity_form == RLS_CAP_PARTIALLY_SHARED)
+            for (int k = 0; k < 3; k++)
+                if ((L->bypass_mask & (1u << k)) && (double)a[k] > L->cap_bypassed_elems[k]) {
+                    if (dedicated_failed != NULL) *dedicated_failed = 1;
+                    return 0;
+                }
+        return 1;
+    }
+    default:
+        return 1;
+    }
+}
+
+/* §2.3 rules 3/4/6: row products of a spatial level within its dimensions. */
+static inline int rls__spatial_dims_fit(const rls_spatial *s, const int64_t *table, int xrow) {
+    if (!s->present) return 1;
+    return rls__rowprod(table, xrow) <= (uint64_t)s->x && rls__rowprod(table, xrow + 1) <= (uint64_t)s->y;
+}
+
+/* §2.3 rule 5: only allowed columns hold factors > 1 (given only on the PE array, Q21). */
+static inline int rls__spatial_allowed_fits(const rls_spatial *s, const int64_t *table, int xrow) {
+    if (!s->present) return 1;
+    for (int c = 0; c < RLS_COLS; c++) {
+        if (s->has_allowed_x && !(s->allowed_x_mask & (1u << c)) && table[xrow * RLS_COLS + c] != 1)
+            return 0;
+        if (s->has_allowed_y && !(s->allowed_y_mask & (1u << c)) && table[(xrow + 1) * RLS_COLS + c] != 1)
+            return 0;
+    }
+    return 1;
+}
+
+/* §2.3 rule 9 for the columns in mask: fixed-mapping entries of buffer L's row. */
+static inline int rls__fixed_fits(const rls_temporal *L, const int64_t *table, int row, uint32_t mask) {
+    if (!L->present || !L->has_fixed_mapping) return 1;
+    for (int c = 0; c < RLS_COLS; c++)
+        if ((mask & (1u << c)) && L->fixed_mapping[c] != 0 && L->fixed_mapping[c] != table[row * RLS_COLS + c])
+            return 0;
+    return 1;
+}
+
 /* Check a layer and derive its context. Returns RLS_OK or RLS_E_LAYER. */
 int rls__layer_ctx(const rls_layer *layer, rls_layer_ctx *ctx);
 
@@ -72,6 +145,12 @@ int rls__layer_ctx(const rls_layer *layer, rls_layer_ctx *ctx);
  * cycles total are guaranteed (the fast path used by searches). */
 void rls__evaluate(const rls_target *t, const rls_layer_ctx *ctx, const int64_t *table,
                    rls_result *out, int detail);
+
+/* rls__evaluate for a table whose rules 1-6 of §2.3 (column products, ones in the Register and
+ * absent-level rows, array sizes, PE constraint) the caller already guarantees, e.g. a search that
+ * only moves factors between checked rows; capacities and fixed mappings are still checked. */
+void rls__evaluate_trusted(const rls_target *t, const rls_layer_ctx *ctx, const int64_t *table,
+                           rls_result *out, int detail);
 
 /* Fast path: validity + totals only. */
 void rls__evaluate_summary(const rls_target *t, const rls_layer_ctx *ctx, const int64_t *table,

@@ -40,8 +40,6 @@ int rls__partial_ok(const rls_target *t, const rls_layer_ctx *ctx, const int64_t
 
 /* Capacity rule of one buffer level for the tile sizes of the column products pre[8]. */
 int rls__level_fits(const rls_temporal *L, const rls_layer_ctx *ctx, const uint64_t pre[RLS_COLS]);
-/* Fixed-mapping rule of one buffer level's row, on the columns in assigned_mask only. */
-int rls__fixed_fits(const rls_temporal *L, const int64_t *table, int row, uint32_t assigned_mask);
 
 /* Rows a search may write for this target: LB, DRAM, a present GB, and each spatial row whose
  * dimension is > 1. Returns how many, rows ascending in out[RLS_ROWS]. */
