@@ -1,6 +1,6 @@
 """Local refinement of a valid stage assignment: move single operators out of the bottleneck
-stage into a neighbouring stage while every dependency still holds and every stage stays
-non-empty, as long as (bottleneck, latency) improves.
+stage into another stage while every dependency still holds and every stage stays non-empty, as
+long as (bottleneck, latency) improves.
 
 Used after the RESPECT fix-up and cut. The stage costs are recomputed with a vectorised
 evaluator (:func:`stage_times`), equal to :func:`~rlsched_compile.pipeline.cost.evaluate`.
@@ -54,6 +54,10 @@ def refine(graph: PipelineGraph, target: PipelineTarget, stage_of: Sequence[int]
            max_moves: int = 200) -> list[int]:
     """Greedy single-node moves out of the bottleneck stage (best improving move first).
 
+    A node may move to any stage between the largest stage of its predecessors and the smallest
+    stage of its successors, so every dependency keeps holding; the bottleneck stage is never
+    emptied.
+
     Args:
         graph: the graph.
         target: cost constants.
@@ -71,16 +75,14 @@ def refine(graph: PipelineGraph, target: PipelineTarget, stage_of: Sequence[int]
     counts = np.bincount(st, minlength=k)
     for _ in range(max_moves):
         b = int(np.argmax(times))
+        if counts[b] == 1:
+            break
         best: tuple[tuple[float, float], int, int] | None = None
         for v in np.flatnonzero(st == b):
-            if counts[b] == 1:
-                break
-            for dest in (b - 1, b + 1):
-                if dest < 0 or dest >= k:
-                    continue
-                if dest > b and any(st[w] == b for w in graph.succs[v]):
-                    continue
-                if dest < b and any(st[u] == b for u in graph.preds[v]):
+            lo = max((int(st[u]) for u in graph.preds[v]), default=0)
+            hi = min((int(st[w]) for w in graph.succs[v]), default=k - 1)
+            for dest in range(lo, hi + 1):
+                if dest == b:
                     continue
                 st[v] = dest
                 t = stage_times(graph, target, st, k, a)
