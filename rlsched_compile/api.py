@@ -365,7 +365,7 @@ def compile_model(model: str | os.PathLike[str] | Any, target: str | os.PathLike
             store.put(keys[res.group], CachedSchedule(np.asarray(res.table, dtype=np.int64), res.strategy,
                                                       res.evaluations, res.finished, res.search_time_s))
         if res.error is not None:
-            logger.error("layer %s: %s", groups[res.group].layer.name, res.error)
+            logger.error("%s", res.error)  # the search names the layer
         else:
             logger.debug("layer %s solved in %.3f s (%d evaluations)", groups[res.group].layer.name,
                          res.search_time_s, res.evaluations)

@@ -213,7 +213,7 @@ def render_summary(report: Mapping[str, Any]) -> str:
     rows = []
     for u in report["unique_layers"]:
         if "failed" in u:
-            rows.append((str(u["group"]), u["name"], str(u["count"]), "-", "-", "-", "FAILED: " + u["failed"]))
+            rows.append((str(u["group"]), u["name"], str(u["count"]), "-", "-", "-", "FAILED"))
         else:
             rows.append((str(u["group"]), u["name"], str(u["count"]), _fmt_int(u["energy_pj"]),
                          _fmt_int(u["cycles"]), f"{100 * u['mac_utilization']:.1f}", u["strategy"]))
@@ -224,8 +224,9 @@ def render_summary(report: Mapping[str, Any]) -> str:
     lines = [f"{report['model']['name']} on {report['target']['name']} "
              f"(objective {report['settings']['objective']}, {t['layers']} layers, "
              f"{t['unique_layers']} unique)"]
-    body = _table(headers, rows, "rlrrrrrl")
+    body = _table(headers, rows, "rlrrrrl")
     lines += body[:-1] + [body[1], body[-1]]
+    lines += [f"FAILED {u['name']}: {u['failed']}" for u in report["unique_layers"] if "failed" in u]
     lines.append(f"energy {t['energy_pj']:.6g} pJ (dynamic {t['dynamic_energy_pj']:.6g}, static "
                  f"{t['static_energy_pj']:.6g}), {t['energy_per_mac_pj']:.4g} pJ/MAC; cycles "
                  f"{t['cycles']:.6g}; MACs {t['macs']:,}")

@@ -224,7 +224,10 @@ def test_layer_without_valid_schedule_exits_1_and_keeps_the_others(
     assert [f["name"] for f in report["failures"]] == ["conv3"]
     assert "does not divide the layer's K/G = 6" in report["failures"][0]["message"]
     assert [ly["name"] for ly in report["layers"]] == ["conv0", "conv1", "conv2", "fc"]
-    assert "FAILED" in stdout and "total (incomplete)" in stdout
+    assert "total (incomplete)" in stdout
+    row = next(ln for ln in stdout.splitlines() if ln.split()[1:2] == ["conv3"])
+    assert row.split()[2:] == ["1", "-", "-", "-", "FAILED"]
+    assert f"FAILED conv3: {report['failures'][0]['message']}" in stdout.splitlines()
     assert "1 layer(s) without a valid schedule: conv3" in err
 
 
