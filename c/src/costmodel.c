@@ -233,47 +233,48 @@ int rls__layer_ctx(const rls_layer *ly, rls_layer_ctx *ctx) {
 
 /* ---- tiles (§3) ------------------------------------------------------------------------- */
 
-/* All tile sizes: alloc/send for LB (rows 0..3 / 0..2), GB (0..6 / 0..5), DRAM (0..9 / 0..8). */
-static inline void all_tiles(const int64_t *table, const rls_layer_ctx *ctx,
-                             uint64_t alloc[3][3], uint64_t send[3][3]) {
+/* All tile sizes: alloc/send for LB (rows 0..3 / 0..2), GB (0..6 / 0..5), DRAM (0..9 / 0..8).
+ * The prefix over all rows is the column product, so rule 1 is decided here too: returns 1 when
+ * every column multiplies to the layer's value without overflowing. */
+static inline int all_tiles(const int64_t *table, const rls_layer_ctx *ctx,
+                            uint64_t alloc[3][3], uint64_t send[3][3]) {
     uint64_t pre[8];
     for (int c = 0; c < 8; c++) pre[c] = 1;
+    int overflow = 0;
     static const int send_end[3] = {ROW_MAC_Y, ROW_PE_Y, ROW_CHIP_Y};
     int r = 0;
     for (int b = 0; b < 3; b++) {
         for (; r <= send_end[b]; r++)
-            for (int c = 0; c < 8; c++) pre[c] *= (uint64_t)table[r * RLS_COLS + c];
+            for (int c = 0; c < 8; c++)
+                overflow |= __builtin_mul_overflow(pre[c], (uint64_t)table[r * RLS_COLS + c], &pre[c]);
         rls__tiles(pre, ctx, send[b]);
-        for (int c = 0; c < 8; c++) pre[c] *= (uint64_t)table[r * RLS_COLS + c];
+        for (int c = 0; c < 8; c++)
+            overflow |= __builtin_mul_overflow(pre[c], (uint64_t)table[r * RLS_COLS + c], &pre[c]);
         r++;
         rls__tiles(pre, ctx, alloc[b]);
     }
+    int match = !overflow;
+    for (int c = 0; c < 8; c++) match &= pre[c] == (uint64_t)ctx->l[c];
+    return match;
 }
 
-/* §5 active units of one spatial level */
-static inline void active_of(const rls_spatial *s, const int64_t *table, int xrow,
+/* §5 active units of one spatial level, from the row products rp[10] */
+static inline void active_of(const rls_spatial *s, const uint64_t rp[RLS_ROWS], int xrow,
                              int64_t *ax, int64_t *ay) {
-    if (!s->present) {
-        *ax = 1;
-        *ay = 1;
-    } else {
-        *ax = (int64_t)rls__rowprod(table, xrow);
-        *ay = (int64_t)rls__rowprod(table, xrow + 1);
-    }
+    *ax = s->present ? (int64_t)rp[xrow] : 1;
+    *ay = s->present ? (int64_t)rp[xrow + 1] : 1;
+}
+
+static inline int dims_fit(const rls_spatial *s, const uint64_t rp[RLS_ROWS], int xrow) {
+    return !s->present || (rp[xrow] <= (uint64_t)s->x && rp[xrow + 1] <= (uint64_t)s->y);
 }
 
 /* ---- validity (§2.3) -------------------------------------------------------------------- */
 
 /* Rules 1-6 (everything but capacities and fixed mappings). */
-static int check_structure(const rls_target *t, const rls_layer_ctx *ctx, const int64_t *table) {
-    for (int c = 0; c < RLS_COLS; c++) {
-        uint64_t p = 1;
-        for (int r = 0; r < RLS_ROWS; r++) {
-            if (__builtin_mul_overflow(p, (uint64_t)table[r * RLS_COLS + c], &p))
-                return RLS_R_COLUMN_PRODUCT;
-        }
-        if (p != (uint64_t)ctx->l[c]) return RLS_R_COLUMN_PRODUCT;
-    }
+static int check_structure(const rls_target *t, const int64_t *table, int columns_match,
+                           const uint64_t rp[RLS_ROWS]) {
+    if (!columns_match) return RLS_R_COLUMN_PRODUCT;
     for (int c = 0; c < RLS_COLS; c++)
         if (table[c] != 1) return RLS_R_REGISTER_ROW;
     for (int r = 1; r < RLS_ROWS; r++) {
@@ -281,10 +282,10 @@ static int check_structure(const rls_target *t, const rls_layer_ctx *ctx, const 
         for (int c = 0; c < RLS_COLS; c++)
             if (table[r * RLS_COLS + c] != 1) return RLS_R_ABSENT_LEVEL_ROW;
     }
-    if (!rls__spatial_dims_fit(&t->mac, table, ROW_MAC_X)) return RLS_R_MAC_ARRAY_DIMS;
-    if (!rls__spatial_dims_fit(&t->pe, table, ROW_PE_X)) return RLS_R_PE_ARRAY_DIMS;
+    if (!dims_fit(&t->mac, rp, ROW_MAC_X)) return RLS_R_MAC_ARRAY_DIMS;
+    if (!dims_fit(&t->pe, rp, ROW_PE_X)) return RLS_R_PE_ARRAY_DIMS;
     if (!rls__spatial_allowed_fits(&t->pe, table, ROW_PE_X)) return RLS_R_PE_ARRAY_CONSTRAINT;
-    if (!rls__spatial_dims_fit(&t->chip, table, ROW_CHIP_X)) return RLS_R_CHIP_ARRAY_DIMS;
+    if (!dims_fit(&t->chip, rp, ROW_CHIP_X)) return RLS_R_CHIP_ARRAY_DIMS;
     return RLS_VALID;
 }
 
@@ -300,11 +301,16 @@ static int check_buffers(const rls_target *t, const int64_t *table, const uint64
     return RLS_VALID;
 }
 
+static inline void row_products(const int64_t *table, uint64_t rp[RLS_ROWS]) {
+    for (int r = 0; r < RLS_ROWS; r++) rp[r] = rls__rowprod(table, r);
+}
+
 int rls__check(const rls_target *t, const rls_layer_ctx *ctx, const int64_t *table) {
-    int reason = check_structure(t, ctx, table);
+    uint64_t alloc[3][3], send[3][3], rp[RLS_ROWS];
+    const int columns_match = all_tiles(table, ctx, alloc, send);
+    row_products(table, rp);
+    int reason = check_structure(t, table, columns_match, rp);
     if (reason != RLS_VALID) return reason;
-    uint64_t alloc[3][3], send[3][3];
-    all_tiles(table, ctx, alloc, send);
     return check_buffers(t, table, alloc);
 }
 
@@ -321,7 +327,7 @@ static inline row_info info_of(const int64_t *table, int r) {
     ri.G = v[COL_G];
     ri.BPQ = v[COL_B] * v[COL_P] * v[COL_Q];
     ri.CRS = v[COL_C] * v[COL_R] * v[COL_S];
-    ri.rowprod = ri.K * ri.G * ri.BPQ * ri.CRS;
+    ri.rowprod = ri.K * ri.G * ri.BPQ * ri.CRS; /* = the row product */
     return ri;
 }
 
@@ -384,18 +390,19 @@ static inline double combine(int form, const double v[3]) {
 
 static inline void evaluate_impl(const rls_target *t, const rls_layer_ctx *ctx, const int64_t *table,
                                  rls_result *out, int detail, int structure_known) {
-    uint64_t alloc[3][3], send[3][3];
-    all_tiles(table, ctx, alloc, send);
+    uint64_t alloc[3][3], send[3][3], rp[RLS_ROWS];
+    const int columns_match = all_tiles(table, ctx, alloc, send);
+    row_products(table, rp);
     int64_t a_mx, a_my, a_px, a_py, a_cx, a_cy;
-    active_of(&t->mac, table, ROW_MAC_X, &a_mx, &a_my);
-    active_of(&t->pe, table, ROW_PE_X, &a_px, &a_py);
-    active_of(&t->chip, table, ROW_CHIP_X, &a_cx, &a_cy);
+    active_of(&t->mac, rp, ROW_MAC_X, &a_mx, &a_my);
+    active_of(&t->pe, rp, ROW_PE_X, &a_px, &a_py);
+    active_of(&t->chip, rp, ROW_CHIP_X, &a_cx, &a_cy);
     /* unsigned: a table with wrong column products may hold anything (it wraps, it is invalid) */
     const int64_t a_mac = (int64_t)((uint64_t)a_mx * (uint64_t)a_my);
     const int64_t a_pe = (int64_t)((uint64_t)a_px * (uint64_t)a_py);
     const int64_t a_chip = (int64_t)((uint64_t)a_cx * (uint64_t)a_cy);
 
-    int reason = structure_known ? RLS_VALID : check_structure(t, ctx, table);
+    int reason = structure_known ? RLS_VALID : check_structure(t, table, columns_match, rp);
     if (reason == RLS_VALID) reason = check_buffers(t, table, alloc);
     out->valid = reason == RLS_VALID;
     out->reason = reason;
@@ -536,10 +543,12 @@ void rls__evaluate_summary(const rls_target *t, const rls_layer_ctx *ctx, const 
     out->cycles = r.cycles[RLS_C_TOTAL];
 }
 
+/* Every entry >= 1. Branch-free so that it vectorises: (uint64)x - 1 has its top bit set exactly
+ * when x <= 0. */
 static int entries_positive(const int64_t *table) {
-    for (int i = 0; i < RLS_TABLE_SIZE; i++)
-        if (table[i] < 1) return 0;
-    return 1;
+    uint64_t bad = 0;
+    for (int i = 0; i < RLS_TABLE_SIZE; i++) bad |= (uint64_t)table[i] - 1u;
+    return (bad >> 63) == 0;
 }
 
 int rls_evaluate(const rls_target *target, const rls_layer *layer, const int64_t *table,
