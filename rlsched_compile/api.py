@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import concurrent.futures
 import concurrent.futures.process
+import contextlib
 import datetime
 import difflib
+import hashlib
+import json
 import logging
 import multiprocessing
 import os
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 
 import numpy as np
 
@@ -54,6 +58,8 @@ class CompileSettings:
         budget: evaluation budget of the search (None: the strategy's default).
         batch: the batch size the model was read with.
         strict: whether unsupported operators with weights were errors.
+        rl_finetune_steps: environment steps the agent was fine-tuned on this model's layers
+            before scheduling (None: the shipped policy as is).
     """
 
     objective: str
@@ -62,10 +68,14 @@ class CompileSettings:
     budget: int | None
     batch: int
     strict: bool
+    rl_finetune_steps: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"objective": self.objective, "strategy": self.strategy, "seed": self.seed,
-                "budget": self.budget, "batch": self.batch, "strict": self.strict}
+        d = {"objective": self.objective, "strategy": self.strategy, "seed": self.seed,
+             "budget": self.budget, "batch": self.batch, "strict": self.strict}
+        if self.rl_finetune_steps is not None:
+            d["rl_finetune_steps"] = self.rl_finetune_steps
+        return d
 
 
 @dataclass(frozen=True)
@@ -242,14 +252,69 @@ class _Solved:
     error: str | None = None
 
 
+@contextlib.contextmanager
+def _policy_override(strategy: str, policy_path: str | None) -> Iterator[None]:
+    """Let an agent strategy use another policy file for the duration (restored afterwards)."""
+    if policy_path is None:
+        yield
+        return
+    from . import search
+
+    strat = search.STRATEGIES[strategy]
+    previous = strat.policy_path
+    strat.policy_path = Path(policy_path)
+    try:
+        yield
+    finally:
+        strat.policy_path = previous
+
+
+def _finetuned_policy(strategy: str, target: Target, layers: list[Layer], *, steps: int, objective: str,
+                      seed: int, store: Any) -> str:
+    """``--rl-finetune STEPS``: fine-tune the agent on this model's unique layers, once.
+
+    The fine-tuned policy is kept under the schedule cache (keyed by the layers, target, objective,
+    steps, seed and the starting policy), so a re-run reuses it; without a cache it goes to a
+    temporary folder for this run only. Returns the policy file's path.
+    """
+    from . import search
+
+    strat = search.STRATEGIES[strategy]
+    if not hasattr(strat, "policy_path"):
+        agents = sorted(n for n, st in search.STRATEGIES.items() if hasattr(st, "policy_path"))
+        raise RlschedError(f"--rl-finetune fine-tunes the scheduling agent, but strategy {strategy!r} has none; "
+                           f"use --search {' or '.join(agents)}")
+    if steps < 1:
+        raise RlschedError(f"--rl-finetune needs a number of steps >= 1, got {steps}")
+    key = hashlib.sha256(json.dumps({
+        "layers": [list(ly.signature()) for ly in layers], "target": target.sha256, "objective": objective,
+        "steps": steps, "seed": seed, "policy": _strategy_token(strategy), "tool": __version__,
+    }, sort_keys=True).encode()).hexdigest()[:24]
+    root = Path(store.directory) / "finetuned" if store is not None else Path(tempfile.mkdtemp(prefix="rlsched_ft_"))
+    out_dir = root / key
+    if (out_dir / "policy.npz").is_file():
+        logger.info("--rl-finetune: reusing the policy fine-tuned earlier (%s)", out_dir)
+        return str(out_dir / "policy.npz")
+    try:
+        from .rl.train import finetune_policy
+    except ImportError as exc:
+        raise RlschedError(f"--rl-finetune trains with torch, which is not installed ({exc}); install it with "
+                           "`pip install torch==2.13.0` or drop --rl-finetune") from None
+    logger.info("--rl-finetune: fine-tuning the agent for %d steps on %d layers", steps, len(layers))
+    finetune_policy(strat.policy(), [(target, ly) for ly in layers], steps=steps, out_dir=out_dir, seed=seed,
+                    objective=objective)
+    return str(out_dir / "policy.npz")
+
+
 def _solve(group: int, target: Target, layer: Layer, strategy: str, objective: str, seed: int,
-           budget: int | None) -> _Solved:
+           budget: int | None, policy_path: str | None = None) -> _Solved:
     """Schedule one layer (runs in a worker process or in-process)."""
     from .search import schedule_layer
 
     t0 = time.perf_counter()
     try:
-        res = schedule_layer(target, layer, search=strategy, objective=objective, seed=seed, budget=budget)
+        with _policy_override(strategy, policy_path):
+            res = schedule_layer(target, layer, search=strategy, objective=objective, seed=seed, budget=budget)
     except SearchError as exc:
         return _Solved(group, None, strategy, 0, False, time.perf_counter() - t0, str(exc))
     wall = time.perf_counter() - t0
@@ -286,6 +351,7 @@ def compile_model(model: str | os.PathLike[str] | Any, target: str | os.PathLike
                   objective: str = "energy", search: str | None = None, batch: int | None = None,
                   seed: int = 0, budget: int | None = None, jobs: int | None = None, cache: bool = True,
                   cache_dir: str | os.PathLike[str] | None = None, strict: bool = False,
+                  rl_finetune_steps: int | None = None,
                   progress: ProgressCallback | None = None) -> CompileResult:
     """Schedule every layer of a model on a target.
 
@@ -302,6 +368,9 @@ def compile_model(model: str | os.PathLike[str] | Any, target: str | os.PathLike
         cache: read and write the on-disk schedule cache.
         cache_dir: cache directory (default: see :mod:`rlsched_compile.cache`).
         strict: unsupported operators with weights are an error instead of a warning.
+        rl_finetune_steps: fine-tune the agent (strategies ``rl``/``rl-hybrid``) for about this many
+            environment steps on the model's unique layers before scheduling (needs torch; the tuned
+            policy is cached and reused).
         progress: optional callback ``(done, total, layer_name)`` over unique layers.
 
     Returns:
@@ -326,13 +395,18 @@ def compile_model(model: str | os.PathLike[str] | Any, target: str | os.PathLike
     net, proto = _load_model(model, batch=batch, strict=strict)
     t_loaded = time.perf_counter()
     settings = CompileSettings(objective=objective, strategy=strategy, seed=seed, budget=budget,
-                               batch=net.batch, strict=strict)
+                               batch=net.batch, strict=strict, rl_finetune_steps=rl_finetune_steps)
     groups = net.unique_layers()
     logger.info("%s: %d layers, %d unique; target %s; strategy %s, objective %s", net.name,
                 len(net.layers), len(groups), tgt.name, strategy, objective)
 
     store = ScheduleCache(cache_dir) if cache else None
-    token = _strategy_token(strategy)
+    policy_path = None
+    if rl_finetune_steps is not None:
+        policy_path = _finetuned_policy(strategy, tgt, [g.layer for g in groups], steps=rl_finetune_steps,
+                                        objective=objective, seed=seed, store=store)
+    with _policy_override(strategy, policy_path):
+        token = _strategy_token(strategy)
     target_sha = tgt.sha256
     keys = [cache_key(layer_signature=g.layer.signature(), target_sha256=target_sha, objective=objective,
                       strategy=strategy, settings={"seed": seed, "budget": budget, "token": token},
@@ -376,12 +450,12 @@ def compile_model(model: str | os.PathLike[str] | Any, target: str | os.PathLike
     t_search = time.perf_counter()
     if n_jobs <= 1:
         for gi in todo:
-            finish(_solve(gi, tgt, groups[gi].layer, strategy, objective, seed, budget))
+            finish(_solve(gi, tgt, groups[gi].layer, strategy, objective, seed, budget, policy_path))
     else:
         try:
             with concurrent.futures.ProcessPoolExecutor(max_workers=n_jobs, mp_context=_pool_context()) as pool:
-                futures = [pool.submit(_solve, gi, tgt, groups[gi].layer, strategy, objective, seed, budget)
-                           for gi in todo]
+                futures = [pool.submit(_solve, gi, tgt, groups[gi].layer, strategy, objective, seed, budget,
+                                       policy_path) for gi in todo]
                 for fut in concurrent.futures.as_completed(futures):
                     finish(fut.result())
         except concurrent.futures.process.BrokenProcessPool as exc:

@@ -164,6 +164,10 @@ def _compile_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-cache", action="store_true", help="neither read nor write the schedule cache")
     p.add_argument("--strict", action="store_true",
                    help="operators with weights that cannot be scheduled are an error, not a warning")
+    p.add_argument("--rl-finetune", type=int, default=None, metavar="STEPS",
+                   help="fine-tune the scheduling agent for about STEPS environment steps on this model's "
+                        "layers before scheduling (strategies rl, rl-hybrid; needs torch; the tuned policy "
+                        "is cached and reused)")
     p.add_argument("--format", choices=("table", "json"), default="table",
                    help="stdout: summary table (default) or the full report JSON")
     p.add_argument("--baseline", metavar="REPORT.json", default=None,
@@ -236,7 +240,8 @@ def _run_compile(argv: Sequence[str], stdout: TextIO) -> int:
     try:
         result = compile_model(args.model, args.target, objective=args.objective, search=args.search,
                                batch=args.batch, seed=args.seed, budget=args.budget, jobs=args.jobs,
-                               cache=not args.no_cache, strict=args.strict, progress=progress)
+                               cache=not args.no_cache, strict=args.strict,
+                               rl_finetune_steps=args.rl_finetune, progress=progress)
     finally:
         progress.close()
     result.write(out)

@@ -140,16 +140,19 @@ def load_actor_weights(model: ActorCritic, policy: NumpyPolicy) -> None:
 
 
 def finetune_policy(policy: NumpyPolicy, pairs: Sequence[tuple[Target, Layer]], *, steps: int,
-                    out_dir: str | os.PathLike[str], seed: int = 0, progress: bool = False) -> NumpyPolicy:
+                    out_dir: str | os.PathLike[str], seed: int = 0, objective: str | None = None,
+                    progress: bool = False) -> NumpyPolicy:
     """Fine-tune a policy on given (target, layer) pairs for about ``steps`` environment steps.
 
     Used by ``--rl-finetune STEPS``: PPO continues from the policy's actor (fresh critic), with the
     policy's episode limits and the final entropy weight c2, on fixed-length episodes that start from
-    the paper's or bottom-up's table. Returns the fine-tuned policy (also written to ``out_dir``).
+    the paper's or bottom-up's table, for ``objective`` (None: the policy's own). Returns the
+    fine-tuned policy (also written to ``out_dir``).
     """
     base = PPOConfig.from_dict(policy.card["config"]) if "config" in policy.card else PPOConfig()
     episodes = max(1, math.ceil(steps / base.max_steps))
-    config = dataclasses.replace(base, seed=seed, episodes=episodes, c2_initial=base.c2_final, c2_hold_episodes=0)
+    config = dataclasses.replace(base, seed=seed, episodes=episodes, c2_initial=base.c2_final, c2_hold_episodes=0,
+                                 objective=objective or base.objective)
     summary = train(config, train_pairs=pairs, out_dir=out_dir, resume=False, progress=progress,
                     card={"finetuned_from": dict(policy.card)}, evaluate=False, init_policy=policy)
     from .policy import load_policy
