@@ -1,45 +1,12 @@
-"""Atomic file writes: a temporary file in the target directory, then ``os.replace``."""
+"""Output helpers of the emitters: deterministic JSON text, and the package's atomic writers."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
-from pathlib import Path
 
+from .._io import write_bytes_atomic, write_text_atomic
 
-def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the complete new one.
-
-    A file that already holds exactly ``data`` is left alone (a warm re-run into the same
-    directory rewrites nothing and keeps modification times).
-
-    Raises:
-        OSError: the directory is not writable (no temporary file is left behind).
-    """
-    path = Path(path)
-    try:
-        if path.stat().st_size == len(data) and path.read_bytes() == data:
-            return
-    except OSError:
-        pass
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
-def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
-    """UTF-8 text version of :func:`write_bytes_atomic` (newlines written as ``\\n``)."""
-    write_bytes_atomic(path, text.encode("utf-8"))
-
+__all__ = ["dumps_json", "write_bytes_atomic", "write_text_atomic"]
 
 #: A JSON list of plain values as ``json.dumps(indent=...)`` lays it out (one item per line).
 _SCALAR_LIST = re.compile(r"\[\n([^\[\]{}]*?)\n *\]")

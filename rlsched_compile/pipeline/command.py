@@ -16,7 +16,8 @@ from ..errors import PipelineError
 from .base import SOLVERS, solve
 from .cost import check_stage_count
 from .graph import load_graph
-from .report import PipelineRun, build_report, render_json, render_plot, render_table, write_bytes_atomic
+from .._io import write_bytes_atomic
+from .report import PipelineRun, build_report, render_json, render_plot, render_table
 from .solvers import SOLVERS as _ALL_SOLVERS  # noqa: F401  (fills SOLVERS)
 from .target import load_pipeline_target
 

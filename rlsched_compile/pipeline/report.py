@@ -5,10 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
-import os
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Sequence
 
 from .base import PipelineResult
@@ -32,22 +29,6 @@ class PipelineRun:
     def speedup_vs_param_balance(self) -> float:
         """Throughput gain over param-balance (baseline bottleneck / bottleneck)."""
         return self.baseline.bottleneck_s / self.result.bottleneck_s
-
-
-def write_bytes_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and ``os.replace``."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; outputs are ordinary files
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 def _stage_dicts(graph: PipelineGraph, result: PipelineResult) -> list[dict[str, Any]]:

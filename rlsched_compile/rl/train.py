@@ -18,7 +18,6 @@ import logging
 import math
 import os
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +26,7 @@ from typing import Any, Callable, Collection, Sequence
 import numpy as np
 import torch
 
+from .._io import write_bytes_atomic
 from ..errors import RlschedError, SearchError
 from ..layer import Layer
 from ..targets.model import Target
@@ -86,14 +86,6 @@ class TrainSummary:
     episodes: int
     wall_time_s: float
     evaluation: dict[str, Any]
-
-
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
 
 
 def _make_sampler(config: PPOConfig, pairs: Sequence[tuple[Target, Layer]], start_fn: StartFn,
@@ -194,7 +186,7 @@ def plot_learning_curve(history: Sequence[dict[str, Any]], path: Path) -> None:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100, metadata={"Software": None})
     plt.close(fig)
-    _atomic_write_bytes(path, buf.getvalue())
+    write_bytes_atomic(path, buf.getvalue())
 
 
 def evaluate_policy(policy: NumpyPolicy, pairs: Sequence[tuple[Target, Layer]], *, start_fn: StartFn,
@@ -333,7 +325,7 @@ def train(config: PPOConfig, *, train_pairs: Sequence[tuple[Target, Layer]],
     wall = time.monotonic() - started
     total_s = trained_s + wall
     plot_learning_curve(history, out / "learning_curve.png")
-    _atomic_write_bytes(out / "history.json", json.dumps({"episodes": history, "updates": updates}).encode())
+    write_bytes_atomic(out / "history.json", json.dumps({"episodes": history, "updates": updates}).encode())
     evaluation: dict[str, Any] = {}
     if not stopped_early:
         weights = export_weights(model)
@@ -358,7 +350,7 @@ def train(config: PPOConfig, *, train_pairs: Sequence[tuple[Target, Layer]],
                                                       start_fn=start_fn, search_rows=search_rows)}
             policy_card["evaluation"] = evaluation
         save_policy(out / "policy.npz", weights, policy_card)
-        _atomic_write_bytes(out / "evaluation.json", (json.dumps(evaluation, indent=2) + "\n").encode())
+        write_bytes_atomic(out / "evaluation.json", (json.dumps(evaluation, indent=2) + "\n").encode())
     return TrainSummary(out_dir=out, episodes=len(history), wall_time_s=wall, evaluation=evaluation)
 
 
@@ -369,4 +361,4 @@ def _save_checkpoint(path: Path, model: ActorCritic, optimizers: tuple[Any, Any]
     torch.save({"config": config.to_dict(), "model": model.state_dict(), "actor_optimizer": optimizers[0].state_dict(),
                 "critic_optimizer": optimizers[1].state_dict(), "generator": generator.get_state(),
                 "history": history, "updates": updates, "trained_s": trained_s}, buf)
-    _atomic_write_bytes(path, buf.getvalue())
+    write_bytes_atomic(path, buf.getvalue())
