@@ -109,6 +109,14 @@ class _AgentBase:
                               f"hardware rule on {target.name!r}; use --search bottom-up")
         return table
 
+    def _valid_start(self, target: Target, layer: Layer, seed: int) -> np.ndarray:
+        """The paper's start when it is valid, else a valid table drawn with ``seed``."""
+        try:
+            return self._paper_start(target, layer)
+        except SearchError:
+            table, _ = native_search.sample_valid(target, layer, rng_state=seed)
+            return np.array(table)
+
 
 class AgentAlone(_AgentBase):
     """``rl``: the agent from the paper's start, greedy + sampled rollouts (seeded), best table seen.
@@ -140,15 +148,20 @@ class AgentHybrid(_AgentBase):
                seed: int) -> SearchResult:
         started = time.perf_counter()
         policy = self.policy()
-        bu = native_search.bottom_up(target, layer, objective)
-        bu_table = np.array(bu.table)
-        evaluations = bu.candidates
+        try:
+            bu = native_search.bottom_up(target, layer, objective)
+            bu_table, evaluations = np.array(bu.table), bu.candidates
+        except SearchError:
+            # bottom-up can miss every table (e.g. under a local-buffer fixed_mapping): go on from
+            # the paper's start or, failing that, a seeded valid sample (SearchError if none exists)
+            bu_table, evaluations = self._valid_start(target, layer, seed), 0
+        bu_eval = evaluate_table(target, layer, bu_table)
         starts = [bu_table]
         try:
             starts.append(self._paper_start(target, layer))
         except SearchError:
             pass
-        agent_best = (bu.objective(objective), bu_table)
+        agent_best = (_metric(objective, bu_eval.energy_pj, bu_eval.cycles), bu_table)
         for start in starts:
             table, energy_pj, cycles, candidates = self._agent(
                 target, layer, start, objective=objective, seed=seed, policy=policy,
