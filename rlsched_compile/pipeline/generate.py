@@ -80,24 +80,37 @@ def random_dag(n: int, *, seed: int, max_degree: int = 6, depth: int | None = No
     return build_graph(name=name or f"dag{n}_s{seed}", nodes=nodes, edges=edges, source="random_dag")
 
 
+class _Builder:
+    """Nodes and edges of a generated graph; ids are given in insertion order."""
+
+    def __init__(self) -> None:
+        self.nodes: list[dict[str, Any]] = []
+        self.edges: list[list[int]] = []
+
+    def add(self, node: dict[str, Any], parents: list[int]) -> int:
+        """Append ``node`` fed by ``parents``; returns its id."""
+        node["id"] = len(self.nodes)
+        self.nodes.append(node)
+        self.edges.extend([p, node["id"]] for p in parents)
+        return node["id"]
+
+    def imagenet_stem(self) -> int:
+        """7x7/2 convolution of a 224x224x3 image and a max-pool to 64x56x56; returns the pool's id."""
+        stem = self.add(_conv_node(0, c_in=3, c_out=64, kernel=7, side=112), [])
+        self.nodes[stem]["in_bytes"] = 3 * 224 * 224
+        return self.add({"id": 0, "op": "MAX_POOL_2D", "macs": 0, "param_bytes": 0, "out_bytes": 64 * 56 * 56},
+                        [stem])
+
+
 def resnet_like(blocks: tuple[int, int, int, int] = (3, 4, 23, 3), *, name: str = "resnet101_like") -> PipelineGraph:
     """A bottleneck ResNet at 224x224 (``(3, 4, 23, 3)`` = ResNet-101, ``(3, 8, 36, 3)`` = ResNet-152).
 
     Each block is conv1x1 -> conv3x3 -> conv1x1 -> Add (with the skip), plus a 1x1 projection on the
     skip of each stage's first block.
     """
-    nodes: list[dict[str, Any]] = []
-    edges: list[list[int]] = []
-
-    def add(node: dict[str, Any], parents: list[int]) -> int:
-        node["id"] = len(nodes)
-        nodes.append(node)
-        edges.extend([p, node["id"]] for p in parents)
-        return node["id"]
-
-    stem = add(_conv_node(0, c_in=3, c_out=64, kernel=7, side=112), [])
-    nodes[stem]["in_bytes"] = 3 * 224 * 224
-    x = add({"id": 0, "op": "MAX_POOL_2D", "macs": 0, "param_bytes": 0, "out_bytes": 64 * 56 * 56}, [stem])
+    g = _Builder()
+    add = g.add
+    x = g.imagenet_stem()
     c_in, side = 64, 56
     for stage, count in enumerate(blocks):
         width = 64 * 2 ** stage
@@ -116,7 +129,7 @@ def resnet_like(blocks: tuple[int, int, int, int] = (3, 4, 23, 3), *, name: str 
     pool = add({"id": 0, "op": "MEAN", "macs": 0, "param_bytes": 0, "out_bytes": c_in}, [x])
     add({"id": 0, "op": "FULLY_CONNECTED", "macs": c_in * 1000, "param_bytes": c_in * 1000 + 4000,
          "out_bytes": 1000}, [pool])
-    return build_graph(name=name, nodes=nodes, edges=edges, source=name)
+    return build_graph(name=name, nodes=g.nodes, edges=g.edges, source=name)
 
 
 def densenet_like(blocks: tuple[int, ...] = (6, 12, 24, 16), *, growth: int = 32,
@@ -127,18 +140,9 @@ def densenet_like(blocks: tuple[int, ...] = (6, 12, 24, 16), *, growth: int = 32
     every earlier conv3x3 output of its block (the concatenation is folded into the edges).
     Transitions are conv1x1 (halving channels) -> 2x2 average pool.
     """
-    nodes: list[dict[str, Any]] = []
-    edges: list[list[int]] = []
-
-    def add(node: dict[str, Any], parents: list[int]) -> int:
-        node["id"] = len(nodes)
-        nodes.append(node)
-        edges.extend([p, node["id"]] for p in parents)
-        return node["id"]
-
-    stem = add(_conv_node(0, c_in=3, c_out=64, kernel=7, side=112), [])
-    nodes[stem]["in_bytes"] = 3 * 224 * 224
-    x = add({"id": 0, "op": "MAX_POOL_2D", "macs": 0, "param_bytes": 0, "out_bytes": 64 * 56 * 56}, [stem])
+    g = _Builder()
+    add = g.add
+    x = g.imagenet_stem()
     channels, side = 64, 56
     for i, count in enumerate(blocks):
         feats = [x]
@@ -157,4 +161,4 @@ def densenet_like(blocks: tuple[int, ...] = (6, 12, 24, 16), *, growth: int = 32
             x = add({"id": 0, "op": "MEAN", "macs": 0, "param_bytes": 0, "out_bytes": channels}, feats)
     add({"id": 0, "op": "FULLY_CONNECTED", "macs": channels * 1000, "param_bytes": channels * 1000 + 4000,
          "out_bytes": 1000}, [x])
-    return build_graph(name=name, nodes=nodes, edges=edges, source=name)
+    return build_graph(name=name, nodes=g.nodes, edges=g.edges, source=name)

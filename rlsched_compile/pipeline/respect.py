@@ -182,6 +182,21 @@ def _lstm_step(x: np.ndarray, h: np.ndarray, c: np.ndarray, w_ih: np.ndarray, w_
     return _sigmoid(o) * np.tanh(c), c
 
 
+def _encode(weights: PointerWeights, features: np.ndarray
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The encoder pass: node embeddings, the attention's reference projection of every encoder
+    state, and the final LSTM state (h, c) the decoder starts from."""
+    n = features.shape[0]
+    hidden = weights.embed_b.shape[0]
+    emb = features @ weights.embed_w.T + weights.embed_b
+    h, c = np.zeros(hidden), np.zeros(hidden)
+    enc = np.empty((n, hidden))
+    for t in range(n):
+        h, c = _lstm_step(emb[t], h, c, weights.enc_w_ih, weights.enc_w_hh, weights.enc_b)
+        enc[t] = h
+    return emb, enc @ weights.att_w_ref.T, h, c
+
+
 def pointer_logits_sequence(weights: PointerWeights, features: np.ndarray,
                             actions: Sequence[int] | None = None) -> tuple[list[int], np.ndarray]:
     """Run the pointer network: greedy decoding, or teacher-forced along ``actions``.
@@ -195,14 +210,7 @@ def pointer_logits_sequence(weights: PointerWeights, features: np.ndarray,
         (the node sequence, the (n, n) masked log-probabilities of every step).
     """
     n = features.shape[0]
-    hidden = weights.embed_b.shape[0]
-    emb = features @ weights.embed_w.T + weights.embed_b
-    h, c = np.zeros(hidden), np.zeros(hidden)
-    enc = np.empty((n, hidden))
-    for t in range(n):
-        h, c = _lstm_step(emb[t], h, c, weights.enc_w_ih, weights.enc_w_hh, weights.enc_b)
-        enc[t] = h
-    ref = enc @ weights.att_w_ref.T
+    emb, ref, h, c = _encode(weights, features)
     mask = np.zeros(n, dtype=bool)
     x = weights.dec_start
     seq: list[int] = []
@@ -232,16 +240,9 @@ def decode_sequences(weights: PointerWeights, features: np.ndarray, *, samples: 
         (equal to :func:`pointer_logits_sequence`'s).
     """
     n = features.shape[0]
-    hidden = weights.embed_b.shape[0]
     rows = 1 + samples
     rng = np.random.default_rng(seed)
-    emb = features @ weights.embed_w.T + weights.embed_b
-    h, c = np.zeros(hidden), np.zeros(hidden)
-    enc = np.empty((n, hidden))
-    for t in range(n):
-        h, c = _lstm_step(emb[t], h, c, weights.enc_w_ih, weights.enc_w_hh, weights.enc_b)
-        enc[t] = h
-    ref = enc @ weights.att_w_ref.T
+    emb, ref, h, c = _encode(weights, features)
     if samples == 0:
         return [_decode_greedy(weights, emb, ref, h, c)]
     hb, cb = np.tile(h, (rows, 1)), np.tile(c, (rows, 1))
