@@ -359,20 +359,31 @@ def _decode_greedy(weights: PointerWeights, emb: np.ndarray, ref: np.ndarray, h:
     buf = np.empty_like(ref)
     pre = start + (weights.dec_w_hh * scale[:, None]) @ h
     seq: list[int] = []
+    tanh, add, mul = np.tanh, np.add, np.multiply
+    h2, h3 = 2 * hidden, 3 * hidden
     for t in range(n):
-        h, c = _lstm_cell(pre, c, scale, offset, hidden)
+        # The LSTM cell (_lstm_cell inlined: this loop runs once per node).
+        tanh(pre, out=pre)
+        mul(pre, scale, out=pre)
+        add(pre, offset, out=pre)
+        c = pre[hidden:h2] * c
+        c += pre[:hidden] * pre[2 * hidden:h3]
+        h = tanh(c)
+        h *= pre[h3:]
         proj = w_h @ h
         live = n - t
         att = buf[:live]
-        np.add(ref[:live], proj[:hidden], out=att)
-        np.tanh(att, out=att)
-        u = np.tanh(_matvec(att, att_v))
+        add(ref[:live], proj[:hidden], out=att)
+        tanh(att, out=att)
+        u = tanh(_matvec(att, att_v))
         u *= clip
-        best = np.flatnonzero(u == u.max())
-        row = int(best[np.argmin(ids[best])]) if best.size > 1 else int(best[0])
+        best = (u == u.max()).nonzero()[0]
+        row = int(best[np.argmin(ids[best])]) if len(best) > 1 else int(best[0])
         a = int(ids[row])
         seq.append(a)
-        ref[row], ids[row] = ref[live - 1], ids[live - 1]
+        last = live - 1
+        ref[row] = ref[last]
+        ids[row] = ids[last]
         pre = proj[hidden:]
         pre += pre_in[a]
     return seq
