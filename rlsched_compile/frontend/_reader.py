@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import hashlib
-import heapq
 import logging
 import os
 import threading
@@ -11,6 +10,7 @@ from pathlib import Path
 
 import onnx
 
+from .._graphs import topological_order as kahn_order
 from ..errors import ModelError
 
 logger = logging.getLogger(__name__)
@@ -140,24 +140,13 @@ def topological_order(graph: onnx.GraphProto, label: str) -> list[int]:
                              "is truncated or malformed, re-export it")
     if in_order:
         return list(range(len(graph.node)))
-    # Kahn's algorithm, smallest index first, so the result is deterministic.
     users: list[list[int]] = [[] for _ in graph.node]
-    missing = [len(d) for d in deps]
     for i, d in enumerate(deps):
         for j in d:
             users[j].append(i)
-    ready = [i for i, m in enumerate(missing) if m == 0]
-    heapq.heapify(ready)
-    order: list[int] = []
-    while ready:
-        i = heapq.heappop(ready)
-        order.append(i)
-        for u in users[i]:
-            missing[u] -= 1
-            if missing[u] == 0:
-                heapq.heappush(ready, u)
-    if len(order) != len(graph.node):
-        stuck = next(i for i, m in enumerate(missing) if m > 0)
+    order, stuck_nodes = kahn_order(range(len(graph.node)), users)
+    if stuck_nodes:
+        stuck = stuck_nodes[0]
         raise ModelError(f"{label}: the graph has a cycle through node "
                          f"{_node_label(graph.node[stuck], stuck)}; re-export the model")
     return order

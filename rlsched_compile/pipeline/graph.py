@@ -17,7 +17,6 @@ original id first), the *execution order*: every edge goes from a lower to a hig
 """
 from __future__ import annotations
 
-import heapq
 import json
 import logging
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
+from .._graphs import topological_order
 from ..errors import PipelineError
 
 logger = logging.getLogger(__name__)
@@ -158,7 +158,6 @@ def build_graph(*, name: str, nodes: Sequence[dict[str, Any]], edges: Iterable[S
         if "in_bytes" in node:
             _nonneg_int(node["in_bytes"], source=source, where=f"nodes[{pos}].in_bytes")
     succ: dict[int, set[int]] = {nid: set() for nid in index}
-    indeg: dict[int, int] = {nid: 0 for nid in index}
     for e_pos, edge in enumerate(edges):
         if not isinstance(edge, (list, tuple)) or len(edge) != 2:
             raise _fail(source, f"edges[{e_pos}] must be a pair [u, v], got {edge!r}")
@@ -171,22 +170,10 @@ def build_graph(*, name: str, nodes: Sequence[dict[str, Any]], edges: Iterable[S
                                     "every edge end must be a node id")
         if u == v:
             raise _fail(source, f"edges[{e_pos}] = {[u, v]!r} is a self loop; the graph must be acyclic")
-        if v not in succ[u]:
-            succ[u].add(v)
-            indeg[v] += 1
-    # Kahn's algorithm, smallest original id first: the execution order.
-    ready = [nid for nid, d in indeg.items() if d == 0]
-    heapq.heapify(ready)
-    order: list[int] = []
-    while ready:
-        nid = heapq.heappop(ready)
-        order.append(nid)
-        for w in succ[nid]:
-            indeg[w] -= 1
-            if indeg[w] == 0:
-                heapq.heappush(ready, w)
-    if len(order) != len(index):
-        stuck = sorted(nid for nid, d in indeg.items() if d > 0)
+        succ[u].add(v)
+    # smallest original id first: the execution order
+    order, stuck = topological_order(index, succ)
+    if stuck:
         shown = ", ".join(str(x) for x in stuck[:8]) + (" ..." if len(stuck) > 8 else "")
         raise _fail(source, f"the graph has a cycle through node ids {shown}; "
                             "edges must form a DAG")
