@@ -164,55 +164,69 @@ def segment_cost_matrix(graph: PipelineGraph, target: PipelineTarget, order: Seq
     Returns:
         (n, n) float64 array ``T[i, j]`` = cost (s) of a stage holding ``order[i..j]`` when the
         nodes before i sit in earlier stages and the nodes after j in later ones; ``inf`` for j < i.
+
+    The link bytes of segment [i, j] are a sum of rectangles in the (i, j) plane, one per node
+    and one per edge (positions in ``order``):
+
+    * node u leaves [i, j] when i <= u <= j < (its last consumer; n for a sink):
+      i in [0, u], j in [u, last - 1];
+    * producer u enters [i, j] when i > u and its first consumer at or after i is <= j: with its
+      consumers c_1 < c_2 < ... and c_0 = u, that is i in [c_{m-1} + 1, c_m], j in [c_m, n - 1]
+      for each m.
+
+    They are accumulated as corner weights of a 2-D difference array (one ``bincount``) and
+    integrated by two cumulative sums, so the whole matrix costs a few O(n^2) array passes.
     """
     n = graph.n
+    order_arr = np.asarray(order, dtype=np.int64)
     pos = np.empty(n, dtype=np.int64)
-    pos[np.asarray(order, dtype=np.int64)] = np.arange(n)
+    pos[order_arr] = np.arange(n)
     arr = graph.arrays
-    macs = arr["macs"][order]
-    params = arr["param_bytes"][order]
-    out_b = arr["out_bytes"][order]
-    in_b = arr["in_bytes"][order]
-    # Consumer positions of the node at each position (sinks: consumed "after the end" = n).
-    cons: list[np.ndarray] = []
-    max_cons = np.empty(n, dtype=np.int64)
-    for p, v in enumerate(order):
-        c = np.sort(pos[list(graph.succs[v])]) if graph.succs[v] else np.empty(0, dtype=np.int64)
-        cons.append(c)
-        max_cons[p] = c[-1] if c.size else n
-    def cum(x: np.ndarray) -> np.ndarray:
-        return np.concatenate(([0.0], np.cumsum(x)))
-
-    # seg(x)[i, j] = sum of x over positions i..j (broadcast; only j >= i is used).
-    def seg(x: np.ndarray) -> np.ndarray:
-        c = cum(x)
-        return c[None, 1:] - c[:-1, None]
-
-    total = seg(macs) / target.effective_macs_per_s
-    params_seg = seg(params)
-    params_seg -= target.on_chip_bytes
-    np.maximum(params_seg, 0.0, out=params_seg)
-    total += params_seg / target.off_chip_bytes_per_s
-    # Leaving bytes: node at position u in [i, j] leaves when its last consumer is after j.
-    # A[u, j] = out[u] * (max_cons[u] > j); L[i, j] = sum_{u=i..j} A[u, j] = C[j+1, j] - C[i, j].
-    a = out_b[:, None] * (max_cons[:, None] > np.arange(n)[None, :])
-    a_c = np.cumsum(a, axis=0)
-    link = np.diagonal(a_c)[None, :] - np.vstack([np.zeros((1, n)), a_c[:-1]])
-    # Entering bytes: producer at position u < i enters [i, j] when its first consumer at or after
-    # i is <= j. H[i, c] collects out[u] at c = that first consumer; E = cumsum over j.
-    hist = np.zeros((n, n))
-    for u in range(n):
-        c = cons[u]
-        if c.size == 0:
-            continue
-        starts = np.arange(u + 1, c[-1] + 1)
-        hist[starts, c[np.searchsorted(c, starts)]] += out_b[u]  # one entry per start: no repeats
-    link += np.cumsum(hist, axis=1)
-    link += seg(in_b)
-    total += link / target.link_bytes_per_s
-    total += target.hop_s
-    total[np.tril_indices(n, -1)] = np.inf
-    return total
+    macs = arr["macs"][order_arr]
+    params = arr["param_bytes"][order_arr]
+    out_b = arr["out_bytes"][order_arr]
+    in_b = arr["in_bytes"][order_arr]
+    at = np.arange(n)
+    # Edges as (producer, consumer) positions, sorted by producer then consumer (no duplicates).
+    prod, cons = pos[graph.edge_array[:, 0]], pos[graph.edge_array[:, 1]]
+    by = np.lexsort((cons, prod))
+    prod, cons = prod[by], cons[by]
+    first = np.ones(prod.size, dtype=bool)
+    first[1:] = prod[1:] != prod[:-1]
+    last_edge = np.ones(prod.size, dtype=bool)
+    last_edge[:-1] = first[1:]
+    last_cons = np.full(n, n, dtype=np.int64)
+    last_cons[prod[last_edge]] = cons[last_edge]
+    prev_cons = np.where(first, prod, np.concatenate(([0], cons[:-1])))
+    i0 = np.concatenate((np.zeros(n, dtype=np.int64), prev_cons + 1))
+    i1 = np.concatenate((at, cons)) + 1  # exclusive ends
+    j0 = np.concatenate((at, cons))
+    j1 = np.concatenate((last_cons, np.full(cons.size, n)))
+    w = np.concatenate((out_b, out_b[prod]))
+    # Every rectangle is non-empty: a node's last consumer comes after it, and its consumers are distinct.
+    rows = np.concatenate((i0, i0, i1, i1))
+    cols = np.concatenate((j0, j1, j0, j1))
+    weights = np.concatenate((w, -w, -w, w))
+    inside = (rows < n) & (cols < n)  # corners on row or column n only affect cells beyond the matrix
+    # Built as by_end[j, i] = T[i, j] and returned transposed: the cut's reductions run over the
+    # segments ending at one j, which are then contiguous (no copy in best_contiguous_cuts).
+    by_end = np.bincount(cols[inside] * n + rows[inside], weights=weights[inside], minlength=n * n).reshape(n, n)
+    np.cumsum(by_end, axis=1, out=by_end)
+    np.cumsum(by_end, axis=0, out=by_end)
+    by_end *= 1.0 / target.link_bytes_per_s
+    # Terms additive over the nodes: prefix sums, one broadcast pass.
+    lin = np.concatenate(([0.0], np.cumsum(macs / target.effective_macs_per_s + in_b / target.link_bytes_per_s)))
+    by_end += lin[1:, None]
+    by_end -= lin[None, :-1]
+    cum_params = np.concatenate(([0.0], np.cumsum(params)))
+    offchip = np.subtract(cum_params[1:, None], cum_params[None, :-1])
+    offchip -= target.on_chip_bytes
+    np.maximum(offchip, 0.0, out=offchip)
+    offchip *= 1.0 / target.off_chip_bytes_per_s
+    by_end += offchip
+    by_end += target.hop_s
+    by_end[at[:, None] < at[None, :]] = np.inf
+    return by_end.T
 
 
 def best_contiguous_cuts(seg_cost: np.ndarray, k: int, *, rel_tol: float = 1e-12) -> list[int]:
@@ -228,24 +242,33 @@ def best_contiguous_cuts(seg_cost: np.ndarray, k: int, *, rel_tol: float = 1e-12
     """
     n = seg_cost.shape[0]
     inf = np.inf
+    # Row j of the transpose lists the costs of the segments ending at j: every reduction below
+    # runs along contiguous memory.
+    by_end = np.ascontiguousarray(seg_cost.T)
+    buf = np.empty_like(by_end)
     # Pass 1: the min-max bottleneck. best[s][j] = bottleneck of order[0..j] in s+1 segments.
     best = np.full((k, n), inf)
-    best[0] = seg_cost[0]
+    best[0] = by_end[:, 0]
+    prev = np.empty(n)
     for s in range(1, k):
-        prev = np.concatenate(([inf], best[s - 1][:-1]))  # prev[i] = best[s-1][i-1]
-        best[s] = np.min(np.maximum(prev[:, None], seg_cost), axis=0)
+        prev[0] = inf
+        prev[1:] = best[s - 1][:-1]  # prev[i] = best[s-1][i-1]: segment s starts at i
+        np.maximum(by_end, prev[None, :], out=buf)
+        np.min(buf, axis=1, out=best[s])
     bottleneck = best[k - 1][n - 1]
     limit = bottleneck * (1 + rel_tol)
     # Pass 2: min latency with every segment <= the bottleneck.
-    capped = np.where(seg_cost <= limit, seg_cost, inf)
+    capped = np.where(by_end <= limit, by_end, inf)
     lat = np.full((k, n), inf)
     arg = np.zeros((k, n), dtype=np.int64)
-    lat[0] = capped[0]
+    lat[0] = capped[:, 0]
+    rows = np.arange(n)
     for s in range(1, k):
-        prev = np.concatenate(([inf], lat[s - 1][:-1]))
-        cand = prev[:, None] + capped
-        arg[s] = np.argmin(cand, axis=0)
-        lat[s] = cand[arg[s], np.arange(n)]
+        prev[0] = inf
+        prev[1:] = lat[s - 1][:-1]
+        np.add(capped, prev[None, :], out=buf)
+        arg[s] = np.argmin(buf, axis=1)
+        lat[s] = buf[rows, arg[s]]
     starts = [0] * k
     j = n - 1
     for s in range(k - 1, 0, -1):

@@ -89,6 +89,13 @@ class PipelineGraph:
         return arrs
 
     @cached_property
+    def edge_array(self) -> np.ndarray:
+        """The edges as an int64 array of shape (m, 2) (read-only)."""
+        arr = np.asarray(self.edges, dtype=np.int64).reshape(-1, 2)
+        arr.flags.writeable = False
+        return arr
+
+    @cached_property
     def asap_level(self) -> tuple[int, ...]:
         """Longest-path depth of each node from the graph inputs (inputs are level 0)."""
         level = [0] * self.n
