@@ -18,8 +18,8 @@ from .target import PipelineTarget
 logger = logging.getLogger(__name__)
 
 
-class _Arrays:
-    """Per-graph arrays reused across evaluations."""
+class StageArrays:
+    """Per-graph arrays that :func:`stage_times` reuses across evaluations."""
 
     def __init__(self, graph: PipelineGraph) -> None:
         arr = graph.arrays
@@ -31,9 +31,9 @@ class _Arrays:
 
 
 def stage_times(graph: PipelineGraph, target: PipelineTarget, stage_of: np.ndarray, k: int,
-                arrays: _Arrays | None = None) -> np.ndarray:
+                arrays: StageArrays | None = None) -> np.ndarray:
     """T_s (s) of every stage of a valid assignment, vectorised (see :mod:`.cost` for the model)."""
-    a = arrays or _Arrays(graph)
+    a = arrays or StageArrays(graph)
     macs = np.bincount(stage_of, a.macs, minlength=k)
     params = np.bincount(stage_of, a.params, minlength=k)
     link = np.bincount(stage_of, a.in_b, minlength=k)
@@ -51,7 +51,7 @@ def stage_times(graph: PipelineGraph, target: PipelineTarget, stage_of: np.ndarr
 
 
 def refine(graph: PipelineGraph, target: PipelineTarget, stage_of: Sequence[int], k: int, *,
-           max_moves: int = 200) -> list[int]:
+           max_moves: int = 200, arrays: StageArrays | None = None) -> list[int]:
     """Greedy single-node moves out of the bottleneck stage (best improving move first).
 
     A node may move to any stage between the largest stage of its predecessors and the smallest
@@ -64,11 +64,12 @@ def refine(graph: PipelineGraph, target: PipelineTarget, stage_of: Sequence[int]
         stage_of: a valid assignment.
         k: number of stages.
         max_moves: cap on applied moves (bounds the run time on large graphs).
+        arrays: the graph's :class:`StageArrays` when the caller has them.
 
     Returns:
         A valid assignment no worse in (bottleneck, latency) than ``stage_of``.
     """
-    a = _Arrays(graph)
+    a = arrays or StageArrays(graph)
     st = np.asarray(stage_of, dtype=np.int64).copy()
     times = stage_times(graph, target, st, k, a)
     key = (times.max(), times.sum())

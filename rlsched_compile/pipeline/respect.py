@@ -32,7 +32,7 @@ from .balance import ParamBalanceSolver
 from .base import PipelineResult, make_result, register
 from .cost import best_contiguous_cuts, dependency_violations, segment_cost_matrix, stages_from_cuts
 from .graph import PipelineGraph
-from .refine import refine
+from .refine import StageArrays, refine, stage_times
 from .target import PipelineTarget
 
 logger = logging.getLogger(__name__)
@@ -321,17 +321,27 @@ def decode_sequences(weights: PointerWeights, features: np.ndarray, *, samples: 
     if samples == 0:
         return [_decode_greedy(weights, *_encode(weights, features, np.float32))]
     emb, ref, h, c = _encode(weights, features)
+    hidden = h.shape[0]
     hb, cb = np.tile(h, (rows, 1)), np.tile(c, (rows, 1))
-    x = np.tile(weights.dec_start, (rows, 1))
+    # The decoder input of a step is the embedding of the node just chosen: its input projection
+    # (plus bias) is gathered from one product over all nodes. Every product is kept on the
+    # calling thread (_matmul), as in _decode_greedy.
+    pre_in = _matmul(emb, weights.dec_w_ih.T) + weights.dec_b
+    pre_x = np.tile(weights.dec_w_ih @ weights.dec_start + weights.dec_b, (rows, 1))
+    w_hh_t = np.ascontiguousarray(weights.dec_w_hh.T)
+    w_q_t = np.ascontiguousarray(weights.att_w_q.T)
+    att = np.empty((rows, n, hidden))
     mask = np.zeros((rows, n), dtype=bool)
     seqs = np.empty((rows, n), dtype=np.int64)
     idx = np.arange(rows)
     for t in range(n):
-        gates = x @ weights.dec_w_ih.T + hb @ weights.dec_w_hh.T + weights.dec_b
+        gates = pre_x + _matmul(hb, w_hh_t)
         i, f, g, o = np.split(gates, 4, axis=1)
         cb = _sigmoid(f) * cb + _sigmoid(i) * np.tanh(g)
         hb = _sigmoid(o) * np.tanh(cb)
-        u = np.tanh(ref[None, :, :] + (hb @ weights.att_w_q.T)[:, None, :]) @ weights.att_v
+        np.add(ref[None, :, :], _matmul(hb, w_q_t)[:, None, :], out=att)
+        np.tanh(att, out=att)
+        u = _matvec(att.reshape(rows * n, hidden), weights.att_v).reshape(rows, n)
         u = weights.logit_clip * np.tanh(u)
         u = np.where(mask, -np.inf, u)
         a = np.empty(rows, dtype=np.int64)
@@ -346,7 +356,7 @@ def decode_sequences(weights: PointerWeights, features: np.ndarray, *, samples: 
                 a[1 + r] = int(np.argmax(np.where(mask[1 + r], -np.inf, p[r])))
         seqs[:, t] = a
         mask[idx, a] = True
-        x = emb[a]
+        pre_x = pre_in[a]
     return [list(map(int, row)) for row in seqs]
 
 
@@ -497,25 +507,26 @@ class RespectSolver:
         t0 = time.perf_counter()
         samples = default_samples(graph.n) if self.samples is None else self.samples
         candidates = _candidates(graph, target, self.weights_path, samples)
-        result: PipelineResult | None = None
-        if len(candidates) == 1 and self.refine:
-            # One candidate: nothing to compare, the refinement re-evaluates it anyway.
-            cand = candidates[0]
-            stage_of, valid_raw = _cut(graph, cand.sequence, cand.order, cand.seg_cost, k)
-        else:
-            for cand in candidates:
-                stage_of, valid_raw = _cut(graph, cand.sequence, cand.order, cand.seg_cost, k)
-                res = make_result(self.name, graph, target, k, stage_of, runtime_s=0.0,
-                                  method="pointer+fixup", valid_before_fixup=valid_raw)
-                if result is None or (res.bottleneck_s, res.latency_s) < (result.bottleneck_s, result.latency_s):
-                    result = res
-            assert result is not None
-            stage_of, valid_raw = list(result.stage_of), bool(result.valid_before_fixup)
+        # Candidates are ranked by the vectorised stage costs; only the result is evaluated in full.
+        arrays = StageArrays(graph)
+        best: tuple[tuple[float, float], list[int], bool] | None = None
+        for cand in candidates:
+            cut, cut_valid = _cut(graph, cand.sequence, cand.order, cand.seg_cost, k)
+            if len(candidates) > 1:
+                times = stage_times(graph, target, np.asarray(cut, dtype=np.int64), k, arrays)
+                key = (float(times.max()), float(times.sum()))
+            else:
+                key = (0.0, 0.0)
+            if best is None or key < best[0]:
+                best = (key, cut, cut_valid)
+        assert best is not None
+        _, stage_of, valid_raw = best
         if self.refine:
-            refined = refine(graph, target, stage_of, k)
-            result = make_result(self.name, graph, target, k, refined, runtime_s=0.0,
-                                 method="pointer+fixup+refine", valid_before_fixup=valid_raw)
-        assert result is not None
+            result = make_result(self.name, graph, target, k, refine(graph, target, stage_of, k, arrays=arrays),
+                                 runtime_s=0.0, method="pointer+fixup+refine", valid_before_fixup=valid_raw)
+        else:
+            result = make_result(self.name, graph, target, k, stage_of, runtime_s=0.0,
+                                 method="pointer+fixup", valid_before_fixup=valid_raw)
         fallback = ParamBalanceSolver().solve(graph, target, k)
         if (fallback.bottleneck_s, fallback.latency_s) < (result.bottleneck_s, result.latency_s):
             result = replace(fallback, solver=self.name, method="fallback:param-balance",
