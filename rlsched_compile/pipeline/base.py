@@ -29,6 +29,8 @@ class PipelineResult:
         lower_bound_s: proven lower bound on the bottleneck (s), exact solvers only.
         valid_before_fixup: respect only: whether the network's raw output already respected
             every dependency.
+        edges_kept_before_fixup: respect only: the share of the graph's edges that the network's
+            raw output respects (1.0 when ``valid_before_fixup``).
     """
 
     solver: str
@@ -40,6 +42,7 @@ class PipelineResult:
     method: str = ""
     lower_bound_s: float | None = None
     valid_before_fixup: bool | None = None
+    edges_kept_before_fixup: float | None = None
 
     @property
     def bottleneck_s(self) -> float:

@@ -80,6 +80,9 @@ def build_report(*, graph: PipelineGraph, target: PipelineTarget, runs: Sequence
             "stage_of": {str(graph.ids[v]): s + 1 for v, s in enumerate(r.stage_of)},
             "stages": _stage_dicts(graph, r),
         })
+        if r.edges_kept_before_fixup is not None:  # the learned solver: how valid its raw output was
+            doc["runs"][-1]["before_fixup"] = {"valid": r.valid_before_fixup,
+                                               "edges_kept": r.edges_kept_before_fixup}
     return doc
 
 

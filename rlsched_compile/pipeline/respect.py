@@ -427,23 +427,23 @@ def predict_sequence(weights: PointerWeights, graph: PipelineGraph) -> list[int]
 
 
 def respect_assignment(graph: PipelineGraph, target: PipelineTarget, k: int, sequence: Sequence[int]) \
-        -> tuple[list[int], bool]:
+        -> tuple[list[int], int]:
     """Stages from a pointer sequence: fix-up, then the best contiguous cut.
 
     Returns:
-        (stage of each node, whether the raw sequence cut at the same stage sizes already
-        respected every dependency).
+        (stage of each node, the number of edges the raw sequence cut at the same stage sizes
+        breaks: 0 when the network's output was already valid).
     """
     order = fixup_order(graph, sequence)
     return _cut(graph, sequence, order, segment_cost_matrix(graph, target, order), k)
 
 
 def _cut(graph: PipelineGraph, sequence: Sequence[int], order: Sequence[int], seg_cost: np.ndarray,
-         k: int) -> tuple[list[int], bool]:
+         k: int) -> tuple[list[int], int]:
     """:func:`respect_assignment` given the fixed-up order and its segment costs."""
     starts = best_contiguous_cuts(seg_cost, k)
     raw = stages_from_cuts(list(sequence), starts)
-    return stages_from_cuts(order, starts), not dependency_violations(graph, raw)
+    return stages_from_cuts(order, starts), len(dependency_violations(graph, raw))
 
 
 @dataclass(frozen=True, eq=False)
@@ -509,28 +509,29 @@ class RespectSolver:
         candidates = _candidates(graph, target, self.weights_path, samples)
         # Candidates are ranked by the vectorised stage costs; only the result is evaluated in full.
         arrays = StageArrays(graph)
-        best: tuple[tuple[float, float], list[int], bool] | None = None
+        best: tuple[tuple[float, float], list[int], int] | None = None
         for cand in candidates:
-            cut, cut_valid = _cut(graph, cand.sequence, cand.order, cand.seg_cost, k)
+            cut, broken = _cut(graph, cand.sequence, cand.order, cand.seg_cost, k)
             if len(candidates) > 1:
                 times = stage_times(graph, target, np.asarray(cut, dtype=np.int64), k, arrays)
                 key = (float(times.max()), float(times.sum()))
             else:
                 key = (0.0, 0.0)
             if best is None or key < best[0]:
-                best = (key, cut, cut_valid)
+                best = (key, cut, broken)
         assert best is not None
-        _, stage_of, valid_raw = best
+        _, stage_of, broken = best
+        raw_quality = {"valid_before_fixup": broken == 0,
+                       "edges_kept_before_fixup": 1.0 - broken / len(graph.edges) if graph.edges else 1.0}
         if self.refine:
             result = make_result(self.name, graph, target, k, refine(graph, target, stage_of, k, arrays=arrays),
-                                 runtime_s=0.0, method="pointer+fixup+refine", valid_before_fixup=valid_raw)
+                                 runtime_s=0.0, method="pointer+fixup+refine", **raw_quality)
         else:
-            result = make_result(self.name, graph, target, k, stage_of, runtime_s=0.0,
-                                 method="pointer+fixup", valid_before_fixup=valid_raw)
+            result = make_result(self.name, graph, target, k, stage_of, runtime_s=0.0, method="pointer+fixup",
+                                 **raw_quality)
         fallback = ParamBalanceSolver().solve(graph, target, k)
         if (fallback.bottleneck_s, fallback.latency_s) < (result.bottleneck_s, result.latency_s):
-            result = replace(fallback, solver=self.name, method="fallback:param-balance",
-                             valid_before_fixup=valid_raw)
+            result = replace(fallback, solver=self.name, method="fallback:param-balance", **raw_quality)
         return replace(result, runtime_s=time.perf_counter() - t0)
 
 

@@ -105,3 +105,5 @@ def test_default_solver_is_respect_and_never_worse_than_param_balance(graph_file
     assert "k = 3, solver respect (" in text
     doc = json.loads((tmp_path / "net__edgetpu" / "pipeline.json").read_text(encoding="utf-8"))
     assert doc["runs"][0]["solver"] == "respect" and doc["runs"][0]["speedup_vs_param_balance"] >= 1.0
+    raw = doc["runs"][0]["before_fixup"]
+    assert isinstance(raw["valid"], bool) and raw["valid"] == (raw["edges_kept"] == 1.0)

@@ -6,12 +6,12 @@ import pytest
 
 from rlsched_compile.errors import PipelineError
 from rlsched_compile.pipeline import solve
-from rlsched_compile.pipeline.cost import dependency_violations
+from rlsched_compile.pipeline.cost import dependency_violations, stages_from_cuts
 from rlsched_compile.pipeline.generate import random_dag, resnet_like
 from rlsched_compile.pipeline.graph import build_graph
 from rlsched_compile.pipeline.respect import (DEFAULT_WEIGHTS, FEATURE_DIM, PointerWeights, RespectSolver,
                                               fixup_order, fixup_stages, node_features,
-                                              pointer_logits_sequence)
+                                              pointer_logits_sequence, respect_assignment)
 
 
 def _diamond():
@@ -113,7 +113,24 @@ def test_respect_solver_is_valid_and_never_worse_than_param_balance(k):
     assert dependency_violations(g, res.stage_of) == []
     assert res.bottleneck_s <= base.bottleneck_s
     assert res.optimal is None and isinstance(res.valid_before_fixup, bool)
+    assert 0.0 <= res.edges_kept_before_fixup <= 1.0
+    assert res.valid_before_fixup == (res.edges_kept_before_fixup == 1.0)
     assert res.method in ("pointer+fixup+refine", "fallback:param-balance")
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_broken_edges_are_those_of_the_raw_sequence_cut_like_the_result(seed):
+    g = random_dag(25, seed=seed, max_degree=4)
+    sequence = [int(v) for v in np.random.default_rng(seed).permutation(g.n)]
+    stages, broken = respect_assignment(g, _target(), 4, sequence)
+    assert dependency_violations(g, stages) == []
+    order = fixup_order(g, sequence)
+    sizes = np.bincount(stages, minlength=4)
+    starts = [0] + list(np.cumsum(sizes)[:-1])
+    assert stages == stages_from_cuts(order, starts)
+    assert broken == len(dependency_violations(g, stages_from_cuts(sequence, starts)))
+    # A sequence that already respects every edge breaks none.
+    assert respect_assignment(g, _target(), 4, list(range(g.n)))[1] == 0
 
 
 def test_missing_weights_say_how_to_train(tmp_path):
