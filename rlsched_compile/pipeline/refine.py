@@ -1,6 +1,7 @@
 """Local refinement of a valid stage assignment: move single operators out of the bottleneck
-stage into another stage while every dependency still holds and every stage stays non-empty, as
-long as (bottleneck, latency) improves.
+stage into another stage (and, optionally, neighbours of the bottleneck stage into it: taking in
+a producer or consumer can save more link bytes than its compute costs) while every dependency
+still holds and every stage stays non-empty, as long as (bottleneck, latency) improves.
 
 Used after the RESPECT fix-up and cut. The stage costs are recomputed with a vectorised
 evaluator (:func:`stage_times`), equal to :func:`~rlsched_compile.pipeline.cost.evaluate`.
@@ -51,12 +52,11 @@ def stage_times(graph: PipelineGraph, target: PipelineTarget, stage_of: np.ndarr
 
 
 def refine(graph: PipelineGraph, target: PipelineTarget, stage_of: Sequence[int], k: int, *,
-           max_moves: int = 200, arrays: StageArrays | None = None) -> list[int]:
-    """Greedy single-node moves out of the bottleneck stage (best improving move first).
+           max_moves: int = 200, pull_in: bool = False, arrays: StageArrays | None = None) -> list[int]:
+    """Greedy single-node moves around the bottleneck stage (best improving move first).
 
     A node may move to any stage between the largest stage of its predecessors and the smallest
-    stage of its successors, so every dependency keeps holding; the bottleneck stage is never
-    emptied.
+    stage of its successors, so every dependency keeps holding; no stage is ever emptied.
 
     Args:
         graph: the graph.
@@ -64,6 +64,8 @@ def refine(graph: PipelineGraph, target: PipelineTarget, stage_of: Sequence[int]
         stage_of: a valid assignment.
         k: number of stages.
         max_moves: cap on applied moves (bounds the run time on large graphs).
+        pull_in: also try moving each predecessor and successor of the bottleneck stage's nodes
+            into the bottleneck stage (more candidate moves per step).
         arrays: the graph's :class:`StageArrays` when the caller has them.
 
     Returns:
@@ -76,21 +78,31 @@ def refine(graph: PipelineGraph, target: PipelineTarget, stage_of: Sequence[int]
     counts = np.bincount(st, minlength=k)
     for _ in range(max_moves):
         b = int(np.argmax(times))
-        if counts[b] == 1:
-            break
+        members = [int(v) for v in np.flatnonzero(st == b)]
+        movers = members
+        if pull_in:
+            near = {u for v in members for u in graph.preds[v]} | {w for v in members for w in graph.succs[v]}
+            movers = sorted(set(members) | near)
         best: tuple[tuple[float, float], int, int] | None = None
-        for v in np.flatnonzero(st == b):
+        for v in movers:
+            home = int(st[v])
+            if counts[home] == 1:
+                continue
             lo = max((int(st[u]) for u in graph.preds[v]), default=0)
             hi = min((int(st[w]) for w in graph.succs[v]), default=k - 1)
-            for dest in range(lo, hi + 1):
-                if dest == b:
+            if home == b:
+                dests: Sequence[int] = range(lo, hi + 1)
+            else:
+                dests = [b] if lo <= b <= hi else []
+            for dest in dests:
+                if dest == home:
                     continue
                 st[v] = dest
                 t = stage_times(graph, target, st, k, a)
-                st[v] = b
+                st[v] = home
                 cand = (t.max(), t.sum())
                 if cand < key and (best is None or cand < best[0]):
-                    best = (cand, int(v), dest)
+                    best = (cand, v, dest)
         if best is None:
             break
         key, v, dest = best

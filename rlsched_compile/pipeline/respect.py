@@ -5,16 +5,16 @@ The pointer network (trained by :mod:`rlsched_compile.rl.respect`; inference her
 reads the nodes in execution order with an LSTM encoder; an LSTM decoder then "points" at one
 node per step (additive attention over the encoder outputs, already chosen nodes masked), giving
 a node sequence meant to list the nodes stage by stage as the exact solver would place them.
-The solver decodes the greedy sequence (plus, on small graphs, a few sequences sampled from the
-policy, seeded) and for each
+The solver decodes the greedy sequence (plus, on graphs under :data:`WIDE_SEARCH_NODES` nodes,
+sequences sampled from the policy, seeded) and for each
 
 1. fixes the sequence up into a topological order (:func:`fixup_order`: repeatedly emit the
    ready node that comes first in the sequence), so every dependency holds;
 2. cuts that order into k contiguous stages optimally for the cost model
    (:func:`~rlsched_compile.pipeline.cost.best_contiguous_cuts`);
-keeps the cheapest, moves single operators out of the bottleneck stage while that helps
-(:mod:`.refine`), and falls back to ``param-balance`` when that would be better (never worse
-than the vendor compiler).
+refines the few cheapest with single-operator moves around the bottleneck stage while that helps
+(:mod:`.refine`), keeps the best, and falls back to ``param-balance`` when that would be better
+(never worse than the vendor compiler).
 """
 from __future__ import annotations
 
@@ -490,16 +490,20 @@ class RespectSolver:
     name = "respect"
 
     def __init__(self, weights_path: str | Path = DEFAULT_WEIGHTS, *, samples: int | None = None,
-                 refine: bool = True) -> None:
+                 refine: bool = True, refine_top: int = 4) -> None:
         """Args:
             weights_path: exported weights (``respect.npz``).
-            samples: sequences sampled besides the greedy one (the cheapest after fix-up and cut
-                wins); default :func:`default_samples` of the graph size.
-            refine: run the single-move refinement (:mod:`.refine`) on the result.
+            samples: sequences sampled besides the greedy one; default :func:`default_samples`
+                of the graph size.
+            refine: run the local refinement (:mod:`.refine`) on the best candidates.
+            refine_top: how many of the best distinct candidates (after fix-up and cut) are
+                refined; the best refined one wins. Graphs below :data:`WIDE_SEARCH_NODES`
+                nodes also try pulling neighbours into the bottleneck stage.
         """
         self.weights_path = Path(weights_path)
         self.samples = samples
         self.refine = refine
+        self.refine_top = max(1, refine_top)
 
     def solve(self, graph: PipelineGraph, target: PipelineTarget, k: int, *,
               time_limit_s: float = 30.0) -> PipelineResult:
@@ -509,37 +513,55 @@ class RespectSolver:
         candidates = _candidates(graph, target, self.weights_path, samples)
         # Candidates are ranked by the vectorised stage costs; only the result is evaluated in full.
         arrays = StageArrays(graph)
-        best: tuple[tuple[float, float], list[int], int] | None = None
-        for cand in candidates:
+
+        def key_of(stage_of: Sequence[int]) -> tuple[float, float]:
+            times = stage_times(graph, target, np.asarray(stage_of, dtype=np.int64), k, arrays)
+            return float(times.max()), float(times.sum())
+
+        ranked: list[tuple[tuple[float, float], int, list[int], int]] = []
+        for i, cand in enumerate(candidates):
             cut, broken = _cut(graph, cand.sequence, cand.order, cand.seg_cost, k)
-            if len(candidates) > 1:
-                times = stage_times(graph, target, np.asarray(cut, dtype=np.int64), k, arrays)
-                key = (float(times.max()), float(times.sum()))
-            else:
-                key = (0.0, 0.0)
-            if best is None or key < best[0]:
-                best = (key, cut, broken)
-        assert best is not None
-        _, stage_of, broken = best
+            ranked.append((key_of(cut) if len(candidates) > 1 else (0.0, 0.0), i, cut, broken))
+        ranked.sort(key=lambda r: (r[0], r[1]))
+        best_key, _, stage_of, broken = ranked[0]
+        if self.refine:
+            best: tuple[tuple[float, float], list[int], int] | None = None
+            seen: set[tuple[int, ...]] = set()
+            for _, _, cut, cut_broken in ranked:
+                if len(seen) == self.refine_top:
+                    break
+                if tuple(cut) in seen:
+                    continue
+                seen.add(tuple(cut))
+                refined = refine(graph, target, cut, k, pull_in=graph.n < WIDE_SEARCH_NODES, arrays=arrays)
+                key = key_of(refined)
+                if best is None or key < best[0]:
+                    best = (key, refined, cut_broken)
+            assert best is not None
+            _, stage_of, broken = best
         raw_quality = {"valid_before_fixup": broken == 0,
                        "edges_kept_before_fixup": 1.0 - broken / len(graph.edges) if graph.edges else 1.0}
-        if self.refine:
-            result = make_result(self.name, graph, target, k, refine(graph, target, stage_of, k, arrays=arrays),
-                                 runtime_s=0.0, method="pointer+fixup+refine", **raw_quality)
-        else:
-            result = make_result(self.name, graph, target, k, stage_of, runtime_s=0.0, method="pointer+fixup",
-                                 **raw_quality)
+        result = make_result(self.name, graph, target, k, stage_of, runtime_s=0.0,
+                             method="pointer+fixup+refine" if self.refine else "pointer+fixup", **raw_quality)
         fallback = ParamBalanceSolver().solve(graph, target, k)
         if (fallback.bottleneck_s, fallback.latency_s) < (result.bottleneck_s, result.latency_s):
             result = replace(fallback, solver=self.name, method="fallback:param-balance", **raw_quality)
         return replace(result, runtime_s=time.perf_counter() - t0)
 
 
+#: Graphs with fewer nodes get the wider search: sampled sequences (see :func:`default_samples`)
+#: and pull-in moves in the refinement. Larger graphs decode the greedy sequence only, which keeps
+#: the solver in the tens of milliseconds at |V| ~ 500 (bench/bench_respect_speed.py).
+WIDE_SEARCH_NODES = 300
+
+
 def default_samples(n: int) -> int:
     """Sampled sequences tried besides the greedy one: decoding a batch of r sequences costs
-    O(r * n^2 * H), so r * n^2 is held near 64 * 40^2 (63 samples up to 40 nodes, 9 at 100,
-    1 at 200, none from 227 nodes on)."""
-    return max(0, min(63, (64 * 40 * 40) // (n * n) - 1))
+    O(r * n^2 * H), so r * n^2 is held near 64 * 80^2 (63 samples up to 80 nodes, 39 at 100,
+    9 at 200, 3 just below 300), and none from :data:`WIDE_SEARCH_NODES` nodes on."""
+    if n >= WIDE_SEARCH_NODES:
+        return 0
+    return max(0, min(63, (64 * 80 * 80) // (n * n) - 1))
 
 
 _CACHE: dict[Path, tuple[float, PointerWeights]] = {}
