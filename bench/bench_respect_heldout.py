@@ -74,7 +74,8 @@ def main(argv: list[str] | None = None) -> int:
     cache_path.parent.mkdir(parents=True, exist_ok=True)
     cache_path.write_text(json.dumps(cache, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     cols = ("respect", "respect_greedy", "order_dp", "param_balance")
-    print(f"weights: {args.weights}")
+    weights = Path(args.weights).resolve()
+    print(f"weights: {weights.relative_to(REPO) if weights.is_relative_to(REPO) else weights}")
     print(f"{len(rows)} instances, {sum(bool(r['proven']) for r in rows)} with a proven optimum "
           f"(exact limit {args.time_limit:g} s); bottleneck / exact bottleneck:")
     print("| |V| | " + " | ".join(cols) + " | respect CPU ms (mean) |")
