@@ -122,6 +122,9 @@ def render_table(graph: PipelineGraph, target: PipelineTarget, runs: Sequence[Pi
                      f"({r.cost.throughput_per_s:.1f} inferences/s); latency {r.latency_s * 1e3:.4f} ms")
         if r.lower_bound_s is not None and not r.optimal:
             lines.append(f"lower bound on the bottleneck: {r.lower_bound_s * 1e3:.4f} ms")
+        if r.edges_kept_before_fixup is not None:
+            lines.append(f"network output before the fix-up: {'valid' if r.valid_before_fixup else 'not valid'}, "
+                         f"{r.edges_kept_before_fixup:.1%} of the edges respected")
         lines.append(f"param-balance: bottleneck {b.bottleneck_s * 1e3:.4f} ms, latency {b.latency_s * 1e3:.4f} ms"
                      f" -> {r.solver} is {run.speedup_vs_param_balance:.3f}x its throughput")
     return "\n".join(lines) + "\n"

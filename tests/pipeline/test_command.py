@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -103,6 +104,7 @@ def test_default_solver_is_respect_and_never_worse_than_param_balance(graph_file
     _run([str(graph_file), "--stages", "3", "--out", str(tmp_path)])
     text = capsys.readouterr().out
     assert "k = 3, solver respect (" in text
+    assert re.search(r"^network output before the fix-up: (not )?valid, \d+\.\d% of the edges respected$", text, re.M)
     doc = json.loads((tmp_path / "net__edgetpu" / "pipeline.json").read_text(encoding="utf-8"))
     assert doc["runs"][0]["solver"] == "respect" and doc["runs"][0]["speedup_vs_param_balance"] >= 1.0
     raw = doc["runs"][0]["before_fixup"]
