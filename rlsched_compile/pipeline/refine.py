@@ -76,24 +76,31 @@ def refine(graph: PipelineGraph, target: PipelineTarget, stage_of: Sequence[int]
     times = stage_times(graph, target, st, k, a)
     key = (times.max(), times.sum())
     counts = np.bincount(st, minlength=k)
+    n = graph.n
     for _ in range(max_moves):
         b = int(np.argmax(times))
-        members = [int(v) for v in np.flatnonzero(st == b)]
-        movers = members
+        # The stages each node may take: from its predecessors' largest to its successors' smallest.
+        lo = np.zeros(n, dtype=np.int64)
+        np.maximum.at(lo, a.ev, st[a.eu])
+        hi = np.full(n, k - 1, dtype=np.int64)
+        np.minimum.at(hi, a.eu, st[a.ev])
+        in_b = st == b
+        movers = [int(v) for v in np.flatnonzero(in_b & ((lo < b) | (hi > b)))]
         if pull_in:
-            near = {u for v in members for u in graph.preds[v]} | {w for v in members for w in graph.succs[v]}
-            movers = sorted(set(members) | near)
+            near = np.zeros(n, dtype=bool)
+            near[a.eu[in_b[a.ev]]] = True   # predecessors of the stage's nodes
+            near[a.ev[in_b[a.eu]]] = True   # successors
+            near &= ~in_b & (lo <= b) & (b <= hi)
+            movers = sorted(movers + [int(v) for v in np.flatnonzero(near)])
         best: tuple[tuple[float, float], int, int] | None = None
         for v in movers:
             home = int(st[v])
             if counts[home] == 1:
                 continue
-            lo = max((int(st[u]) for u in graph.preds[v]), default=0)
-            hi = min((int(st[w]) for w in graph.succs[v]), default=k - 1)
             if home == b:
-                dests: Sequence[int] = range(lo, hi + 1)
+                dests: Sequence[int] = range(int(lo[v]), int(hi[v]) + 1)
             else:
-                dests = [b] if lo <= b <= hi else []
+                dests = [b]
             for dest in dests:
                 if dest == home:
                     continue
