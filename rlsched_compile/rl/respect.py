@@ -7,14 +7,20 @@ Recipe (RESPECT, DAC'23, scaled to a small CPU):
    solver at k stages; the label sequence lists the nodes stage by stage.
 2. A pointer network (embedding -> LSTM encoder -> LSTM decoder with additive attention that
    points at the next node) samples node sequences.
-3. Optional warm start (``imitation_iterations``, off by default: it did not help in our runs):
-   maximise the likelihood of the label sequences.
+3. Optional warm start (``imitation_iterations``): maximise the likelihood of the label sequences.
 4. Reward: cosine similarity between the predicted stage vector (the sampled sequence cut at the
-   label's stage sizes) and the optimal stage vector. REINFORCE with a baseline: the mean reward
-   of the other samples of the same graph.
+   label's stage sizes) and the optimal stage vector; optionally mixed (``cost_reward_coef``) with
+   a pipeline-cost reward: the sampled sequence fixed up and cut optimally into k stages, the best
+   execution-order cut's bottleneck / its bottleneck, averaged over k in [cost_reward_k_min,
+   cost_reward_k_max] (what the solver does with the greedy sequence, so no labels are needed for
+   those k). REINFORCE with a baseline: the mean reward of the other samples of the same graph;
+   optional entropy bonus (``entropy_coef``), which keeps the sampled sequences of the solver diverse.
 5. Export: ``respect.pt`` (state dict + config) and ``respect.npz`` (numpy weights).
 
-Run: ``python -m rlsched_compile.rl.respect [--iterations N] [--out DIR]``.
+Run: ``python -m rlsched_compile.rl.respect [--iterations N] [--out DIR]`` (every
+:class:`RespectConfig` field is a flag, e.g. ``--imitation-iterations 2000 --cost-reward-coef 1.0
+--entropy-coef 0.01``). A dataset cached in ``DIR`` with the same labelling settings but fewer
+graphs is extended: the first graphs of the seeded sequence keep their labels.
 """
 from __future__ import annotations
 
@@ -30,7 +36,9 @@ import numpy as np
 
 from ..pipeline.exact import ExactSolver
 from ..pipeline.generate import random_dag
-from ..pipeline.respect import DEFAULT_WEIGHTS, FEATURE_DIM, node_features
+from ..pipeline.cost import segment_cost_matrix
+from ..pipeline.graph import PipelineGraph
+from ..pipeline.respect import DEFAULT_WEIGHTS, FEATURE_DIM, fixup_order, node_features
 from ..pipeline.target import PipelineTarget, load_pipeline_target
 
 logger = logging.getLogger(__name__)
@@ -74,6 +82,15 @@ class RespectConfig:
     """Adam learning rate."""
     entropy_coef: float = 0.0
     """Weight of the entropy bonus."""
+    cost_reward_coef: float = 0.0
+    """Share of the pipeline-cost reward in the policy-gradient reward (0 = the cosine reward only):
+    the sampled sequence is fixed up and cut optimally into k stages, for each k in
+    [cost_reward_k_min, cost_reward_k_max], and rewarded with the best execution-order cut's
+    bottleneck / its bottleneck, averaged over those k."""
+    cost_reward_k_min: int = 4
+    """Smallest stage count of the cost reward."""
+    cost_reward_k_max: int = 6
+    """Largest stage count of the cost reward."""
 
 
 def _torch() -> Any:
@@ -162,20 +179,43 @@ class Dataset:
     optimal: np.ndarray
 
 
-def make_dataset(config: RespectConfig, target: PipelineTarget) -> Dataset:
-    """Generate ``n_graphs`` seeded DAGs and label them with the exact solver."""
+def training_graphs(config: RespectConfig) -> list[PipelineGraph]:
+    """The ``n_graphs`` seeded training DAGs (the same sequence for any ``n_graphs``)."""
     rng = np.random.default_rng(config.seed)
-    feats, stages, counts, optimal = [], [], [], []
-    solver = ExactSolver()
+    graphs = []
     for i in range(config.n_graphs):
         depth = int(rng.integers(config.min_depth, config.max_depth + 1))
-        graph = random_dag(config.n_nodes, seed=int(rng.integers(2**31)), max_degree=config.max_degree,
-                           depth=depth, name=f"train{i}")
-        res = solver.solve(graph, target, config.k, time_limit_s=config.label_time_limit_s)
+        graphs.append(random_dag(config.n_nodes, seed=int(rng.integers(2**31)), max_degree=config.max_degree,
+                                 depth=depth, name=f"train{i}"))
+    return graphs
+
+
+def make_dataset(config: RespectConfig, target: PipelineTarget, *, reuse: Dataset | None = None) -> Dataset:
+    """Generate ``n_graphs`` seeded DAGs and label them with the exact solver.
+
+    Args:
+        reuse: labels of the first graphs of the same seeded sequence (a dataset made with the same
+            settings but fewer graphs); those graphs are generated again but not relabelled.
+    """
+    feats, stages, counts, optimal = [], [], [], []
+    solver = ExactSolver()
+    n_reused = 0 if reuse is None else min(len(reuse.stages), config.n_graphs)
+    for i, graph in enumerate(training_graphs(config)):
         feats.append(node_features(graph))
+        if i < n_reused:
+            assert reuse is not None
+            if not np.array_equal(reuse.features[i], feats[-1]):
+                raise ValueError(f"reused dataset differs from the generator at graph {i}")
+            stages.append(reuse.stages[i])
+            counts.append(reuse.counts[i])
+            optimal.append(bool(reuse.optimal[i]))
+            continue
+        res = solver.solve(graph, target, config.k, time_limit_s=config.label_time_limit_s)
         stages.append(res.stage_of)
         counts.append(np.bincount(res.stage_of, minlength=config.k))
         optimal.append(bool(res.optimal))
+        if (i + 1) % 32 == 0:
+            logger.info("labelled %d / %d graphs", i + 1, config.n_graphs)
     return Dataset(features=np.stack(feats), stages=np.asarray(stages, dtype=np.int64),
                    counts=np.asarray(counts, dtype=np.int64), optimal=np.asarray(optimal))
 
@@ -191,13 +231,21 @@ def load_or_make_dataset(config: RespectConfig, target: PipelineTarget, path: Pa
     on machine speed; the cache makes a rerun reuse (and repeat) the same labels.
     """
     key = json.dumps({name: getattr(config, name) for name in _LABEL_KEYS}, sort_keys=True)
+    reuse = None
     if path.is_file():
         with np.load(path) as data:
             if str(data["key"]) == key:
                 logger.info("reusing labelled graphs from %s", path)
                 return Dataset(features=data["features"], stages=data["stages"], counts=data["counts"],
                                optimal=data["optimal"])
-    dataset = make_dataset(config, target)
+            # Same settings but another n_graphs: the first graphs of the seeded sequence are the same.
+            cached = json.loads(str(data["key"]))
+            if {k: v for k, v in cached.items() if k != "n_graphs"} == \
+                    {k: getattr(config, k) for k in _LABEL_KEYS if k != "n_graphs"}:
+                logger.info("reusing the labels of the first %d graphs from %s", int(cached["n_graphs"]), path)
+                reuse = Dataset(features=data["features"], stages=data["stages"], counts=data["counts"],
+                                optimal=data["optimal"])
+    dataset = make_dataset(config, target, reuse=reuse)
     with open(path, "wb") as f:
         np.savez_compressed(f, key=np.asarray(key), features=dataset.features, stages=dataset.stages,
                             counts=dataset.counts, optimal=dataset.optimal)
@@ -224,6 +272,42 @@ def stage_rewards(actions: np.ndarray, stages: np.ndarray, counts: np.ndarray) -
     return (pred * opt).sum(1) / (np.linalg.norm(pred, axis=1) * np.linalg.norm(opt, axis=1))
 
 
+def _cut_bottlenecks(seg_cost: np.ndarray, k_max: int) -> np.ndarray:
+    """Optimal contiguous-cut bottleneck (s) of an order into k = 1..k_max segments (the first pass
+    of :func:`~rlsched_compile.pipeline.cost.best_contiguous_cuts`)."""
+    n = seg_cost.shape[0]
+    by_end = np.ascontiguousarray(seg_cost.T)
+    best = np.empty((k_max, n))
+    best[0] = by_end[:, 0]
+    prev = np.empty(n)
+    for s in range(1, k_max):
+        prev[0] = np.inf
+        prev[1:] = best[s - 1][:-1]
+        best[s] = np.maximum(by_end, prev[None, :]).min(axis=1)
+    return best[:, n - 1]
+
+
+class _CostReward:
+    """The pipeline-cost reward of :attr:`RespectConfig.cost_reward_coef`."""
+
+    def __init__(self, config: RespectConfig) -> None:
+        self.graphs = training_graphs(config)
+        self.target = load_pipeline_target(config.target)
+        self.ks = np.arange(config.cost_reward_k_min, config.cost_reward_k_max + 1)
+        self.ref = np.stack([self._bottlenecks(g, range(g.n)) for g in self.graphs])
+
+    def _bottlenecks(self, graph: PipelineGraph, order: Any) -> np.ndarray:
+        seg = segment_cost_matrix(graph, self.target, list(order))
+        return _cut_bottlenecks(seg, int(self.ks[-1]))[self.ks - 1]
+
+    def __call__(self, graph_idx: np.ndarray, actions: np.ndarray) -> np.ndarray:
+        out = np.empty(len(graph_idx))
+        for b, (g, seq) in enumerate(zip(graph_idx, actions)):
+            graph = self.graphs[g]
+            out[b] = np.mean(self.ref[g] / self._bottlenecks(graph, fixup_order(graph, seq.tolist())))
+        return out
+
+
 def train(config: RespectConfig, dataset: Dataset) -> tuple[Any, list[float]]:
     """REINFORCE on ``dataset``; returns the model and the mean reward per iteration."""
     torch = _torch()
@@ -235,6 +319,7 @@ def train(config: RespectConfig, dataset: Dataset) -> tuple[Any, list[float]]:
     feats_all = torch.from_numpy(dataset.features).float()
     history: list[float] = []
     s = config.samples_per_graph
+    cost_reward = _CostReward(config) if config.cost_reward_coef > 0 and config.iterations > 0 else None
     # Warm start by imitation: the label sequence lists the nodes stage by stage, in execution order.
     n = dataset.stages.shape[1]
     labels = torch.from_numpy(np.stack([np.lexsort((np.arange(n), st)) for st in dataset.stages]))
@@ -256,6 +341,9 @@ def train(config: RespectConfig, dataset: Dataset) -> tuple[Any, list[float]]:
         b_feats = feats_all[b_idx]
         actions, logp, ent = model(b_feats, generator=gen)
         reward = stage_rewards(actions.numpy(), dataset.stages[b_idx], dataset.counts[b_idx])
+        if cost_reward is not None:
+            reward = ((1.0 - config.cost_reward_coef) * reward
+                      + config.cost_reward_coef * cost_reward(b_idx, actions.numpy()))
         # Baseline: mean reward of the other samples of the same graph.
         r = reward.reshape(config.batch_graphs, s)
         baseline = (r.sum(1, keepdims=True) - r) / max(1, s - 1)
@@ -321,13 +409,12 @@ def main(argv: list[str] | None = None) -> int:
     """Command line: ``python -m rlsched_compile.rl.respect``."""
     parser = argparse.ArgumentParser(description="Train the RESPECT pointer network.")
     defaults = RespectConfig()
-    for name in ("seed", "n_graphs", "iterations", "hidden", "k"):
-        parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=getattr(defaults, name))
+    for name, value in asdict(defaults).items():
+        parser.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=value)
     parser.add_argument("--out", default=str(DEFAULT_WEIGHTS.parent))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    config = RespectConfig(seed=args.seed, n_graphs=args.n_graphs, iterations=args.iterations,
-                           hidden=args.hidden, k=args.k)
+    config = RespectConfig(**{name: getattr(args, name) for name in asdict(defaults)})
     print(train_respect(config, out_dir=args.out))
     return 0
 
