@@ -58,7 +58,7 @@ class RespectConfig:
     """Smallest depth (levels) of a training graph."""
     max_depth: int = 15
     """Largest depth of a training graph."""
-    n_graphs: int = 128
+    n_graphs: int = 512
     """Training graphs (each labelled once by the exact solver)."""
     k: int = 4
     """Stages of the labels."""
@@ -70,9 +70,9 @@ class RespectConfig:
     """LSTM and attention width."""
     logit_clip: float = 10.0
     """C in C * tanh(u) on the pointer logits."""
-    imitation_iterations: int = 0
+    imitation_iterations: int = 2000
     """Warm-start updates that maximise the likelihood of the label sequences (0 = pure REINFORCE)."""
-    iterations: int = 600
+    iterations: int = 1500
     """Policy-gradient updates."""
     batch_graphs: int = 16
     """Graphs per update."""
@@ -80,8 +80,9 @@ class RespectConfig:
     """Sampled sequences per graph (their mean reward is the baseline)."""
     lr: float = 1e-3
     """Adam learning rate."""
-    entropy_coef: float = 0.0
-    """Weight of the entropy bonus."""
+    entropy_coef: float = 0.003
+    """Weight of the entropy bonus (keeps the sampled sequences, which the solver also tries on
+    graphs under 300 nodes, diverse)."""
     cost_reward_coef: float = 0.0
     """Share of the pipeline-cost reward in the policy-gradient reward (0 = the cosine reward only):
     the sampled sequence is fixed up and cut optimally into k stages, for each k in

@@ -1,9 +1,10 @@
 """The RESPECT solver's speed-ups never make its results worse.
 
-The figures below are the (bottleneck, latency) in seconds the solver returned once its search
-was widened (sampling budget r * n^2 ~ 64 * 80^2 below 300 nodes, the 4 best candidates refined,
-pull-in moves; before that the small synthetic DAGs were 1-13% worse, dag50 at k = 5 4.6%
-better), after the inference had been restructured (input projections hoisted out of the LSTM
+The figures below are the (bottleneck, latency) in seconds the solver returned with the shipped
+checkpoint (512 training graphs, imitation warm start, entropy bonus; see
+rlsched_compile/data/respect/README.md) once its search was widened (sampling budget
+r * n^2 ~ 64 * 80^2 below 300 nodes, the 4 best candidates refined, pull-in moves), after the
+inference had been restructured (input projections hoisted out of the LSTM
 loops, thread-free BLAS blocks, the k-independent work memoised per graph, the float32 greedy
 decode, the segment costs from one 2-D difference array). A later speed-up may change the stages
 only where two cuts cost the same up to rounding (the segment costs are summed in another order),
@@ -26,27 +27,27 @@ ZOO = Path(__file__).resolve().parents[2] / "model_zoo"
 
 #: (bottleneck s, latency s) of the solver that later speed-ups must not make worse.
 BEFORE = {
-    ("inception_v4", 4): (0.01306374290457143, 0.051298224624),
-    ("inception_v4", 5): (0.007596637330285714, 0.036129618909714285),
-    ("inception_v4", 6): (0.006014302195999999, 0.03429373319542857),
-    ("resnet50", 4): (0.003389587968, 0.009339726398857143),
-    ("resnet50", 5): (0.003142664704, 0.011748493898857142),
+    ("inception_v4", 4): (0.01304978716057143, 0.05111171033828571),
+    ("inception_v4", 5): (0.007613209661142858, 0.034215104624),
+    ("inception_v4", 6): (0.006039888518285714, 0.03346352569542857),
+    ("resnet50", 4): (0.00360795392, 0.008394573898857142),
+    ("resnet50", 5): (0.00315378944, 0.010888333898857143),
     ("resnet50", 6): (0.002935423488, 0.013382093898857144),
-    ("dag30", 4): (0.003731071488, 0.013961422848000001),
-    ("dag30", 5): (0.003356271104, 0.014340622848),
-    ("dag30", 6): (0.003190833664, 0.015723342848),
-    ("dag50", 4): (0.005910659584, 0.023388174336),
-    ("dag50", 5): (0.005799139839999999, 0.026992974335999995),
-    ("dag50", 6): (0.005186247168, 0.028160654336),
-    ("dag100", 4): (0.013222363648, 0.05272172132),
-    ("dag100", 5): (0.011379540980000002, 0.054020088820000006),
-    ("dag100", 6): (0.00979823872, 0.05679493632),
-    ("dag200", 4): (0.033599145972, 0.13422605716799998),
-    ("dag200", 5): (0.024905072628, 0.124278729668),
-    ("dag200", 6): (0.019325283315999996, 0.114544137168),
-    ("dag500", 4): (0.12244537957200001, 0.48671421947200005),
-    ("dag500", 5): (0.098600961524, 0.492178091972),
-    ("dag500", 6): (0.08177147544400001, 0.484802284472),
+    ("dag30", 4): (0.0034766648319999997, 0.012599502847999999),
+    ("dag30", 5): (0.003228279296, 0.014949902848),
+    ("dag30", 6): (0.002969313792, 0.016655182848),
+    ("dag50", 4): (0.0061528806399999995, 0.023531534336),
+    ("dag50", 5): (0.005147124223999999, 0.022934094335999997),
+    ("dag50", 6): (0.004799676928, 0.027838094335999996),
+    ("dag100", 4): (0.013596992, 0.05349336882),
+    ("dag100", 5): (0.01145870592, 0.05446232882),
+    ("dag100", 6): (0.009360066048000002, 0.05441157632),
+    ("dag200", 4): (0.034002881524, 0.13576717716800002),
+    ("dag200", 5): (0.025467281908, 0.12617824966799998),
+    ("dag200", 6): (0.019560507892, 0.11577709716799997),
+    ("dag500", 4): (0.12463394917200002, 0.497770859472),
+    ("dag500", 5): (0.099214363636, 0.490771371972),
+    ("dag500", 6): (0.081501403124, 0.484103404472),
 }
 #: Relative slack for rounding.
 REL = 1e-9
