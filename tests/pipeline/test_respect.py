@@ -133,6 +133,21 @@ def test_broken_edges_are_those_of_the_raw_sequence_cut_like_the_result(seed):
     assert respect_assignment(g, _target(), 4, list(range(g.n)))[1] == 0
 
 
+@pytest.mark.skipif(not DEFAULT_WEIGHTS.is_file(), reason="no shipped RESPECT weights")
+def test_respect_is_optimal_on_a_chain():
+    # One topological order: its best cut is the optimum, whatever the network points at.
+    nodes = [{"id": i, "macs": (i % 4 + 1) * 10**8, "param_bytes": (7 - i % 5) * 10**6, "out_bytes": 10**5 * (i % 3 + 1)}
+             for i in range(40)]
+    g = build_graph(name="chain", nodes=nodes, edges=[[i, i + 1] for i in range(39)], source="chain")
+    assert g.is_chain_like()
+    for k in (2, 5):
+        res = solve(g, _target(), k, solver="respect")
+        best = solve(g, _target(), k, solver="exact")
+        assert best.optimal and best.method == "dp-chain"
+        assert (res.bottleneck_s, res.latency_s) == (best.bottleneck_s, best.latency_s)
+        assert res.method == "pointer+fixup" and res.valid_before_fixup is not None
+
+
 def test_missing_weights_say_how_to_train(tmp_path):
     with pytest.raises(PipelineError) as exc:
         RespectSolver(tmp_path / "none.npz").solve(random_dag(6, seed=0), _target(), 2)
