@@ -529,7 +529,7 @@ class RespectSolver:
             cut, broken = _cut(graph, cand.sequence, cand.order, cand.seg_cost, k)
             ranked.append((key_of(cut) if len(candidates) > 1 else (0.0, 0.0), i, cut, broken))
         ranked.sort(key=lambda r: (r[0], r[1]))
-        best_key, _, stage_of, broken = ranked[0]
+        _, _, stage_of, broken = ranked[0]
         if self.refine and not chain:
             best: tuple[tuple[float, float], list[int], int] | None = None
             seen: set[tuple[int, ...]] = set()
