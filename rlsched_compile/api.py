@@ -60,6 +60,7 @@ class CompileSettings:
         strict: whether unsupported operators with weights were errors.
         rl_finetune_steps: environment steps the agent was fine-tuned on this model's layers
             before scheduling (None: the shipped policy as is).
+        dataflow: ``fixed`` (each buffer's declared dataflow) or ``flexible`` (chosen per layer).
     """
 
     objective: str
@@ -69,12 +70,15 @@ class CompileSettings:
     batch: int
     strict: bool
     rl_finetune_steps: int | None = None
+    dataflow: str = "fixed"
 
     def to_dict(self) -> dict[str, Any]:
         d = {"objective": self.objective, "strategy": self.strategy, "seed": self.seed,
              "budget": self.budget, "batch": self.batch, "strict": self.strict}
         if self.rl_finetune_steps is not None:
             d["rl_finetune_steps"] = self.rl_finetune_steps
+        if self.dataflow != "fixed":  # fixed mode keeps the report of before the option existed
+            d["dataflow"] = self.dataflow
         return d
 
 
@@ -250,6 +254,8 @@ class _Solved:
     finished: bool
     search_time_s: float
     error: str | None = None
+    dataflows: tuple[str | None, str | None] | None = None
+    fixed_table: list[list[int]] | None = None
 
 
 @contextlib.contextmanager
@@ -307,19 +313,44 @@ def _finetuned_policy(strategy: str, target: Target, layers: list[Layer], *, ste
 
 
 def _solve(group: int, target: Target, layer: Layer, strategy: str, objective: str, seed: int,
-           budget: int | None, policy_path: str | None = None) -> _Solved:
+           budget: int | None, policy_path: str | None = None, dataflow: str = "fixed") -> _Solved:
     """Schedule one layer (runs in a worker process or in-process)."""
     from .search import schedule_layer
 
     t0 = time.perf_counter()
+    flows = fixed_table = None
     try:
         with _policy_override(strategy, policy_path):
-            res = schedule_layer(target, layer, search=strategy, objective=objective, seed=seed, budget=budget)
+            if dataflow == "flexible":
+                from .search.dataflow import schedule_layer_flexible
+
+                flex = schedule_layer_flexible(target, layer, search=strategy, objective=objective, seed=seed,
+                                               budget=budget)
+                res, flows = flex.result, flex.dataflows
+                fixed_table = np.asarray(flex.fixed.table, dtype=np.int64).tolist()
+            else:
+                res = schedule_layer(target, layer, search=strategy, objective=objective, seed=seed, budget=budget)
     except SearchError as exc:
         return _Solved(group, None, strategy, 0, False, time.perf_counter() - t0, str(exc))
     wall = time.perf_counter() - t0
     return _Solved(group, np.asarray(res.table, dtype=np.int64).tolist(), str(getattr(res, "strategy", strategy)),
-                   int(res.evaluations), bool(res.finished), float(getattr(res, "wall_time_s", wall) or wall))
+                   int(res.evaluations), bool(res.finished), float(getattr(res, "wall_time_s", wall) or wall),
+                   dataflows=flows, fixed_table=fixed_table)
+
+
+def _cache_hit_valid(target: Target, layer: Layer, hit: CachedSchedule, dataflow: str) -> bool:
+    """Whether a cache entry (untrusted) fits this compile: the mode's fields present, the
+    dataflows allowed on this target, and every table valid."""
+    if dataflow == "fixed":
+        return hit.dataflows is None and evaluate_table(target, layer, hit.table, strict=False).valid
+    if hit.dataflows is None or hit.fixed_table is None:
+        return False
+    from .search.dataflow import dataflow_combinations
+
+    if hit.dataflows not in dataflow_combinations(target):
+        return False
+    return (evaluate_table(target.with_dataflows(hit.dataflows), layer, hit.table, strict=False).valid
+            and evaluate_table(target, layer, hit.fixed_table, strict=False).valid)
 
 
 def _usable_cores() -> int:
@@ -352,7 +383,7 @@ def compile_model(model: str | os.PathLike[str] | Any, target: str | os.PathLike
                   seed: int = 0, budget: int | None = None, jobs: int | None = None, cache: bool = True,
                   cache_dir: str | os.PathLike[str] | None = None, strict: bool = False,
                   rl_finetune_steps: int | None = None,
-                  progress: ProgressCallback | None = None) -> CompileResult:
+                  progress: ProgressCallback | None = None, dataflow: str = "fixed") -> CompileResult:
     """Schedule every layer of a model on a target.
 
     Args:
@@ -372,6 +403,10 @@ def compile_model(model: str | os.PathLike[str] | Any, target: str | os.PathLike
             environment steps on the model's unique layers before scheduling (needs torch; the tuned
             policy is cached and reused).
         progress: optional callback ``(done, total, layer_name)`` over unique layers.
+        dataflow: ``fixed`` (each buffer's declared, or first declared, dataflow: today's results)
+            or ``flexible`` (each layer's buffers take any dataflow the target allows, chosen
+            jointly with the table; the report adds the saving against fixed, see
+            :mod:`rlsched_compile.search.dataflow`).
 
     Returns:
         The :class:`CompileResult`; layers without a valid schedule are in ``.failures``.
@@ -388,6 +423,8 @@ def compile_model(model: str | os.PathLike[str] | Any, target: str | os.PathLike
         raise RlschedError(f"jobs must be >= 1, got {jobs}")
     if budget is not None and budget < 1:
         raise RlschedError(f"budget must be >= 1 evaluations, got {budget}")
+    if dataflow not in ("fixed", "flexible"):
+        raise RlschedError(f"unknown dataflow mode {dataflow!r}; choose fixed or flexible")
     from .targets import load_target
 
     tgt = load_target(target)
@@ -395,7 +432,8 @@ def compile_model(model: str | os.PathLike[str] | Any, target: str | os.PathLike
     net, proto = _load_model(model, batch=batch, strict=strict)
     t_loaded = time.perf_counter()
     settings = CompileSettings(objective=objective, strategy=strategy, seed=seed, budget=budget,
-                               batch=net.batch, strict=strict, rl_finetune_steps=rl_finetune_steps)
+                               batch=net.batch, strict=strict, rl_finetune_steps=rl_finetune_steps,
+                               dataflow=dataflow)
     groups = net.unique_layers()
     logger.info("%s: %d layers, %d unique; target %s; strategy %s, objective %s", net.name,
                 len(net.layers), len(groups), tgt.name, strategy, objective)
@@ -409,7 +447,7 @@ def compile_model(model: str | os.PathLike[str] | Any, target: str | os.PathLike
         token = _strategy_token(strategy)
     target_sha = tgt.sha256
     keys = [cache_key(layer_signature=g.layer.signature(), target_sha256=target_sha, objective=objective,
-                      strategy=strategy, settings={"seed": seed, "budget": budget, "token": token},
+                      strategy=strategy, settings={"seed": seed, "budget": budget, "token": token, "dataflow": dataflow},
                       tool_version=__version__) for g in groups]
     solved: dict[int, _Solved] = {}
     cached: set[int] = set()
@@ -419,9 +457,10 @@ def compile_model(model: str | os.PathLike[str] | Any, target: str | os.PathLike
     todo = []
     for gi, g in enumerate(groups):
         hit = store.get(keys[gi]) if store else None
-        if hit is not None and evaluate_table(tgt, g.layer, hit.table, strict=False).valid:
+        if hit is not None and _cache_hit_valid(tgt, g.layer, hit, dataflow):
             solved[gi] = _Solved(gi, hit.table.tolist(), hit.strategy, hit.evaluations, hit.finished,
-                                 hit.search_time_s)
+                                 hit.search_time_s, dataflows=hit.dataflows,
+                                 fixed_table=None if hit.fixed_table is None else hit.fixed_table.tolist())
             cached.add(gi)
             done += 1
             if progress:
@@ -436,8 +475,10 @@ def compile_model(model: str | os.PathLike[str] | Any, target: str | os.PathLike
         solved[res.group] = res
         done += 1
         if res.table is not None and store is not None:
-            store.put(keys[res.group], CachedSchedule(np.asarray(res.table, dtype=np.int64), res.strategy,
-                                                      res.evaluations, res.finished, res.search_time_s))
+            store.put(keys[res.group], CachedSchedule(
+                np.asarray(res.table, dtype=np.int64), res.strategy, res.evaluations, res.finished,
+                res.search_time_s, dataflows=res.dataflows,
+                fixed_table=None if res.fixed_table is None else np.asarray(res.fixed_table, dtype=np.int64)))
         if res.error is not None:
             logger.error("%s", res.error)  # the search names the layer
         else:
@@ -450,12 +491,12 @@ def compile_model(model: str | os.PathLike[str] | Any, target: str | os.PathLike
     t_search = time.perf_counter()
     if n_jobs <= 1:
         for gi in todo:
-            finish(_solve(gi, tgt, groups[gi].layer, strategy, objective, seed, budget, policy_path))
+            finish(_solve(gi, tgt, groups[gi].layer, strategy, objective, seed, budget, policy_path, dataflow))
     else:
         try:
             with concurrent.futures.ProcessPoolExecutor(max_workers=n_jobs, mp_context=_pool_context()) as pool:
                 futures = [pool.submit(_solve, gi, tgt, groups[gi].layer, strategy, objective, seed, budget,
-                                       policy_path) for gi in todo]
+                                       policy_path, dataflow) for gi in todo]
                 for fut in concurrent.futures.as_completed(futures):
                     finish(fut.result())
         except concurrent.futures.process.BrokenProcessPool as exc:
@@ -466,6 +507,7 @@ def compile_model(model: str | os.PathLike[str] | Any, target: str | os.PathLike
     # Expand unique results to every layer, in network order.
     group_of = {i: gi for gi, g in enumerate(groups) for i in g.indices}
     evaluations = {}
+    fixed_evaluations: dict[int, Any] = {}
     schedules: list[LayerSchedule] = []
     failures: list[LayerFailure] = []
     for i, layer in enumerate(net.layers):
@@ -475,12 +517,16 @@ def compile_model(model: str | os.PathLike[str] | Any, target: str | os.PathLike
             failures.append(LayerFailure(i, layer, gi, res.error or "no valid schedule"))
             continue
         if gi not in evaluations:
-            evaluations[gi] = evaluate_table(tgt, groups[gi].layer, res.table)
+            used = tgt if res.dataflows is None else tgt.with_dataflows(res.dataflows)
+            evaluations[gi] = evaluate_table(used, groups[gi].layer, res.table)
+            if res.fixed_table is not None:
+                fixed_evaluations[gi] = evaluate_table(tgt, groups[gi].layer, res.fixed_table)
         table = tuple(tuple(int(v) for v in row) for row in res.table)
         schedules.append(LayerSchedule(
             index=i, layer=layer, group=gi, table=table, evaluation=evaluations[gi], objective=objective,
             strategy=res.strategy, evaluations=res.evaluations, finished=res.finished,
-            search_time_s=res.search_time_s, cached=gi in cached))
+            search_time_s=res.search_time_s, cached=gi in cached, dataflows=res.dataflows,
+            fixed_evaluation=fixed_evaluations.get(gi)))
     totals = compute_totals(schedules, tgt, layers=len(net.layers), unique_layers=len(groups))
     t_end = time.perf_counter()
     timing = {

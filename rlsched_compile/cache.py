@@ -80,6 +80,25 @@ class CachedSchedule:
     evaluations: int
     finished: bool
     search_time_s: float
+    dataflows: tuple[str | None, str | None] | None = None
+    fixed_table: np.ndarray | None = None
+
+
+#: Values a cached dataflow may hold (anything else makes the entry corrupt).
+_DATAFLOW_VALUES = (None, "IS", "WS", "OS")
+
+
+def _cached_dataflows(doc: Mapping[str, Any]) -> tuple[tuple[str | None, str | None] | None, np.ndarray | None]:
+    """The flexible-mode fields of an entry (both None for a fixed-mode entry); ValueError if bad."""
+    if "dataflows" not in doc:
+        return None, None
+    flows = doc["dataflows"]
+    if not isinstance(flows, list) or len(flows) != 2 or any(f not in _DATAFLOW_VALUES for f in flows):
+        raise ValueError(f"bad dataflows {flows!r}")
+    fixed = np.asarray(doc["fixed_table"], dtype=np.int64)
+    if fixed.shape != (10, 8) or (fixed < 1).any():
+        raise ValueError(f"bad fixed table shape {fixed.shape}")
+    return (flows[0], flows[1]), fixed
 
 
 class ScheduleCache:
@@ -109,9 +128,10 @@ class ScheduleCache:
             table = np.asarray(doc["table"], dtype=np.int64)
             if table.shape != (10, 8) or (table < 1).any():
                 raise ValueError(f"bad table shape {table.shape}")
+            flows, fixed = _cached_dataflows(doc)
             return CachedSchedule(table=table, strategy=str(doc["strategy"]),
                                   evaluations=int(doc["evaluations"]), finished=bool(doc["finished"]),
-                                  search_time_s=float(doc["search_time_s"]))
+                                  search_time_s=float(doc["search_time_s"]), dataflows=flows, fixed_table=fixed)
         except FileNotFoundError:
             return None
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -125,6 +145,9 @@ class ScheduleCache:
                "evaluations": int(entry.evaluations), "finished": bool(entry.finished),
                "search_time_s": float(entry.search_time_s),
                "table": np.asarray(entry.table, dtype=np.int64).tolist()}
+        if entry.dataflows is not None and entry.fixed_table is not None:
+            doc["dataflows"] = list(entry.dataflows)
+            doc["fixed_table"] = np.asarray(entry.fixed_table, dtype=np.int64).tolist()
         tmp_name = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -168,6 +168,9 @@ def _compile_parser() -> argparse.ArgumentParser:
                    help="fine-tune the scheduling agent for about STEPS environment steps on this model's "
                         "layers before scheduling (strategies rl, rl-hybrid; needs torch; the tuned policy "
                         "is cached and reused)")
+    p.add_argument("--dataflow", choices=("fixed", "flexible"), default="fixed",
+                   help="fixed: each buffer keeps its declared (first) dataflow (default); flexible: each "
+                        "layer's buffers take any dataflow the target allows, chosen with the table")
     p.add_argument("--format", choices=("table", "json"), default="table",
                    help="stdout: summary table (default) or the full report JSON")
     p.add_argument("--baseline", metavar="REPORT.json", default=None,
@@ -241,7 +244,7 @@ def _run_compile(argv: Sequence[str], stdout: TextIO) -> int:
         result = compile_model(args.model, args.target, objective=args.objective, search=args.search,
                                batch=args.batch, seed=args.seed, budget=args.budget, jobs=args.jobs,
                                cache=not args.no_cache, strict=args.strict,
-                               rl_finetune_steps=args.rl_finetune, progress=progress)
+                               rl_finetune_steps=args.rl_finetune, progress=progress, dataflow=args.dataflow)
     finally:
         progress.close()
     result.write(out)
@@ -403,8 +406,9 @@ def _cmd_evaluate(argv: Sequence[str], stdout: TextIO) -> int:
                      "or YAML file with a `table` (10 rows of 8 ints in the order Register, MAC(X), "
                      "MAC(Y), LocalBuffer, PE(X), PE(Y), GlobalBuffer, Chip(X), Chip(Y), DRAM; columns "
                      "K,B,P,Q,C,R,S,G with K and C per group; or rows as {row, values}) and a `layer` "
-                     "(K,B,P,Q,C,R,S[,G,stride]); a schedules/NNN_*.json file written by the compiler "
-                     "works as is."))
+                     "(K,B,P,Q,C,R,S[,G,stride]), optionally `dataflows` ({local_buffer: WS, "
+                     "global_buffer: OS}, any the target allows; default: the target's own); a "
+                     "schedules/NNN_*.json file written by the compiler works as is."))
     p.add_argument("schedule", metavar="SCHEDULE", help="schedule file (.json, .yaml)")
     p.add_argument("--target", "-t", required=True, metavar="NAME|PATH")
     p.add_argument("--layer", default=None, metavar="FILE|K=..,C=..",
@@ -438,6 +442,10 @@ def _cmd_evaluate(argv: Sequence[str], stdout: TextIO) -> int:
     if layer is None:
         raise LayerError("the layer must be a mapping of K, B, P, Q, C, R, S (and optionally G, stride)")
     target = load_target(args.target)
+    if doc.get("dataflows") is not None:
+        from .search.dataflow import apply_dataflows
+
+        target = apply_dataflows(target, doc["dataflows"], where=f"{args.schedule}: dataflows")
     ev = evaluate_table(target, layer, table)
     if args.format == "json":
         stdout.write(json.dumps({"layer": layer.to_dict(), "target": {"name": target.name, "sha256": target.sha256},

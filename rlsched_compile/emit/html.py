@@ -16,7 +16,7 @@ import logging
 import math
 from typing import Any, Mapping, Sequence
 
-from .report import DYNAMIC_COMPONENTS, STATIC_COMPONENTS
+from .report import DYNAMIC_COMPONENTS, STATIC_COMPONENTS, flows_text
 
 logger = logging.getLogger(__name__)
 
@@ -189,6 +189,12 @@ def render_html(report: Mapping[str, Any]) -> str:
         ("compute utilization", f"{100 * t['compute_utilization']:.1f}%"),
         ("layers / unique", f"{t['layers']} / {t['unique_layers']}"),
     ]
+    vs = t.get("versus_fixed_dataflows")
+    if vs is not None:
+        summary_rows += [("energy with fixed dataflows (pJ)", f"{vs['fixed_energy_pj']:.6g}"),
+                         ("energy / fixed dataflows", f"{vs['energy_ratio']:.4f}"),
+                         ("cycles with fixed dataflows", f"{vs['fixed_cycles']:.6g}"),
+                         ("cycles / fixed dataflows", f"{vs['cycles_ratio']:.4f}")]
     parts.append("<h2>Totals</h2><table>" + "".join(
         f'<tr><th>{esc(k)}</th><td class="n">{esc(v)}</td></tr>' for k, v in summary_rows) + "</table>")
     parts += [
@@ -202,12 +208,18 @@ def render_html(report: Mapping[str, Any]) -> str:
         _share_svg("plot-share", t["energy_by_component_pj"], t["energy_pj"]),
         "<h2>Layers</h2>",
         '<table><tr><th class="n">#</th><th>layer</th><th>op</th><th class="n">energy (pJ)</th>'
-        '<th class="n">cycles</th><th class="n">util %</th><th>strategy</th><th>schedule</th></tr>',
+        '<th class="n">cycles</th><th class="n">util %</th><th>strategy</th>'
+        + ('<th>dataflows (LB/GB)</th><th class="n">energy / fixed</th>' if vs is not None else "")
+        + '<th>schedule</th></tr>',
     ]
     for ly in layers:
+        df_cells = ""
+        if vs is not None and "dataflows" in ly:
+            ratio = ly["energy_pj"] / ly["fixed_energy_pj"] if ly["fixed_energy_pj"] else 1.0
+            df_cells = f'<td>{esc(flows_text(ly["dataflows"]))}</td><td class="n">{ratio:.4f}</td>'
         parts.append(f'<tr><td class="n">{ly["index"]}</td><td>{esc(ly["name"])}</td><td>{esc(ly["op"])}</td>'
                      f'<td class="n">{ly["energy_pj"]:.6g}</td><td class="n">{ly["cycles"]:.6g}</td>'
-                     f'<td class="n">{100 * ly["mac_utilization"]:.1f}</td><td>{esc(ly["strategy"])}</td>'
+                     f'<td class="n">{100 * ly["mac_utilization"]:.1f}</td><td>{esc(ly["strategy"])}</td>{df_cells}'
                      f'<td><a href="{esc(ly["schedule"])}">{esc(ly["schedule"].rsplit("/", 1)[-1])}</a></td></tr>')
     parts += ["</table>", "</body>", "</html>"]
     return "\n".join(parts) + "\n"

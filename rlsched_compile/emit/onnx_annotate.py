@@ -58,16 +58,16 @@ def annotate_model(model: onnx.ModelProto, schedules: Sequence[LayerSchedule], *
     out.CopyFrom(model)
     nodes = out.graph.node
     by_name = {n.name: i for i, n in enumerate(nodes) if n.name}
-    flows = dataflows(target)
     for s in schedules:
+        used = s.effective_target(target)
         idx = node_index.get(s.layer.name, by_name.get(s.layer.name))
         if idx is None or idx >= len(nodes):
             logger.debug("layer %s has no node in the model; not annotated", s.layer.name)
             continue
         doc = {"target": target.name, "target_sha256": target_sha256(target), "objective": s.objective,
                "strategy": s.strategy, "columns": list(PARAMS), "rows": list(ROW_NAMES),
-               "table": [list(map(int, r)) for r in s.table], "dataflows": flows,
-               "loop_nest": loop_nest(target, s.table)}
+               "table": [list(map(int, r)) for r in s.table], "dataflows": dataflows(used),
+               "loop_nest": loop_nest(used, s.table)}
         props = nodes[idx].metadata_props
         _set(props, PREFIX + "schedule", json.dumps(doc, separators=(",", ":"), sort_keys=True))
         _set(props, PREFIX + "energy_pj", repr(float(s.energy_pj)))

@@ -151,6 +151,9 @@ def build_report(*, network: Network, target: Target, settings: Mapping[str, Any
             "mac_utilization": _r(util["mac_units"]), "pe_utilization": _r(util["pe_array"]),
             "schedule": f"schedules/{file_stem(s.index, ly.name)}.json",
         })
+        if s.dataflows is not None and s.fixed_evaluation is not None:
+            layers[-1].update(dataflows=_flows(target, s.dataflows),
+                              fixed_energy_pj=s.fixed_evaluation.energy_pj, fixed_cycles=s.fixed_evaluation.cycles)
     first = {}
     for s in schedules:
         first.setdefault(s.group, s)
@@ -169,6 +172,9 @@ def build_report(*, network: Network, target: Target, settings: Mapping[str, Any
     t = totals.to_dict()
     for k in ("energy_per_mac_pj", "mac_utilization", "pe_utilization", "compute_utilization"):
         t[k] = _r(t[k])
+    versus = versus_fixed(schedules)
+    if versus is not None:
+        t["versus_fixed_dataflows"] = versus
     return {
         "schema_version": REPORT_SCHEMA_VERSION,
         "tool": {"name": "rlsched_compile", "version": __version__},
@@ -186,6 +192,37 @@ def build_report(*, network: Network, target: Target, settings: Mapping[str, Any
         "failures": [{"index": f.index, "name": f.layer.name, "group": f.group, "message": f.message}
                      for f in failures],
     }
+
+
+def _flows(target: Target, choice: tuple[str | None, str | None]) -> dict[str, str | None]:
+    out = {"local_buffer": choice[0]}
+    if target.global_buffer is not None:
+        out["global_buffer"] = choice[1]
+    return out
+
+
+def versus_fixed(schedules: Sequence[LayerSchedule]) -> dict[str, float] | None:
+    """Flexible mode: network energy and cycles of the fixed-dataflow results and the ratios of
+    this compile's totals to them (< 1 = a saving); None in fixed mode."""
+    if not schedules or any(s.fixed_evaluation is None for s in schedules):
+        return None
+    fixed_e = fixed_c = energy = cycles = 0.0
+    for s in schedules:  # layer order, as compute_totals sums
+        assert s.fixed_evaluation is not None
+        fixed_e += s.fixed_evaluation.energy_pj
+        fixed_c += s.fixed_evaluation.cycles
+        energy += s.energy_pj
+        cycles += s.cycles
+    return {"fixed_energy_pj": fixed_e, "fixed_cycles": fixed_c,
+            "energy_ratio": _r(energy / fixed_e) if fixed_e else 1.0,
+            "cycles_ratio": _r(cycles / fixed_c) if fixed_c else 1.0}
+
+
+def flows_text(flows: Mapping[str, str | None] | None) -> str:
+    """``WS/OS`` (local/global buffer) for a report layer's ``dataflows``."""
+    if not flows:
+        return ""
+    return "/".join(v or "-" for v in flows.values())
 
 
 # ---- human renderings ----------------------------------------------------------------------
@@ -230,6 +267,10 @@ def render_summary(report: Mapping[str, Any]) -> str:
     lines.append(f"energy {t['energy_pj']:.6g} pJ (dynamic {t['dynamic_energy_pj']:.6g}, static "
                  f"{t['static_energy_pj']:.6g}), {t['energy_per_mac_pj']:.4g} pJ/MAC; cycles "
                  f"{t['cycles']:.6g}; MACs {t['macs']:,}")
+    vs = t.get("versus_fixed_dataflows")
+    if vs is not None:
+        lines.append(f"flexible dataflows: energy {vs['energy_ratio']:.4f} and cycles {vs['cycles_ratio']:.4f} of "
+                     f"fixed dataflows ({vs['fixed_energy_pj']:.6g} pJ, {vs['fixed_cycles']:.6g} cycles)")
     return "\n".join(lines) + "\n"
 
 
@@ -255,7 +296,14 @@ def render_markdown(report: Mapping[str, Any]) -> str:
             f"| MAC utilization (cycle-weighted) | {100 * t['mac_utilization']:.1f}% |",
             f"| PE utilization (cycle-weighted) | {100 * t['pe_utilization']:.1f}% |",
             f"| compute utilization | {100 * t['compute_utilization']:.1f}% |",
-            f"| layers / unique | {t['layers']} / {t['unique_layers']} |", "",
+            f"| layers / unique | {t['layers']} / {t['unique_layers']} |"]
+    vs = t.get("versus_fixed_dataflows")
+    if vs is not None:
+        out += [f"| energy with fixed dataflows (pJ) | {vs['fixed_energy_pj']:.6g} |",
+                f"| energy / fixed dataflows | {vs['energy_ratio']:.4f} |",
+                f"| cycles with fixed dataflows | {vs['fixed_cycles']:.6g} |",
+                f"| cycles / fixed dataflows | {vs['cycles_ratio']:.4f} |"]
+    out += ["",
             "## Energy by component", "", "| component | kind | energy (pJ) | share |", "|---|---|---:|---:|"]
     for kind, comps in (("dynamic", DYNAMIC_COMPONENTS), ("static", STATIC_COMPONENTS)):
         for c in comps:
@@ -270,14 +318,20 @@ def render_markdown(report: Mapping[str, Any]) -> str:
         else:
             out.append(f"| {u['group']} | {u['name']} | {u['count']} | {u['energy_pj']:.6g} | "
                        f"{u['cycles']:.6g} | {100 * u['mac_utilization']:.1f} | {u['strategy']} |")
+    flexible = vs is not None
+    df_head, df_rule = (" dataflows (LB/GB) | energy / fixed |", "---|---:|") if flexible else ("", "")
     out += ["", "## Layers", "",
-            "| # | layer | op | K | C | P×Q | R×S | G | energy (pJ) | cycles | util % | schedule |",
-            "|---:|---|---|---:|---:|---|---|---:|---:|---:|---:|---|"]
+            f"| # | layer | op | K | C | P×Q | R×S | G | energy (pJ) | cycles | util % |{df_head} schedule |",
+            f"|---:|---|---|---:|---:|---|---|---:|---:|---:|---:|{df_rule}---|"]
     for ly in report["layers"]:
         sh = ly["shape"]
+        df_cells = ""
+        if flexible and "dataflows" in ly:
+            ratio = ly["energy_pj"] / ly["fixed_energy_pj"] if ly["fixed_energy_pj"] else 1.0
+            df_cells = f" {flows_text(ly['dataflows'])} | {ratio:.4f} |"
         out.append(f"| {ly['index']} | {ly['name']} | {ly['op']} | {sh['K']} | {sh['C']} | {sh['P']}×{sh['Q']} | "
                    f"{sh['R']}×{sh['S']} | {sh['G']} | {ly['energy_pj']:.6g} | {ly['cycles']:.6g} | "
-                   f"{100 * ly['mac_utilization']:.1f} | [{ly['schedule'].rsplit('/', 1)[-1]}]({ly['schedule']}) |")
+                   f"{100 * ly['mac_utilization']:.1f} |{df_cells} [{ly['schedule'].rsplit('/', 1)[-1]}]({ly['schedule']}) |")
     return "\n".join(out) + "\n"
 
 

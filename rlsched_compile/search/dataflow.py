@@ -36,11 +36,11 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ..errors import RlschedError, SearchError
+from ..errors import RlschedError, SearchError, TargetError
 from ..layer import Layer
 from ..native import search as native_search
 from ..native.costmodel import as_layer, as_target, evaluate_table
-from ..targets.model import Target
+from ..targets.model import STATIONARY, Target
 from .base import SearchResult, make_result
 from ..rl.mdp import writable_rows
 from .schedule import schedule_layer
@@ -80,6 +80,40 @@ def format_choice(target: Target, choice: Choice) -> str:
     """``WS/OS`` (local/global buffer), ``-`` for no stationarity; one entry without a GB."""
     parts = [choice[0] or "-"] + ([] if target.global_buffer is None else [choice[1] or "-"])
     return "/".join(parts)
+
+
+def apply_dataflows(target: Target, flows: Any, *, where: str = "dataflows") -> Target:
+    """``target`` with the dataflows of a schedule's ``dataflows`` mapping
+    (``{local_buffer: WS, global_buffer: OS, dram: null}``; a missing buffer keeps its own).
+
+    Raises:
+        TargetError: not a mapping, an unknown level or dataflow, a level the target lacks, or a
+            dataflow the buffer cannot take (its stationary type bypassed, or outside its declared
+            set); the message says which.
+    """
+    if not isinstance(flows, Mapping):
+        raise TargetError(f"{where}: must be a mapping such as {{local_buffer: WS, global_buffer: OS}}, "
+                          f"got {type(flows).__name__}")
+    choice = list(target.dataflow_choice())
+    for role, df in flows.items():
+        if role == "dram":
+            if df is not None:
+                raise TargetError(f"{where}.dram: DRAM has no dataflow, write null or leave it out (got {df!r})")
+            continue
+        if role not in ("local_buffer", "global_buffer"):
+            raise TargetError(f"{where}: unknown level {role!r}; use local_buffer, global_buffer")
+        level = getattr(target, role)
+        if level is None:
+            raise TargetError(f"{where}.{role}: target {target.name!r} has no {role}; leave it out")
+        if df is not None and df not in STATIONARY:
+            raise TargetError(f"{where}.{role}: unknown dataflow {df!r}; use IS, WS, OS or null")
+        allowed = level.allowed_dataflows()
+        if df != level.dataflow and df not in allowed:
+            ok = ", ".join(str(a) for a in allowed)
+            raise TargetError(f"{where}.{role}: {target.name!r} cannot use {df} there (allowed: {ok}); "
+                              "a buffer cannot hold a type it bypasses")
+        choice[0 if role == "local_buffer" else 1] = df
+    return target.with_dataflows((choice[0], choice[1]))
 
 
 @dataclass(frozen=True)
