@@ -43,6 +43,8 @@ class SearchResult:
         strategy: registry name of the strategy.
         objective: ``energy``, ``cycles`` or ``edp``.
         evaluation: the full cost-model result of ``table``.
+        dataflows: ``schedule_layer(..., dataflow="flexible")``: the (local buffer, global buffer)
+            dataflows chosen with ``table`` (``evaluation`` uses them); None: the target's own.
     """
 
     table: Table
@@ -54,6 +56,7 @@ class SearchResult:
     strategy: str
     objective: str
     evaluation: Evaluation = field(compare=False, repr=False)
+    dataflows: tuple[str | None, str | None] | None = None
 
     @property
     def edp(self) -> float:
