@@ -338,8 +338,10 @@ def _cmd_show_target(argv: Sequence[str], stdout: TextIO) -> int:
             lines.append(f"  {role:<14} spatial {lv.x}x{lv.y}{extra}")  # type: ignore[union-attr]
         else:
             cap = lv.capacity.to_dict() if lv.capacity is not None else "-"  # type: ignore[union-attr]
+            options = getattr(lv, "dataflow_options", None)
+            df = "[" + ", ".join(options) + "]" if options else (lv.dataflow or "-")  # type: ignore[union-attr]
             lines.append(
-                f"  {role:<14} dataflow {lv.dataflow or '-'}  capacity B {cap}  bypass "  # type: ignore[union-attr]
+                f"  {role:<14} dataflow {df}  capacity B {cap}  bypass "
                 f"{list(lv.bypass) or '-'}  energy pJ {lv.access_energy_pj.to_dict()}  "  # type: ignore[union-attr]
                 f"static mW {lv.static_power_mw.to_dict()}  cycles {lv.access_cycles.to_dict()}  "  # type: ignore[union-attr]
                 f"bandwidth {lv.bandwidth_bits_per_cycle} bit/cycle")  # type: ignore[union-attr]
