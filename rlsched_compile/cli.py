@@ -10,6 +10,7 @@ stderr; the traceback only with ``-v``). Results go to stdout, everything else t
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence, TextIO
 
 from . import __version__
+from ._stdout import results_only_stdout
 from .errors import RlschedError
 
 logger = logging.getLogger(__name__)
@@ -546,7 +548,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args = list(sys.argv[1:] if argv is None else argv)
     verbose = "-v" in args or "--verbose" in args
-    stdout = sys.stdout
+    guard = contextlib.ExitStack()
+    stdout = guard.enter_context(results_only_stdout())  # stray writes to fd 1 go to stderr
     try:
         if args and args[0] in _HANDLERS:
             return _HANDLERS[args[0]](args[1:], stdout)
@@ -566,6 +569,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     finally:
         reset_logging()
+        guard.close()
 
 
 if __name__ == "__main__":  # pragma: no cover
