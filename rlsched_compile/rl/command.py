@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_TARGETS = ("eyeriss", "eyeriss_v2", "tpu_v3", "simba")
 DEFAULT_HELD_OUT = ("yolov3",)
-#: Default output folder (``rl_runs/policy`` before 0.1.0's command-line conventions).
+#: Default output folder (``rl_runs/policy`` in earlier versions, see README "Command-line conventions").
 DEFAULT_OUT = OUTPUT_ROOT / "policy"
 _OLD_DEFAULT_OUT = Path("rl_runs") / "policy"
 
