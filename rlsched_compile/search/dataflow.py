@@ -39,10 +39,10 @@ import numpy as np
 from ..errors import RlschedError, SearchError, TargetError
 from ..layer import Layer
 from ..native import search as native_search
-from ..native.costmodel import as_layer, as_target, evaluate_table
+from ..native.costmodel import as_layer, as_target, evaluate_batch
+from ..rl.mdp import writable_rows
 from ..targets.model import STATIONARY, Target
 from .base import SearchResult, make_result
-from ..rl.mdp import writable_rows
 from .schedule import schedule_layer
 
 logger = logging.getLogger(__name__)
@@ -51,8 +51,6 @@ logger = logging.getLogger(__name__)
 DATAFLOW_MODES: tuple[str, ...] = ("fixed", "flexible")
 #: (table, dataflows) starts that the joint local search refines.
 JOINT_STARTS: int = 8
-#: Whether the joint search's row polish sweeps triples of rows besides pairs.
-JOINT_TRIPLES: bool = False
 #: How many of the best pair-sweep results are refined with triples of rows as well.
 TRIPLE_FINALS: int = 2
 #: Options each level-pair search of a per-combination bottom-up start may evaluate.
@@ -148,7 +146,7 @@ class _Pricer:
     def values(self, table: np.ndarray) -> list[float]:
         out = []
         for v in self.variants:
-            r = native_search_batch(v, self.layer, table)
+            r = _totals(v, self.layer, table)
             out.append(_value(self.objective, r[0], r[1]) if r is not None else float("inf"))
         return out
 
@@ -158,10 +156,8 @@ class _Pricer:
         return i, vals[i]
 
 
-def native_search_batch(target: Target, layer: Layer, table: np.ndarray) -> tuple[float, float] | None:
+def _totals(target: Target, layer: Layer, table: np.ndarray) -> tuple[float, float] | None:
     """(energy, cycles) of one table, None when invalid."""
-    from ..native.costmodel import evaluate_batch
-
     r = evaluate_batch(target, layer, np.asarray(table, dtype=np.int64)[None])
     if not r.valid[0]:
         return None
@@ -198,11 +194,12 @@ def polish(target: Target, layer: Layer, table: np.ndarray, value: float, groups
 
 
 def joint_search(variants: list[Target], layer: Layer, table: np.ndarray, choice: int, *, objective: str,
-                 budget: int | None = None, triples: bool = JOINT_TRIPLES) -> tuple[np.ndarray, int, float, int]:
+                 budget: int | None = None, triples: bool = False) -> tuple[np.ndarray, int, float, int]:
     """The joint local search from (table, variants[choice]).
 
-    Alternates a row polish under the current dataflows with a switch to the best dataflows for
-    the current table, until neither improves.
+    Alternates a row polish (every pair of writable rows; with ``triples`` every triple too)
+    under the current dataflows with a switch to the best dataflows for the current table, until
+    neither improves.
 
     Returns:
         (table, index of its dataflows in ``variants``, objective value, candidates evaluated).
@@ -234,7 +231,11 @@ def schedule_layer_flexible(target: Target | Mapping[str, Any] | str, layer: Lay
             :func:`~rlsched_compile.search.schedule_layer` (``search`` is the strategy of the
             fixed candidate; ``budget`` also caps each row polish of the joint search).
         joint_starts: how many of the best (table, dataflows) starts the joint search refines
-            (0: only the per-combination searches, i.e. the best single combination).
+            with pair polishes (0: no local search, only the per-combination starts).
+        triple_finals: how many of the best joint-search results are refined again with triples
+            of rows too.
+        bottom_up_starts: add the bottom-up start of every non-fixed combination.
+        bottom_up_budget: cap of each level-pair search of those starts (None: uncapped).
 
     Returns:
         A :class:`FlexibleResult`; its ``result`` is never worse than ``fixed`` on the objective.
