@@ -338,9 +338,9 @@ def _solve(group: int, target: Target, layer: Layer, strategy: str, objective: s
                    dataflows=flows, fixed_table=fixed_table)
 
 
-def _cache_hit_valid(target: Target, layer: Layer, hit: CachedSchedule, dataflow: str) -> bool:
+def _cache_hit_valid(target: Target, layer: Layer, hit: CachedSchedule, dataflow: str, objective: str) -> bool:
     """Whether a cache entry (untrusted) fits this compile: the mode's fields present, the
-    dataflows allowed on this target, and every table valid."""
+    dataflows allowed on this target, every table valid and (flexible) not worse than fixed."""
     if dataflow == "fixed":
         return hit.dataflows is None and evaluate_table(target, layer, hit.table, strict=False).valid
     if hit.dataflows is None or hit.fixed_table is None:
@@ -349,8 +349,9 @@ def _cache_hit_valid(target: Target, layer: Layer, hit: CachedSchedule, dataflow
 
     if hit.dataflows not in dataflow_combinations(target):
         return False
-    return (evaluate_table(target.with_dataflows(hit.dataflows), layer, hit.table, strict=False).valid
-            and evaluate_table(target, layer, hit.fixed_table, strict=False).valid)
+    chosen = evaluate_table(target.with_dataflows(hit.dataflows), layer, hit.table, strict=False)
+    fixed = evaluate_table(target, layer, hit.fixed_table, strict=False)
+    return chosen.valid and fixed.valid and chosen.objective(objective) <= fixed.objective(objective)
 
 
 def _usable_cores() -> int:
@@ -457,7 +458,7 @@ def compile_model(model: str | os.PathLike[str] | Any, target: str | os.PathLike
     todo = []
     for gi, g in enumerate(groups):
         hit = store.get(keys[gi]) if store else None
-        if hit is not None and _cache_hit_valid(tgt, g.layer, hit, dataflow):
+        if hit is not None and _cache_hit_valid(tgt, g.layer, hit, dataflow, objective):
             solved[gi] = _Solved(gi, hit.table.tolist(), hit.strategy, hit.evaluations, hit.finished,
                                  hit.search_time_s, dataflows=hit.dataflows,
                                  fixed_table=None if hit.fixed_table is None else hit.fixed_table.tolist())
