@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 import numpy as np
 
 from . import __version__
-from .cache import CachedSchedule, ScheduleCache, cache_key
+from .cache import CachedSchedule, CacheSubject, ScheduleCache, cache_key
 from .cost import OBJECTIVES
 from ._io import staged_output_dir
 from ._workers import capped_jobs, process_pool
@@ -382,9 +382,10 @@ def compile_model(model: str | os.PathLike[str] | Any, target: str | os.PathLike
     if progress:
         progress(0, len(groups), groups[0].layer.name if groups else "")
     todo = []
+    subjects = [CacheSubject(target=tgt, layer=g.layer, objective=objective, strategy=strategy) for g in groups]
     for gi, g in enumerate(groups):
-        hit = store.get(keys[gi]) if store else None
-        if hit is not None and evaluate_table(tgt, g.layer, hit.table, strict=False).valid:
+        hit = store.get(keys[gi], subjects[gi]) if store else None  # checked and re-evaluated
+        if hit is not None:
             solved[gi] = _Solved(gi, hit.table.tolist(), hit.strategy, hit.evaluations, hit.finished,
                                  hit.search_time_s)
             cached.add(gi)
@@ -402,7 +403,8 @@ def compile_model(model: str | os.PathLike[str] | Any, target: str | os.PathLike
         done += 1
         if res.table is not None and store is not None:
             store.put(keys[res.group], CachedSchedule(np.asarray(res.table, dtype=np.int64), res.strategy,
-                                                      res.evaluations, res.finished, res.search_time_s))
+                                                      res.evaluations, res.finished, res.search_time_s),
+                      subjects[res.group])
         if res.error is not None:
             logger.error("%s", res.error)  # the search names the layer
         else:
