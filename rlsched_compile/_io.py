@@ -327,8 +327,10 @@ def foreign_entries(out: str | os.PathLike[str]) -> list[str]:
     files, folders = _entries(real)
     listed = _read_manifest(real)
     own_files, own_folders = listed if listed is not None else (set(), set())
+    everything = files + folders
+    # An unlisted folder is named only when empty: otherwise the foreign entries in it are.
     return [f for f in files if f not in own_files and f != MANIFEST_NAME] + \
-           [f"{d}/" for d in folders if d not in own_folders]
+           [f"{d}/" for d in folders if d not in own_folders and not any(e.startswith(f"{d}/") for e in everything)]
 
 
 def check_replaceable(out: str | os.PathLike[str]) -> None:
