@@ -158,16 +158,20 @@ def test_pipeline_outputs_are_one_set_and_user_files_survive(tmp_path: Path,
                                                              capsys: pytest.CaptureFixture[str]) -> None:
     model = tmp_path / "m.onnx"
     model.write_bytes(build_chain(6, "pchain").SerializeToString())
-    assert run(capsys, "pipeline", model, "--stages", "2", "--solver", "param-balance", "--out", tmp_path)[0] == 0
-    folder = tmp_path / "m__edgetpu"
+    folder = tmp_path / "p"
+    argv = (model, "--stages", "2", "--solver", "param-balance", "--out", folder, "-q")
+    assert run(capsys, "pipeline", *argv)[0] == 0
     assert sorted(p.name for p in folder.iterdir()) == [MANIFEST_NAME, "pipeline.json", "pipeline.svg"]
-    assert run(capsys, "pipeline", model, "--stages", "3", "--solver", "param-balance", "--out", tmp_path)[0] == 0
+    assert run(capsys, "pipeline", *argv[:1], "--stages", "3", *argv[3:])[0] == 0
     assert [r["k"] for r in json.loads((folder / "pipeline.json").read_text())["runs"]] == [3]
     (folder / "notes.txt").write_text("mine")
-    code, _, err = run(capsys, "pipeline", model, "--stages", "2", "--out", tmp_path)
+    code, _, err = run(capsys, "pipeline", *argv)
     assert code == 2 and "did not write (notes.txt)" in err
     assert (folder / "notes.txt").read_text() == "mine"
     assert [r["k"] for r in json.loads((folder / "pipeline.json").read_text())["runs"]] == [3]
+    # the folder holding the model itself is refused, never replaced
+    code, _, err = run(capsys, "pipeline", *argv[:-3], "--out", tmp_path, "-q")
+    assert code == 2 and "rlsched-compile did not write (" in err and "m.onnx" in err and model.is_file()
 
 
 # ---- item 6: one run per folder; outputs all at once or not at all --------------------------
