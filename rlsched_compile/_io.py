@@ -375,6 +375,9 @@ def _stale_staging(real: Path) -> list[Path]:
             continue
         if (p / _STAGING_MARKER).is_file() or _read_manifest(p) is not None:
             stale.append(p)
+        else:  # killed between creating it and marking it: removed only if empty (rmdir checks)
+            with contextlib.suppress(OSError):
+                p.rmdir()
     return stale
 
 

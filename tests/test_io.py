@@ -135,9 +135,11 @@ def test_a_killed_runs_staging_folder_is_removed_by_the_next_run_only_if_it_is_o
     stale.mkdir()
     (stale / ".rlsched-staging").write_text("")
     (stale / "report.json").write_text("half")
+    unmarked = tmp_path / ".out.tmp-killedbeforemarking"  # empty: removed (rmdir cannot delete files)
+    unmarked.mkdir()
     lookalike = tmp_path / ".out.tmp-users"
     lookalike.mkdir()
     (lookalike / "keep.txt").write_text("mine")
     with staged_output_dir(out) as stage:
         write_text_atomic(stage / "report.json", "new")
-    assert not stale.exists() and (lookalike / "keep.txt").read_text() == "mine"
+    assert not stale.exists() and not unmarked.exists() and (lookalike / "keep.txt").read_text() == "mine"
