@@ -424,10 +424,11 @@ def render_markdown(report: Mapping[str, Any]) -> str:
     if not report["complete"]:
         out += ["**Incomplete:** no valid schedule for "
                 + ", ".join(f"{md_cell(f['name'])} ({md_cell(f['message'])})" for f in report["failures"]) + ".", ""]
-    out += ["## Totals", "", "| metric | value |", "|---|---:|",
+    out += ["## Totals of the scheduled layers", "", "| metric | value |", "|---|---:|",
             f"| energy (pJ) | {t['energy_pj']:.6g} |",
             f"| dynamic energy (pJ) | {t['dynamic_energy_pj']:.6g} |",
             f"| static energy (pJ) | {t['static_energy_pj']:.6g} |",
+            f"| static energy share | {100 * t['static_energy_pj'] / t['energy_pj'] if t['energy_pj'] else 0.0:.3g}% |",
             f"| cycles | {t['cycles']:.6g} |",
             f"| MACs | {t['macs']:,} |",
             f"| energy per MAC (pJ) | {t['energy_per_mac_pj']:.4g} |",

@@ -137,7 +137,7 @@ def test_markdown_tells_the_whole_story() -> None:
     md = render_markdown(r)
     t = r["totals"]
     assert f"**Coverage:** 100.0% of {t['macs'] / 1e9:.4g} G MACs scheduled; 1 MAC-bearing operator skipped" in md
-    for heading in ("## Totals", "### What the utilization figures mean", "## Target",
+    for heading in ("## Totals of the scheduled layers", "### What the utilization figures mean", "## Target",
                     "## Whole model: layers and the operators between them", "## Layers"):
         assert f"\n{heading}\n" in md
     assert f"Compute utilization ({100 * t['compute_utilization']:.3g}%)" in md
