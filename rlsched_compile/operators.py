@@ -1,10 +1,6 @@
-"""Everything of a model outside its scheduled layers: the MAC coverage of the schedule and the
-cost of the operators between the layers.
+"""The cost of the operators between the scheduled layers.
 
-**Coverage.** :func:`model_coverage` is the one accessor the reports use for "how many of the
-model's MACs got a schedule" and which MAC-bearing operators were skipped.
-
-**Operators between layers.** Pooling, activations, elementwise arithmetic, softmax,
+Pooling, activations, elementwise arithmetic, softmax,
 normalisation, Resize, Concat/Split/Transpose/Gather/Reshape and every other operator of
 :attr:`Network.graph` that is neither a scheduled layer nor a skipped MAC-bearing operator gets an
 explicit cost (:func:`cost_other_operators`), computed from the graph's shapes and the target:
@@ -141,69 +137,6 @@ DEFAULT_RULE: OpRule = _OUT1
 _GATHERS: frozenset[str] = frozenset({"Gather", "GatherElements", "GatherND"})
 #: Graph nodes that are not operators.
 _BOUNDARY: frozenset[str] = frozenset({"Input", "Output"})
-
-
-# ---- coverage ------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class SkippedOp:
-    """A MAC-bearing operator that got no schedule.
-
-    Attributes:
-        op_type: its ONNX type (``MatMul (no constant weight)`` for activation-activation
-            products).
-        node: its node name.
-        macs: its multiply-accumulates, ``None`` when the frontend does not count them.
-    """
-
-    op_type: str
-    node: str
-    macs: int | None
-
-
-@dataclass(frozen=True)
-class Coverage:
-    """How much of the model's MAC work got a schedule.
-
-    Attributes:
-        model_macs: MACs of the whole model (scheduled + skipped operators with known MACs).
-        scheduled_macs: MACs of the layers handed to the scheduler.
-        skipped: the MAC-bearing operators that were not scheduled, in graph order.
-    """
-
-    model_macs: int
-    scheduled_macs: int
-    skipped: tuple[SkippedOp, ...]
-
-    @property
-    def coverage(self) -> float:
-        """``scheduled_macs / model_macs`` (1.0 for a model without MACs)."""
-        return self.scheduled_macs / self.model_macs if self.model_macs else 1.0
-
-    @property
-    def skipped_macs_known(self) -> bool:
-        """Whether every skipped operator's MACs are counted in :attr:`model_macs`."""
-        return all(s.macs is not None for s in self.skipped)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"model_macs": self.model_macs, "scheduled_macs": self.scheduled_macs,
-                "coverage": float(f"{self.coverage:.12g}"),
-                "skipped_macs_known": self.skipped_macs_known,
-                "skipped": [{"op_type": s.op_type, "node": s.node, "macs": s.macs}
-                            for s in self.skipped]}
-
-
-def model_coverage(network: Network) -> Coverage:
-    """The one accessor for MAC coverage (the reports and :func:`cost_other_operators` read it).
-
-    Today the frontend gives the layers' MACs and, per skipped operator type, the node names
-    (:attr:`Network.unsupported`) but not the skipped operators' MACs: those are ``None`` and
-    :attr:`Coverage.model_macs` counts only what is known.
-    """
-    skipped = tuple(SkippedOp(u.op_type, node, None) for u in network.unsupported for node in u.nodes)
-    scheduled = sum(ly.macs for ly in network.layers)
-    known = sum(s.macs for s in skipped if s.macs is not None)
-    return Coverage(model_macs=scheduled + known, scheduled_macs=scheduled, skipped=skipped)
 
 
 # ---- the target's figures ------------------------------------------------------------------
@@ -444,9 +377,15 @@ def operator_cost(target: Target, *, op_type: str, input_elements: Iterable[int]
     return OperatorCost(ops, traffic, energy, vector_cycles, memory_cycles)
 
 
+def _skipped_mac_nodes(network: Network) -> set[str]:
+    """Nodes of the operators that hold MACs but are not scheduled (the coverage's business, not
+    vector work): every :attr:`Network.unsupported` entry whose MACs are unknown or > 0."""
+    return {n for u in network.unsupported if getattr(u, "macs", None) != 0 for n in u.nodes}
+
+
 def cost_other_operators(network: Network, target: Target) -> OtherOperators:
     """Cost every operator of ``network.graph`` that is neither a scheduled layer nor a skipped
-    MAC-bearing operator (:func:`model_coverage`), in graph order.
+    MAC-bearing operator, in graph order.
 
     Args:
         network: the model (its operator graph gives shapes, edges and parameters).
@@ -456,7 +395,7 @@ def cost_other_operators(network: Network, target: Target) -> OtherOperators:
         Per operator type and total costs, and the operators left uncosted.
     """
     g = network.graph
-    skipped = {s.node for s in model_coverage(network).skipped}
+    skipped = _skipped_mac_nodes(network)
     per_type: dict[str, list[OperatorCost]] = {}
     uncosted: dict[str, int] = {}
     for node, data in g.nodes(data=True):

@@ -14,8 +14,9 @@ from rlsched_compile.emit.schedule import level_traffic
 from rlsched_compile.errors import TargetError
 from rlsched_compile.layer import Layer
 from rlsched_compile.network import Network, UnsupportedOp
-from rlsched_compile.operators import (OP_RULES, cost_other_operators, global_buffer_bytes, model_coverage,
-                                       operator_cost, static_power_pj_per_cycle)
+from rlsched_compile.emit.coverage import coverage_phrase, coverage_section
+from rlsched_compile.operators import (OP_RULES, cost_other_operators, global_buffer_bytes, operator_cost,
+                                       static_power_pj_per_cycle)
 from rlsched_compile.search import schedule_layer
 from rlsched_compile.targets import load_target, target_from_dict
 
@@ -185,12 +186,15 @@ def test_op_rules_table() -> None:
 
 
 def test_coverage_accessor() -> None:
-    cov = model_coverage(small_network())
-    assert cov.scheduled_macs == 4 * 25 * 4 * 9 and cov.model_macs == cov.scheduled_macs
-    assert [(s.op_type, s.node, s.macs) for s in cov.skipped] == [("MatMul (no constant weight)", "mm", None)]
-    assert not cov.skipped_macs_known and cov.coverage == 1.0
-    d = cov.to_dict()
-    assert list(d) == ["model_macs", "scheduled_macs", "coverage", "skipped_macs_known", "skipped"]
+    net = small_network()
+    cov = coverage_section(net, net.macs)
+    assert cov == {"model_macs": 3600, "scheduled_macs": 3600, "share": 1.0, "exact": False,
+                   "unscheduled_layer_macs": 0,
+                   "skipped": [{"op_type": "MatMul (no constant weight)", "count": 1, "nodes": ["mm"], "macs": None}]}
+    assert coverage_phrase(cov) == "100.0% of 3.6 k MACs scheduled (at least; some skipped MACs unknown)"
+    # a layer without a valid schedule lowers the share (rounded down: 99.9% is not 100.0%)
+    cov = coverage_section(net, 3597)
+    assert cov["unscheduled_layer_macs"] == 3 and coverage_phrase(cov).startswith("99.9% of 3.6 k MACs")
 
 
 # ---- the target section ---------------------------------------------------------------------

@@ -24,8 +24,8 @@ import math
 from typing import Any, Mapping, Sequence
 
 from ._escape import html_text
-from .report import (DYNAMIC_COMPONENTS, STATIC_COMPONENTS, coverage_sentence, level_text, si,
-                     utilization_story)
+from .report import (DYNAMIC_COMPONENTS, STATIC_COMPONENTS, coverage_sentence, level_text,
+                     skipped_nodes_text, utilization_story)
 
 logger = logging.getLogger(__name__)
 
@@ -192,10 +192,10 @@ def _coverage_html(report: Mapping[str, Any]) -> list[str]:
     c = report["coverage"]
     parts = [f'<p id="coverage"><b>Coverage:</b> {html_text(coverage_sentence(report))}.</p>']
     if c["skipped"]:
-        rows = [(html_text(sk["node"]), html_text(sk["op_type"]),
-                 "not counted" if sk["macs"] is None else f"{sk['macs']:,}") for sk in c["skipped"]]
-        parts.append(_table_html((("skipped operator", False), ("op type", False), ("MACs", True)), rows,
-                                 table_id="skipped"))
+        rows = [(", ".join(html_text(n) for n in skipped_nodes_text(sk["nodes"])), html_text(sk["op_type"]),
+                 str(sk["count"]), "unknown" if sk["macs"] is None else f"{sk['macs']:,}") for sk in c["skipped"]]
+        parts.append(_table_html((("skipped operators", False), ("op type", False), ("count", True), ("MACs", True)),
+                                 rows, table_id="skipped"))
     return parts
 
 

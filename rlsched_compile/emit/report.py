@@ -22,9 +22,10 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from .. import __version__
 from ..cost import CYCLE_COMPONENTS, ENERGY_COMPONENTS
-from ..operators import OtherOperators, cost_other_operators, model_coverage, static_power_pj_per_cycle
+from ..operators import OtherOperators, cost_other_operators, static_power_pj_per_cycle
 from ..targets.model import Target
 from ._escape import md_cell
+from .coverage import coverage_phrase, coverage_section
 from .schedule import LayerFailure, LayerSchedule, array_utilization, file_stem, level_traffic
 
 if TYPE_CHECKING:  # networkx is not needed at import time
@@ -227,11 +228,11 @@ def build_report(*, network: Network, target: Target, settings: Mapping[str, Any
         "settings": dict(settings),
         "complete": not failures,
         "totals": t,
+        "coverage": coverage_section(network, totals.macs),
         "unique_layers": unique,
         "layers": layers,
         "failures": [{"index": f.index, "name": f.layer.name, "group": f.group, "message": f.message}
                      for f in failures],
-        "coverage": model_coverage(network).to_dict(),
         "other_operators": other.to_dict(),
         "whole_model": whole_model_totals(totals, other),
     }
@@ -282,24 +283,18 @@ def render_summary(report: Mapping[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def si(x: float, unit: str = "") -> str:
-    """``17.56 G`` style: 4 significant digits with a k/M/G/T prefix."""
-    for factor, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if abs(x) >= factor:
-            return f"{x / factor:.4g} {prefix}{unit}"
-    return f"{x:.4g} {unit}".rstrip()
-
-
 def coverage_sentence(report: Mapping[str, Any]) -> str:
-    """``100.0% of 17.56 G MACs scheduled`` plus what was skipped (plain text, no names)."""
+    """``100.0% of 17.56 G MACs scheduled`` plus how many operators were skipped (plain text,
+    no names)."""
     c = report["coverage"]
-    text = f"{100 * c['coverage']:.1f}% of {si(c['model_macs'])} MACs scheduled"
-    skipped = c["skipped"]
-    if skipped:
-        text += (f"; {len(skipped)} MAC-bearing operator{'s' if len(skipped) != 1 else ''} skipped"
-                 + ("" if c["skipped_macs_known"] else " (MACs of some not counted: the model total "
-                    "holds only what is known)"))
-    return text
+    n = sum(sk["count"] for sk in c["skipped"])
+    return coverage_phrase(c) + (f"; {n} operator{'s' if n != 1 else ''} with MACs or weights not scheduled"
+                                 if n else "")
+
+
+def skipped_nodes_text(nodes: Sequence[str], limit: int = 5) -> list[str]:
+    """The first ``limit`` node names and, when there are more, ``… N more``."""
+    return list(nodes[:limit]) + ([f"\u2026 {len(nodes) - limit} more"] if len(nodes) > limit else [])
 
 
 def utilization_story(report: Mapping[str, Any]) -> list[str]:
@@ -336,9 +331,10 @@ def _md_coverage(report: Mapping[str, Any]) -> list[str]:
     c = report["coverage"]
     out = [f"**Coverage:** {coverage_sentence(report)}.", ""]
     if c["skipped"]:
-        out += ["| skipped operator | op type | MACs |", "|---|---|---:|"]
-        out += [f"| {md_cell(sk['node'])} | {md_cell(sk['op_type'])} | "
-                f"{'not counted' if sk['macs'] is None else format(sk['macs'], ',')} |" for sk in c["skipped"]]
+        out += ["| skipped operators | op type | count | MACs |", "|---|---|---:|---:|"]
+        out += [f"| {', '.join(md_cell(n) for n in skipped_nodes_text(sk['nodes']))} | {md_cell(sk['op_type'])} | "
+                f"{sk['count']} | {'unknown' if sk['macs'] is None else format(sk['macs'], ',')} |"
+                for sk in c["skipped"]]
         out.append("")
     return out
 

@@ -81,8 +81,8 @@ def test_report_round_trips_through_json() -> None:
     text = dumps_json(r)
     assert json.loads(text) == r
     assert dumps_json(make_report()) == text
-    assert list(r) == ["schema_version", "tool", "model", "target", "settings", "complete", "totals",
-                       "unique_layers", "layers", "failures", "coverage", "other_operators", "whole_model"]
+    assert list(r) == ["schema_version", "tool", "model", "target", "settings", "complete", "totals", "coverage",
+                       "unique_layers", "layers", "failures", "other_operators", "whole_model"]
 
 
 def test_summary_and_markdown() -> None:
@@ -120,8 +120,8 @@ def test_report_json_keeps_layers_and_model_apart() -> None:
     assert w["static_energy_pj"] == pytest.approx(r["totals"]["static_energy_pj"] + o["total"]["static_energy_pj"])
     assert w["other_operators_energy_share"] == pytest.approx(o["total"]["energy_pj"] / w["energy_pj"], rel=1e-9)
     assert r["coverage"] == {"model_macs": r["totals"]["macs"], "scheduled_macs": r["totals"]["macs"],
-                             "coverage": 1.0, "skipped_macs_known": False,
-                             "skipped": [{"op_type": "ConvTranspose", "node": EVIL, "macs": None}]}
+                             "share": 1.0, "exact": False, "unscheduled_layer_macs": 0,
+                             "skipped": [{"op_type": "ConvTranspose", "count": 1, "nodes": [EVIL], "macs": None}]}
     summary = r["target"]["summary"]
     assert [lv["level"] for lv in summary["levels"]] == ["dram", "global_buffer", "pe_array", "local_buffer"]
     assert summary["mac_units"] == 168 and summary["vector_unit"]["declared"] is False
@@ -136,7 +136,8 @@ def test_markdown_tells_the_whole_story() -> None:
     r = rich_report()
     md = render_markdown(r)
     t = r["totals"]
-    assert f"**Coverage:** 100.0% of {t['macs'] / 1e9:.4g} G MACs scheduled; 1 MAC-bearing operator skipped" in md
+    assert (f"**Coverage:** 100.0% of {t['macs'] / 1e9:.4g} G MACs scheduled (at least; some skipped MACs "
+            "unknown); 1 operator with MACs or weights not scheduled.") in md
     for heading in ("## Totals of the scheduled layers", "### What the utilization figures mean", "## Target",
                     "## Whole model: layers and the operators between them", "## Layers"):
         assert f"\n{heading}\n" in md
@@ -252,7 +253,7 @@ def test_html_renders_in_headless_chromium(tmp_path: Path) -> None:
     # coverage, skipped operators (the hostile name as text, never as markup), the story, the target
     t = r["totals"]
     assert doc["coverage"].startswith(f"Coverage: 100.0% of {t['macs'] / 1e9:.4g} G MACs scheduled")
-    assert doc["skipped"] == [EVIL, "ConvTranspose", "not counted"] and doc["images"] == 0
+    assert doc["skipped"] == [EVIL, "ConvTranspose", "1", "unknown"] and doc["images"] == 0
     assert len(doc["story"]) == 3 and doc["story"][0].startswith("MAC utilization (")
     assert f"{100 * t['compute_utilization']:.3g}%" in doc["story"][1]
     assert f"Static energy is {100 * t['static_energy_pj'] / t['energy_pj']:.3g}%" in doc["story"][2]

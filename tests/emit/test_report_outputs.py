@@ -42,7 +42,7 @@ def test_operators_between_layers_of_a_compiled_model(outputs: Path) -> None:
     assert relu["vector_cycles"] == 2 * -(-2048 // 168)  # 168 PEs: one op per PE per cycle
     w = r["whole_model"]
     assert w["energy_pj"] == pytest.approx(r["totals"]["energy_pj"] + o["total"]["energy_pj"], rel=1e-12)
-    assert r["coverage"]["coverage"] == 1.0 and r["coverage"]["skipped"] == []
+    assert r["coverage"]["share"] == 1.0 and r["coverage"]["exact"] and r["coverage"]["skipped"] == []
 
 
 def test_every_link_resolves_beside_the_report(outputs: Path) -> None:
