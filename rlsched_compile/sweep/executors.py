@@ -11,6 +11,7 @@ from __future__ import annotations
 import concurrent.futures
 import concurrent.futures.process
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
@@ -134,6 +135,7 @@ class RayExecutor:
                                f"{RAY_INSTALL_HINT}") from None
         self.ray = ray
         self.address = address
+        t0 = time.perf_counter()
         kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False,
                                   "logging_level": logging.WARNING}
         try:
@@ -146,10 +148,12 @@ class RayExecutor:
             where = f"the Ray cluster at {address}" if address else "a local Ray instance"
             raise RlschedError(f"cannot start or reach {where} ({first}); check --ray-address") from None
         self.cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
+        self.start_time_s = time.perf_counter() - t0
         self._remote = ray.remote(num_cpus=1, max_retries=2)(solve_task)
 
     def describe(self) -> dict[str, Any]:
-        return {"executor": self.name, "cluster": "address" if self.address else "local", "cpus": self.cpus}
+        return {"executor": self.name, "cluster": "address" if self.address else "local", "cpus": self.cpus,
+                "ray_start_time_s": round(self.start_time_s, 6)}
 
     def run(self, tasks: Sequence[LayerTask], settings: SearchSettings, on_done: DoneCallback) -> None:
         """Solve every task as a Ray task (at most 4 per cluster CPU in flight, submitted in task

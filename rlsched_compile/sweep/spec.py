@@ -255,7 +255,7 @@ def _parameter(name: Any, raw: Any, problems: Problems) -> Parameter | None:
         problems.add(path, "a parameter name must be an identifier (letters, digits, _; not starting with a digit)")
         ok = False
     elif name in RESERVED:
-        problems.add(path, f"{show(name)} is a reserved name (a results column or a keyword); rename the parameter")
+        problems.add(path, f"{show(name)} is a reserved name (a results column or a keyword), rename the parameter")
         ok = False
     if not isinstance(raw, Mapping):
         problems.add(path, f"must be a mapping with level, field and values or range (got {show(raw)})")
@@ -343,14 +343,14 @@ def _resolve(entry: str, base: Path) -> Path:
 
 
 def _load_targets(entries: Sequence[str], base: Path, problems: Problems) -> list[Target]:
-    from ..targets import list_target_names, load_target
+    from ..targets import load_target
+    from ..targets.loader import _looks_like_path
 
-    shipped = set(list_target_names())
     out: list[Target] = []
     names: dict[str, int] = {}
     for i, entry in enumerate(entries):
         try:
-            tgt = load_target(entry if entry in shipped else _resolve(entry, base))
+            tgt = load_target(_resolve(entry, base) if _looks_like_path(entry) else entry)
         except RlschedError as exc:
             problems.add(f"targets[{i}]", str(exc).splitlines()[0])
             continue
