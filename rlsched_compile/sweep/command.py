@@ -38,7 +38,7 @@ class SweepProgressBar:
         self.tty = enabled and hasattr(stream, "isatty") and stream.isatty()
         self.t0 = time.monotonic()
         self.drawn = False
-        self.last_decile = -1
+        self.last_decile = 0
         self._handlers: list[logging.Handler] = []
         if self.tty:
             for h in logging.getLogger("rlsched_compile").handlers:
