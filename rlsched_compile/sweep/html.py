@@ -13,7 +13,7 @@ from .results import OBJECTIVE_METRIC, best_rows, pareto_front
 from .spec import SweepSpec
 
 _W, _H = 640.0, 360.0
-_L, _R, _T, _B = 86.0, 20.0, 16.0, 44.0
+_L, _R, _T, _B = 86.0, 44.0, 16.0, 44.0
 
 _EXTRA_CSS = """
 svg.scatter text{font-size:11px;fill:#333}svg.scatter .grid{stroke:#e4e4e4;stroke-width:1}

@@ -41,9 +41,9 @@ import yaml
 
 from ..cost import OBJECTIVES
 from ..errors import RlschedError
-from ..targets.loader import SUFFIXES as TARGET_SUFFIXES, _StrictLoader
+from ..targets.loader import _StrictLoader
 from ..targets.model import Target
-from ..targets.schema import LEVEL_ROLES, ROLE_KEYS, TOP_KEYS, Problems, show
+from ..targets.schema import LEVEL_ROLES, ROLE_KEYS, Problems, show
 from .constraint import ANY, BOOL, NUMBER, TEXT, Constraint, ConstraintError, parse_constraint
 
 if TYPE_CHECKING:  # networkx loads with the frontend
