@@ -248,8 +248,7 @@ def _field_ok(level: str, fld: str, path: str, problems: Problems) -> bool:
     return True
 
 
-def _parameter(name: Any, raw: Any, problems: Problems) -> Parameter | None:
-    path = f"parameters.{name}"
+def _parameter(name: Any, raw: Any, problems: Problems, *, path: str) -> Parameter | None:
     ok = True
     if not isinstance(name, str) or not _IDENT.fullmatch(name):
         problems.add(path, "a parameter name must be an identifier (letters, digits, _; not starting with a digit)")
@@ -441,6 +440,8 @@ def load_sweep(path: str | os.PathLike[str]) -> SweepSpec:
     if "objectives" in raw:
         objectives = []
         objs = raw["objectives"]
+        if isinstance(objs, str):
+            objs = [objs]
         if not isinstance(objs, list) or not objs:
             problems.add("objectives", f"must be a non-empty list of {', '.join(OBJECTIVES)} (got {show(objs)})")
         else:
@@ -484,14 +485,31 @@ def load_sweep(path: str | os.PathLike[str]) -> SweepSpec:
     raw_params = raw.get("parameters", {})
     if raw_params is None:
         raw_params = {}
-    if not isinstance(raw_params, Mapping):
-        problems.add("parameters", f"must be a mapping of parameter name -> {{level, field, values|range}} "
-                                   f"(got {show(raw_params)})")
+    items: list[tuple[Any, Any, str]] = []  # (name, definition, path)
+    if isinstance(raw_params, Mapping):
+        items = [(n, d, f"parameters.{n}") for n, d in raw_params.items()]
+    elif isinstance(raw_params, list):  # the list form: [{name, level, field, values|range}, ...]
+        seen: dict[Any, int] = {}
+        for i, item in enumerate(raw_params):
+            if not isinstance(item, Mapping) or "name" not in item:
+                problems.add(f"parameters[{i}]", f"must be a mapping with a name, level, field and values or range "
+                                                 f"(got {show(item)})")
+                continue
+            try:
+                first = seen.setdefault(item["name"], i)
+            except TypeError:
+                first = i
+            if first != i:
+                problems.add(f"parameters[{i}].name", f"{show(item['name'])} is already the name of parameters[{first}]")
+                continue
+            items.append((item["name"], {k: v for k, v in item.items() if k != "name"}, f"parameters[{i}]"))
     else:
-        for pname, praw in raw_params.items():
-            p = _parameter(pname, praw, problems)
-            if p is not None:
-                params.append(p)
+        problems.add("parameters", f"must be a mapping of parameter name -> {{level, field, values|range}} or a "
+                                   f"list of {{name, level, field, values|range}} (got {show(raw_params)})")
+    for pname, praw, ppath in items:
+        p = _parameter(pname, praw, problems, path=ppath)
+        if p is not None:
+            params.append(p)
     constraints: list[Constraint] = []
     raw_c = raw.get("constraint")
     if raw_c is not None:
@@ -501,7 +519,7 @@ def load_sweep(path: str | os.PathLike[str]) -> SweepSpec:
             texts = []
         types = {p.name: _value_type(p.values) for p in params}
         types["target"] = TEXT
-        complete = isinstance(raw_params, Mapping) and len(params) == len(raw_params)
+        complete = isinstance(raw_params, (Mapping, list)) and len(params) == len(raw_params)
         for i, text in enumerate(texts):
             cpath = "constraint" if isinstance(raw_c, str) else f"constraint[{i}]"
             if not isinstance(text, str):

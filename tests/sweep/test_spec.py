@@ -209,3 +209,20 @@ def test_bounded_work(tmp_path: Path) -> None:
                                      for i in range(3))
     with pytest.raises(SweepError, match="1000000 target points before the constraint, more than the 200000 allowed"):
         load_sweep(_spec(tmp_path, body))
+
+
+def test_parameters_as_a_list(tmp_path: Path) -> None:
+    spec = load_sweep(_spec(tmp_path, """\
+objectives: edp
+parameters:
+  - {name: pe_y, level: pe_array, field: y, values: [6, 12]}
+  - {name: flow, level: global_buffer, field: dataflow, values: [OS, WS]}
+"""))
+    assert [(p.name, p.level, p.field, p.values) for p in spec.parameters] == [
+        ("pe_y", "pe_array", "y", (6, 12)), ("flow", "global_buffer", "dataflow", ("OS", "WS"))]
+    assert spec.objectives == ("edp",)
+    with pytest.raises(SweepError) as exc:
+        load_sweep(_spec(tmp_path, "parameters:\n  - {name: a, level: pe_array, field: y, values: [1]}\n"
+                                   "  - {name: a, level: pe_array, field: x, values: [1]}\n  - 3\n"))
+    assert "parameters[1].name: \"a\" is already the name of parameters[0]" in str(exc.value)
+    assert "parameters[2]: must be a mapping with a name" in str(exc.value)
