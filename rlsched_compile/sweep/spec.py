@@ -18,7 +18,8 @@ Example::
 A parameter names the level (a role of the target schema, or ``target`` for top-level keys such
 as ``frequency_mhz``) and the field it sets (``x``, ``dataflow``, ``capacity_bytes.shared``,
 ``access_energy_pj.input``, ...), with ``values`` or a ``range`` (``{start, stop, step}``
-arithmetic or ``{start, stop, factor}`` geometric, both including ``stop`` when reached).
+(or ``[start, stop, step]``) arithmetic or ``{start, stop, factor}`` geometric, both including
+``stop`` when reached). ``parameters`` may also be a list of ``{name, level, field, values|range}``.
 Whether a value makes a valid target is checked per point by the normal target loader: an
 invalid point is recorded with that error and does not stop the sweep.
 
@@ -180,8 +181,11 @@ def _count_range(start: float, stop: float, step: float | None, factor: float | 
 
 
 def _range_values(raw: Any, path: str, problems: Problems) -> tuple[Any, ...] | None:
+    if isinstance(raw, list) and len(raw) == 3:  # [start, stop, step]
+        raw = dict(zip(("start", "stop", "step"), raw))
     if not isinstance(raw, Mapping):
-        problems.add(path, f"must be a mapping {{start, stop, step}} or {{start, stop, factor}} (got {show(raw)})")
+        problems.add(path, f"must be a mapping {{start, stop, step}} or {{start, stop, factor}}, or a list "
+                          f"[start, stop, step] (got {show(raw)})")
         return None
     ok = True
     for k in raw:

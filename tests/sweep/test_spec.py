@@ -215,7 +215,7 @@ def test_parameters_as_a_list(tmp_path: Path) -> None:
     spec = load_sweep(_spec(tmp_path, """\
 objectives: edp
 parameters:
-  - {name: pe_y, level: pe_array, field: y, values: [6, 12]}
+  - {name: pe_y, level: pe_array, field: y, range: [6, 12, 6]}
   - {name: flow, level: global_buffer, field: dataflow, values: [OS, WS]}
 """))
     assert [(p.name, p.level, p.field, p.values) for p in spec.parameters] == [
