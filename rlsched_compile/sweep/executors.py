@@ -58,10 +58,17 @@ class SearchSettings:
     budget: int | None
 
 
-def solve_task(index: int, target: Target, layer: Layer, objective: str, settings: SearchSettings) -> tuple[str, _Solved]:
-    """Solve one task (in a pool worker, a Ray worker or in-process); returns the worker's tool
-    version with the result, so a driver can refuse results of another version."""
-    return __version__, _solve(index, target, layer, settings.strategy, objective, settings.seed, settings.budget)
+def solve_task(index: int, target: Target, layer: Layer, objective: str,
+               settings: SearchSettings) -> tuple[str, _Solved, float]:
+    """Solve one task (in a pool worker, a Ray worker or in-process).
+
+    Returns:
+        The worker's tool version (a driver refuses results of another version), the result,
+        and the CPU seconds the worker process spent on it.
+    """
+    t0 = time.process_time()
+    res = _solve(index, target, layer, settings.strategy, objective, settings.seed, settings.budget)
+    return __version__, res, time.process_time() - t0
 
 
 def _check_version(version: str) -> None:
@@ -77,9 +84,11 @@ class LocalExecutor:
 
     def __init__(self, jobs: int | None) -> None:
         self.jobs = jobs or _usable_cores()
+        self.task_cpu_s = 0.0
 
     def describe(self) -> dict[str, Any]:
-        return {"executor": self.name, "jobs": self.jobs}
+        """Executor settings and the CPU seconds its tasks took (for ``timings.json``)."""
+        return {"executor": self.name, "jobs": self.jobs, "task_cpu_s": round(self.task_cpu_s, 6)}
 
     def run(self, tasks: Sequence[LayerTask], settings: SearchSettings, on_done: DoneCallback) -> None:
         """Solve every task, calling ``on_done`` as each finishes (submission in task order)."""
@@ -87,7 +96,9 @@ class LocalExecutor:
             return
         if self.jobs <= 1 or len(tasks) == 1:
             for i, t in enumerate(tasks):
-                on_done(i, solve_task(i, t.target, t.layer, t.objective, settings)[1])
+                _, res, cpu = solve_task(i, t.target, t.layer, t.objective, settings)
+                self.task_cpu_s += cpu
+                on_done(i, res)
             return
         window = 4 * self.jobs
         try:
@@ -103,7 +114,8 @@ class LocalExecutor:
                             nxt += 1
                         done, pending = concurrent.futures.wait(pending, return_when=concurrent.futures.FIRST_COMPLETED)
                         for fut in done:
-                            version, res = fut.result()
+                            version, res, cpu = fut.result()
+                            self.task_cpu_s += cpu
                             on_done(res.group, res)
                 except BaseException:
                     for fut in pending:
@@ -149,11 +161,13 @@ class RayExecutor:
             raise RlschedError(f"cannot start or reach {where} ({first}); check --ray-address") from None
         self.cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
         self.start_time_s = time.perf_counter() - t0
+        self.task_cpu_s = 0.0
         self._remote = ray.remote(num_cpus=1, max_retries=2)(solve_task)
 
     def describe(self) -> dict[str, Any]:
+        """Executor settings, Ray's start time and the CPU seconds its tasks took (``timings.json``)."""
         return {"executor": self.name, "cluster": "address" if self.address else "local", "cpus": self.cpus,
-                "ray_start_time_s": round(self.start_time_s, 6)}
+                "ray_start_time_s": round(self.start_time_s, 6), "task_cpu_s": round(self.task_cpu_s, 6)}
 
     def run(self, tasks: Sequence[LayerTask], settings: SearchSettings, on_done: DoneCallback) -> None:
         """Solve every task as a Ray task (at most 4 per cluster CPU in flight, submitted in task
@@ -176,7 +190,7 @@ class RayExecutor:
                 done, pending = ray.wait(pending, num_returns=1)
                 for ref in done:
                     try:
-                        version, res = ray.get(ref)
+                        version, res, cpu = ray.get(ref)
                     except ray.exceptions.RayTaskError as exc:
                         cause = exc.cause if isinstance(getattr(exc, "cause", None), BaseException) else None
                         if isinstance(cause, RlschedError):
@@ -184,6 +198,7 @@ class RayExecutor:
                         raise NativeError(f"a Ray task failed during the sweep ({str(exc).splitlines()[0]}); "
                                           "finished points are stored: re-run the same command to resume") from None
                     _check_version(version)
+                    self.task_cpu_s += cpu
                     on_done(res.group, res)
         except BaseException:
             for ref in pending:
