@@ -1,7 +1,8 @@
 """Design-space sweep: many models x target variants x objectives, locally or on a Ray cluster.
 
-``rlsched-compile sweep SWEEP.yaml --out DIR [--executor local|ray] [--jobs N] [--ray-address A]``
-(see :mod:`rlsched_compile.sweep.spec` for the file). Writes ``DIR/results.csv``,
+``rlsched-compile sweep SWEEP.yaml -o DIR [--executor local|ray] [--jobs N] [--ray-address A]
+[--format table|json]`` (see :mod:`rlsched_compile.sweep.spec` for the file; ``DIR`` defaults to
+``rlsched_out/sweep__<file stem>/``). Writes ``DIR/results.csv``,
 ``results.json``, ``sweep.html``, ``timings.json`` and one ``points/<key>.json`` per finished
 point; re-running the same command resumes a killed sweep. Exit 0 when at least one point
 compiled, 1 when none did, 2 on bad input.
@@ -15,6 +16,8 @@ import time
 from pathlib import Path
 from typing import TextIO
 
+from .._options import OUTPUT_ROOT, add_format, add_out
+from ..api import ensure_writable_dir
 from ..errors import RlschedError
 from .executors import EXECUTORS, make_executor
 from .results import OBJECTIVE_METRIC, best_rows
@@ -89,8 +92,7 @@ class SweepProgressBar:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``sweep`` command's arguments to ``parser``."""
     parser.add_argument("sweep", metavar="SWEEP.yaml", help="the sweep file (models, targets, parameters, ...)")
-    parser.add_argument("--out", "-o", required=True, metavar="DIR",
-                        help="output folder; re-running into it resumes an interrupted sweep")
+    add_out(parser, "rlsched_out/sweep__<sweep file stem>/; re-running into it resumes an interrupted sweep")
     parser.add_argument("--executor", choices=EXECUTORS, default="local",
                         help="local process pool (default) or Ray tasks (needs the ray extra)")
     parser.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
@@ -98,6 +100,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ray-address", default=None, metavar="ADDRESS",
                         help="with --executor ray: a running cluster (e.g. ray://head:10001 or auto); "
                              "default: start a local Ray instance and stop it at the end")
+    add_format(parser, json_help="the results.json document")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -111,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
     if args.ray_address and args.executor != "ray":
         raise RlschedError("--ray-address needs --executor ray")
     spec = load_sweep(args.sweep)
-    out = Path(args.out)
+    out = ensure_writable_dir(Path(args.out) if args.out else OUTPUT_ROOT / f"sweep__{Path(args.sweep).stem}")
     executor = make_executor(args.executor, jobs=args.jobs, ray_address=args.ray_address)
     bar = SweepProgressBar(sys.stderr, enabled=not getattr(args, "quiet", False))
     try:
@@ -121,6 +124,11 @@ def run(args: argparse.Namespace) -> int:
         executor.close()
     rows = outcome.rows
     n_ok = sum(r["status"] == "ok" for r in rows)
+    if n_ok == 0:
+        logger.error("no point of the sweep compiled; see the messages in %s", out / "results.csv")
+    if args.format == "json":
+        sys.stdout.write((out / "results.json").read_text(encoding="utf-8"))
+        return 0 if n_ok else 1
     lines = [f"{len(rows)} results: {n_ok} ok, {len(rows) - n_ok} error(s)"]
     params = [p.name for p in spec.parameters]
     for model, obj, i in best_rows(spec, rows):
@@ -134,7 +142,4 @@ def run(args: argparse.Namespace) -> int:
                      f"cycles {r['cycles']:.6g})")
     lines.append(f"outputs: {out}/results.csv, results.json, sweep.html")
     sys.stdout.write("\n".join(lines) + "\n")
-    if n_ok == 0:
-        logger.error("no point of the sweep compiled; see the messages in %s", out / "results.csv")
-        return 1
-    return 0
+    return 0 if n_ok else 1

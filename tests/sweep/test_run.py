@@ -97,13 +97,16 @@ def test_layers_deduplicated_across_points_and_models(reference: Path) -> None:
     assert len(list((reference / "out" / "points").glob("*.json"))) == 16
 
 
-def test_jobs_one_gives_the_same_files_and_a_rerun_resumes_everything(reference: Path, tmp_path: Path) -> None:
+def test_jobs_one_gives_the_same_files_and_a_rerun_resumes_everything(reference: Path, tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out"
     assert run_cli(["sweep", str(reference / "in" / "sweep.yaml"), "--out", str(out), "-j", "1"],
                    tmp_path / "cache") == 0
     assert results(out) == results(reference / "out")
-    assert run_cli(["sweep", str(reference / "in" / "sweep.yaml"), "--out", str(out), "-j", "1"],
+    capsys.readouterr()
+    assert run_cli(["sweep", str(reference / "in" / "sweep.yaml"), "-o", str(out), "-j", "1", "--format", "json"],
                    tmp_path / "cache") == 0
+    assert capsys.readouterr().out == (out / "results.json").read_text()  # stdout: the JSON document only
     t = json.loads((out / "timings.json").read_text())
     assert t["results"]["resumed"] == 16 and t["layer_tasks"]["solved"] == 0
     assert results(out) == results(reference / "out")
