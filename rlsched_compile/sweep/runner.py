@@ -112,8 +112,9 @@ def _point_key(spec: SweepSpec, model: int, point: TargetPoint, objective: str, 
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def _read_point(path: Path, key: str, cols: Sequence[str]) -> dict[str, Any] | None:
-    """A stored row, or None when absent or not exactly what this sweep would write."""
+def _read_point(path: Path, key: str, cols: Sequence[str], identity: dict[str, Any]) -> dict[str, Any] | None:
+    """A stored row, or None when absent or not exactly what this sweep would write (format, key,
+    columns, identity columns, finite non-negative figures)."""
     try:
         with open(path, encoding="utf-8") as f:
             doc = json.load(f)
@@ -123,7 +124,8 @@ def _read_point(path: Path, key: str, cols: Sequence[str]) -> dict[str, Any] | N
         logger.warning("ignoring unreadable point file %s (%s); it is recomputed", path, exc)
         return None
     if not isinstance(doc, dict) or doc.get("format") != POINT_FORMAT or doc.get("key") != key \
-            or not valid_row(doc.get("row"), cols):
+            or not valid_row(doc.get("row"), cols) \
+            or any(doc["row"][k] != v or type(doc["row"][k]) is not type(v) for k, v in identity.items()):
         logger.warning("ignoring point file %s (not this sweep's point); it is recomputed", path)
         return None
     return doc["row"]
@@ -175,7 +177,7 @@ def run_sweep(spec: SweepSpec, out_dir: str | os.PathLike[str], *, executor: Loc
     waiting: dict[int, list[_Row]] = {}
     instances = cache_hits = resumed = 0
     for r in rows:
-        stored = _read_point(points_dir / f"{r.key}.json", r.key, cols)
+        stored = _read_point(points_dir / f"{r.key}.json", r.key, cols, r.identity)
         if stored is not None:
             r.row, r.resumed = stored, True
             resumed += 1
@@ -249,7 +251,7 @@ def run_sweep(spec: SweepSpec, out_dir: str | os.PathLike[str], *, executor: Loc
             store.put(task.key, CachedSchedule(np.asarray(res.table, dtype=np.int64), res.strategy,
                                                res.evaluations, res.finished, res.search_time_s))
         else:
-            failure = f"layer {task.layer.name}: {res.error or 'no valid schedule'}"
+            failure = res.error or f"layer {task.layer.name}: no valid schedule"  # the search's message names the layer
         if progress:
             progress(done_rows, len(rows), done_tasks, len(tasks))
         for r in waiting.pop(ti, []):

@@ -196,3 +196,29 @@ def test_sweep_html_renders_in_headless_chromium(reference: Path) -> None:
     assert [p["id"] for p in got["plots"]] == ["plot-pareto-0", "plot-pareto-1"]
     for p in got["plots"]:
         assert p["w"] > 100 and p["points"] == 4 and 1 <= p["front"] <= 4
+
+
+def test_layer_without_a_schedule_and_tampered_point_files(tmp_path: Path) -> None:
+    write_models(tmp_path)
+    sweep = tmp_path / "s.yaml"
+    sweep.write_text("version: 1\nmodels: [twoconv.onnx]\ntargets: [eyeriss]\nsearch: {strategy: bottom-up}\n"
+                     "parameters:\n  lb_w: {level: local_buffer, field: capacity_bytes.weight, values: [1, 448]}\n")
+    out = tmp_path / "out"
+    assert run_cli(["sweep", str(sweep), "-o", str(out), "-j", "1"], tmp_path / "cache") == 0
+    rows = list(csv.DictReader(io.StringIO((out / "results.csv").read_text())))
+    assert [(r["lb_w"], r["status"]) for r in rows] == [("1", "error"), ("448", "ok")]
+    assert rows[0]["message"].startswith("layer 'conv0' has no valid schedule on target 'eyeriss~lb_w=1': ")
+    before = results(out)
+    # a point file whose row was edited is not trusted: it is recomputed (from the cache) and rewritten
+    for p in (out / "points").glob("*.json"):
+        doc = json.loads(p.read_text())
+        if doc["row"]["status"] == "ok":
+            doc["row"]["energy_pj"] = -1.0
+            p.write_text(json.dumps(doc))
+        else:
+            doc["row"]["lb_w"] = 2
+            p.write_text(json.dumps(doc))
+    assert run_cli(["sweep", str(sweep), "-o", str(out), "-j", "1"], tmp_path / "cache") == 0
+    t = json.loads((out / "timings.json").read_text())
+    assert t["results"]["resumed"] == 0 and t["layer_tasks"]["solved"] == 2  # the failed layer is searched again
+    assert results(out) == before
