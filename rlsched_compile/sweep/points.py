@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from ..errors import RlschedError
+from ..errors import RlschedError, TargetError
 from ..targets import target_from_dict
 from ..targets.model import Target
 from ..targets.schema import LEVEL_ROLES, SPATIAL_ROLES
@@ -83,7 +84,14 @@ def derive_target(base: Target, params: Sequence[Parameter], values: Sequence[An
             node = node[part]
         node[leaf] = copy.deepcopy(v)
     label = point_label(params, values) or base.name
-    return target_from_dict(d, source=f"point {base.name}[{label}]")
+    try:
+        return target_from_dict(d, source=f"point {base.name}[{label}]")
+    except TargetError as exc:
+        # paths index the derived dict's levels (innermost first): name them by role instead
+        roles = [lv.get("level") for lv in levels]
+        text = re.sub(r"\blevels\[(\d+)\]", lambda m: str(roles[int(m.group(1))]) if int(m.group(1)) < len(roles)
+                      else m.group(0), str(exc))
+        raise TargetError(text) from None
 
 
 def expand_points(spec: SweepSpec) -> list[TargetPoint]:

@@ -188,7 +188,7 @@ def test_derived_targets(tmp_path: Path) -> None:
     assert base.mac_array is None and t.mac_array is not None and (t.mac_array.x, t.mac_array.y) == (2, 1)
     same = derive_target(base, [mac], (1,))  # a 1x1 array is an absent one (spec Q19)
     assert same.mac_array is None and same.to_dict()["levels"] == base.to_dict()["levels"]
-    with pytest.raises(TargetError, match=r"invalid target point eyeriss\[mx=0\]: 1 problem: levels\[0\].x: must be > 0"):
+    with pytest.raises(TargetError, match=r"invalid target point eyeriss\[mx=0\]: 1 problem: mac_array.x: must be > 0"):
         derive_target(base, [mac], (0,))
     no_gb = base.to_dict()
     no_gb["levels"] = [lv for lv in no_gb["levels"] if lv["level"] != "global_buffer"]
@@ -226,3 +226,12 @@ parameters:
                                    "  - {name: a, level: pe_array, field: x, values: [1]}\n  - 3\n"))
     assert "parameters[1].name: \"a\" is already the name of parameters[0]" in str(exc.value)
     assert "parameters[2]: must be a mapping with a name" in str(exc.value)
+
+
+def test_the_shipped_example_sweep_is_valid() -> None:
+    root = Path(__file__).resolve().parents[2]
+    spec = load_sweep(root / "examples" / "sweep_eyeriss.yaml")
+    assert [m.name for m in spec.models] == ["resnet50", "mobilenet_v3_small"]
+    points = expand_points(spec)
+    assert len(points) == 3 * 2 * 2 + 2  # pe_x 8 and 14 everywhere, 16 only with 200 KiB
+    assert all(p.error is None for p in points)
