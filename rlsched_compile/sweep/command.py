@@ -22,7 +22,7 @@ from ..errors import RlschedError
 from .executors import EXECUTORS, make_executor
 from .results import OBJECTIVE_METRIC, best_rows
 from .runner import run_sweep
-from .spec import load_sweep
+from .spec import combinations, load_sweep
 
 logger = logging.getLogger(__name__)
 
@@ -114,6 +114,7 @@ def run(args: argparse.Namespace) -> int:
     if args.ray_address and args.executor != "ray":
         raise RlschedError("--ray-address needs --executor ray")
     spec = load_sweep(args.sweep)
+    combinations(spec)  # constraint failures and an empty sweep are reported before anything is created
     out = ensure_writable_dir(Path(args.out) if args.out else OUTPUT_ROOT / f"sweep__{Path(args.sweep).stem}")
     executor = make_executor(args.executor, jobs=args.jobs, ray_address=args.ray_address)
     bar = SweepProgressBar(sys.stderr, enabled=not getattr(args, "quiet", False))

@@ -103,8 +103,8 @@ def _point_key(spec: SweepSpec, model: int, point: TargetPoint, objective: str, 
     blob = json.dumps({
         "format": POINT_FORMAT, "tool": __version__,
         "model": {"name": spec.models[model].name, "sha256": net.sha256, "batch": net.batch},
-        "base": point.base, "parameters": [[p.name, p.level, p.field, v]
-                       for p, v in zip(spec.parameters, point.values)],
+        "base": point.base,
+        "parameters": [[p.name, p.level, p.field, v] for p, v in zip(spec.parameters, point.values)],
         "target": point.target.sha256 if point.target is not None else {"error": point.error},
         "objective": objective, "strategy": spec.strategy, "seed": spec.seed, "budget": spec.budget,
         "token": token,

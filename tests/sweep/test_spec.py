@@ -235,3 +235,10 @@ def test_the_shipped_example_sweep_is_valid() -> None:
     points = expand_points(spec)
     assert len(points) == 3 * 2 * 2 + 2  # pe_x 8 and 14 everywhere, 16 only with 200 KiB
     assert all(p.error is None for p in points)
+
+
+def test_cli_constraint_failure_creates_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _spec(tmp_path, "parameters:\n  x: {level: pe_array, field: x, values: [1, 2]}\nconstraint: 'x > 5'\n")
+    assert main(["sweep", str(path), "-o", str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err.strip().endswith("the constraint excludes every point; loosen it")
+    assert not (tmp_path / "out").exists()
