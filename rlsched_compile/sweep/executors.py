@@ -158,7 +158,9 @@ class RayExecutor:
         except Exception as exc:  # ConnectionError, ValueError, RuntimeError from ray.init
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             where = f"the Ray cluster at {address}" if address else "a local Ray instance"
-            raise RlschedError(f"cannot start or reach {where} ({first}); check --ray-address") from None
+            hint = ("check --ray-address, and for a cluster with Ray's token authentication set RAY_AUTH_MODE=token "
+                    "and its token on this machine" if address else "check that Ray works here (`ray start --head`)")
+            raise RlschedError(f"cannot start or reach {where} ({first}); {hint}") from None
         self.cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
         self.start_time_s = time.perf_counter() - t0
         self.task_cpu_s = 0.0
