@@ -67,22 +67,20 @@ def valid_row(row: Any, cols: Sequence[str]) -> bool:
     return True
 
 
-def _csv_value(v: Any) -> str:
-    if v is None:
+def _csv_value(column: str, v: Any) -> str:
+    if v is None and column in METRICS:  # the figures of an error row; a parameter's null stays "null"
         return ""
-    if isinstance(v, float):
-        return repr(v)
-    return cell(v)
+    return cell(v)  # floats in shortest round-trip form
 
 
 def render_csv(rows: Sequence[Mapping[str, Any]], cols: Sequence[str]) -> str:
-    """``results.csv`` (``\\n`` line ends, floats in shortest round-trip form, empty cells for
-    the figures of an error row)."""
+    """``results.csv`` (``\\n`` line ends, floats in shortest round-trip form, parameter values as
+    in :func:`~rlsched_compile.sweep.points.cell`, empty cells for the figures of an error row)."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(cols)
     for row in rows:
-        w.writerow([_csv_value(row[c]) for c in cols])
+        w.writerow([_csv_value(c, row[c]) for c in cols])
     return buf.getvalue()
 
 
