@@ -154,7 +154,8 @@ class RayExecutor:
             if address:
                 ray.init(address=address, **kwargs)
             else:
-                ray.init(num_cpus=jobs or _usable_cores(), **kwargs)
+                # "local": always a new instance, even where `ray start` left a cluster running
+                ray.init(address="local", num_cpus=jobs or _usable_cores(), **kwargs)
         except Exception as exc:  # ConnectionError, ValueError, RuntimeError from ray.init
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             where = f"the Ray cluster at {address}" if address else "a local Ray instance"
