@@ -177,6 +177,24 @@ class CompileResult:
         return model
 
 
+def ensure_writable_dir(path: str | os.PathLike[str]) -> Path:
+    """Create ``path`` (and parents) and check a file can be created in it.
+
+    Raises:
+        RlschedError: it cannot (permission, read-only file system, a file in the way, ...).
+    """
+    out = Path(path)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".probe.", dir=out)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise RlschedError(f"output directory {out} is not writable ({exc.strerror or exc}); "
+                           "choose another with --out") from None
+    return out
+
+
 # ---- strategies ----------------------------------------------------------------------------
 
 def available_strategies() -> tuple[list[str], str]:
