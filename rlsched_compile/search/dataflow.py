@@ -68,10 +68,7 @@ def check_dataflow_mode(mode: str) -> None:
 def dataflow_combinations(target: Target) -> list[Choice]:
     """Every (local buffer, global buffer) dataflow pair flexible mode may use, the target's own
     (fixed-mode) pair first, then the others in the order of the allowed sets."""
-    own = target.dataflow_choice()
-    lb = target.local_buffer.allowed_dataflows()
-    gb: tuple[str | None, ...] = (None,) if target.global_buffer is None else target.global_buffer.allowed_dataflows()
-    return [own] + [c for c in itertools.product(lb, gb) if c != own]
+    return target.flexible_combinations()
 
 
 def format_choice(target: Target, choice: Choice) -> str:
