@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence, TextIO
 
 from . import __version__
+from ._sanitize import terminal_safe
 from .errors import RlschedError
 
 logger = logging.getLogger(__name__)
@@ -32,7 +33,8 @@ SUBCOMMANDS: tuple[str, ...] = ("targets", "show-target", "zoo", "evaluate", "pi
 
 class _Formatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        msg = record.getMessage()
+        # names from input data are in many messages: one record is always one terminal line
+        msg = terminal_safe(record.getMessage())
         if record.levelno >= logging.ERROR:
             return f"{PROG}: error: {msg}"
         if record.levelno >= logging.WARNING:
@@ -104,7 +106,8 @@ class Progress:
         if self.tty:
             width = 28
             fill = int(width * done / total)
-            self.last = f"\r[{'#' * fill}{'.' * (width - fill)}] {done}/{total} layers  {eta}  {name[:40]:<40}"
+            shown = terminal_safe(name)[:40]
+            self.last = f"\r[{'#' * fill}{'.' * (width - fill)}] {done}/{total} layers  {eta}  {shown:<40}"
             self.stream.write(self.last)
             self.stream.flush()
             self.drawn = True
@@ -557,7 +560,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if verbose:
             traceback.print_exc()
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        print(f"error: {msg}", file=sys.stderr)
+        print(f"error: {terminal_safe(msg)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("error: interrupted; finished layers are cached, re-run to resume", file=sys.stderr)
