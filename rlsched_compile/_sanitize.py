@@ -35,11 +35,11 @@ def safe_file_name(name: str, *, fallback: str = "unnamed", max_chars: int = MAX
         max_chars: the longest result.
 
     Returns:
-        A non-empty string of ``[A-Za-z0-9._-]`` that does not start or end with ``.`` or ``_``
-        (so never ``.``, ``..`` or a hidden file), at most ``max_chars`` long.
+        A non-empty string of ``[A-Za-z0-9._-]`` that does not start with ``.`` or ``_`` (so
+        never ``.``, ``..`` or a hidden file), at most ``max_chars`` long.
     """
-    safe = _UNSAFE_FILE_CHARS.sub("_", str(name)).strip("._")[:max_chars].strip("._")
-    return safe or fallback
+    safe = _UNSAFE_FILE_CHARS.sub("_", str(name)).strip("._") or fallback
+    return safe[:max_chars]
 
 
 def terminal_safe(text: str) -> str:

@@ -30,7 +30,8 @@ from . import __version__
 from .cache import CachedSchedule, ScheduleCache, cache_key
 from .cost import OBJECTIVES
 from .emit._files import dumps_json, write_bytes_atomic, write_text_atomic
-from .emit.schedule import LayerFailure, LayerSchedule, file_stem, render_schedule_text, schedule_to_dict
+from .emit.schedule import (LayerFailure, LayerSchedule, file_stem, render_schedule_text, schedule_to_dict,
+                            scheduled_onnx_name)
 from .emit.report import NetworkTotals, build_report, compute_totals, render_markdown
 from .errors import NativeError, RlschedError, SearchError
 from .layer import Layer
@@ -152,7 +153,7 @@ class CompileResult:
                                            node_index=self.network.onnx_node,
                                            totals_energy_pj=self.totals.energy_pj,
                                            totals_cycles=self.totals.cycles)
-                write_bytes_atomic(out / f"{self.network.name}.scheduled.onnx",
+                write_bytes_atomic(out / scheduled_onnx_name(self.network.name),
                                    annotated.SerializeToString(deterministic=True))
             timing = dict(self.timing)
             timing["written_utc"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")

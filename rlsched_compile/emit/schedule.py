@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from .._sanitize import safe_file_name
 from ..cost import BUFFERS, CYCLE_COMPONENTS, ENERGY_COMPONENTS, Evaluation
 from ..layer import PARAMS, Layer
 from ..targets.model import DATA_TYPES, ROW_NAMES, SpatialLevel, Target, TemporalLevel
@@ -108,8 +109,13 @@ class LayerFailure:
 
 def file_stem(index: int, layer_name: str) -> str:
     """``NNN_<layer>`` with the name reduced to file-safe characters."""
-    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", layer_name).strip("._") or "layer"
-    return f"{index:03d}_{safe[:80]}"
+    return f"{index:03d}_{safe_file_name(layer_name, fallback='layer')}"
+
+
+def scheduled_onnx_name(model_name: str) -> str:
+    """``<model>.scheduled.onnx`` with the model (ONNX graph) name reduced to one safe file name, so
+    a name like ``../../x`` or ``/tmp/x`` still lands in the output folder."""
+    return f"{safe_file_name(model_name, fallback='model')}.scheduled.onnx"
 
 
 # ---- derived views ------------------------------------------------------------------------

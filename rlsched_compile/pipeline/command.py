@@ -17,6 +17,7 @@ from .base import SOLVERS, solve
 from .cost import check_stage_count
 from .graph import load_graph
 from .._io import write_bytes_atomic
+from .._sanitize import safe_file_name
 from .report import PipelineRun, build_report, render_json, render_plot, render_table
 from .solvers import SOLVERS as _ALL_SOLVERS  # noqa: F401  (fills SOLVERS)
 from .target import load_pipeline_target
@@ -89,7 +90,8 @@ def run(args: argparse.Namespace) -> int:
     doc = build_report(graph=graph, target=target, runs=runs, source=path.name,
                        source_sha256=hashlib.sha256(path.read_bytes()).hexdigest(), version=__version__)
     text = render_json(doc)
-    out_dir = Path(args.out) / f"{graph.name}__{target.name}"
+    # both names come from input data: one safe path component each (never `..` or `/`)
+    out_dir = Path(args.out) / f"{safe_file_name(graph.name, fallback='graph')}__{safe_file_name(target.name, fallback='target')}"
     out_dir.mkdir(parents=True, exist_ok=True)
     write_bytes_atomic(out_dir / "pipeline.json", text.encode("utf-8"))
     write_bytes_atomic(out_dir / "pipeline.svg", render_plot(graph, runs))
