@@ -465,18 +465,20 @@ def _cmd_evaluate(argv: Sequence[str], stdout: TextIO) -> int:
 def _read_data_file(path: str, *, what: str) -> Any:
     from .errors import TableError
 
+    from ._dataload import InputLimitError, load_json, load_yaml, read_text
+
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = read_text(path, what=f"{what} file")
     except FileNotFoundError:
         raise TableError(f"{what} file {path}: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise TableError(f"{what} file {path}: cannot read it ({exc})") from None
     try:
         if path.lower().endswith((".yaml", ".yml")):
-            import yaml
-
-            return yaml.safe_load(text)
-        return json.loads(text)
+            return load_yaml(text, source=f"{what} file {path}")[0]
+        return load_json(text, source=f"{what} file {path}")
+    except InputLimitError:
+        raise
     except Exception as exc:  # json/yaml syntax errors, reported in one line
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise TableError(f"{what} file {path}: not valid {'YAML' if path.lower().endswith(('.yaml', '.yml')) else 'JSON'} "
