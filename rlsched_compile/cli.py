@@ -297,7 +297,7 @@ def _cmd_targets(argv: Sequence[str], stdout: TextIO) -> int:
             "name": i.name, "pe_array": list(i.pe_array), "mac_array": list(i.mac_array),
             "chip_array": list(i.chip_array), "local_buffer_bytes": i.local_buffer_bytes,
             "global_buffer_bytes": i.global_buffer_bytes, "precision_bits": i.precision_bits,
-            "frequency_mhz": i.frequency_mhz} for i in infos], indent=1) + "\n")
+            "frequency_mhz": i.frequency_mhz} for i in infos], indent=1, allow_nan=False) + "\n")
         return 0
     rows = [(i.name, f"{i.pe_array[0]}x{i.pe_array[1]}", f"{i.mac_array[0]}x{i.mac_array[1]}",
              f"{i.chip_array[0]}x{i.chip_array[1]}", i.local_buffer_bytes, i.global_buffer_bytes,
@@ -325,7 +325,7 @@ def _cmd_show_target(argv: Sequence[str], stdout: TextIO) -> int:
 
     t = load_target(args.target)
     if args.format == "json":
-        stdout.write(json.dumps({**t.to_dict(), "sha256": t.sha256}, indent=1) + "\n")
+        stdout.write(json.dumps({**t.to_dict(), "sha256": t.sha256}, indent=1, allow_nan=False) + "\n")
         return 0
     lines = [f"target {t.name}  (sha256 {t.sha256})",
              f"  precision {t.precision_bits} bit, {t.frequency_mhz:g} MHz, MAC {t.mac_energy_pj:g} pJ "
@@ -444,7 +444,7 @@ def _cmd_evaluate(argv: Sequence[str], stdout: TextIO) -> int:
     ev = evaluate_table(target, layer, table)
     if args.format == "json":
         stdout.write(json.dumps({"layer": layer.to_dict(), "target": {"name": target.name, "sha256": target.sha256},
-                                 **ev.to_dict()}, indent=1) + "\n")
+                                 **ev.to_dict()}, indent=1, allow_nan=False) + "\n")
     elif ev.valid:
         assert ev.energy_by_component_pj is not None and ev.cycles_by_component is not None
         stdout.write(f"layer {layer.name} on {target.name}: valid\n"

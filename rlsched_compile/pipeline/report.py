@@ -88,7 +88,7 @@ def build_report(*, graph: PipelineGraph, target: PipelineTarget, runs: Sequence
 
 def render_json(doc: dict[str, Any]) -> str:
     """``pipeline.json`` text: 2-space indent, keys in insertion order, trailing newline."""
-    return json.dumps(doc, indent=2) + "\n"
+    return json.dumps(doc, indent=2, allow_nan=False) + "\n"
 
 
 def _ops_text(graph: PipelineGraph, nodes: Sequence[int], limit: int = 4) -> str:
