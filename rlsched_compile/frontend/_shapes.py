@@ -9,6 +9,7 @@ import numpy as np
 import onnx
 
 from ..errors import ModelError
+from ..layer import MAX_PARAM
 from ._reader import first_line
 
 logger = logging.getLogger(__name__)
@@ -105,6 +106,9 @@ def fix_batch(graph: onnx.GraphProto, data_inputs: Iterable[str], batch: int | N
     if batch is not None and (isinstance(batch, bool) or not isinstance(batch, int) or batch < 1):
         raise ModelError(f"{label}: batch must be a positive integer, got {batch!r}; pass --batch N "
                          "with N >= 1")
+    if batch is not None and batch > MAX_PARAM:
+        raise ModelError(f"{label}: batch {batch} is larger than the largest supported size 2^52; "
+                         "pass a smaller --batch")
     wanted = set(data_inputs)
     found: int | None = None
     for vi in graph.input:
