@@ -327,7 +327,7 @@ def _cmd_show_target(argv: Sequence[str], stdout: TextIO) -> int:
     if args.format == "json":
         stdout.write(json.dumps({**t.to_dict(), "sha256": t.sha256}, indent=1, allow_nan=False) + "\n")
         return 0
-    lines = [f"target {t.name}  (sha256 {t.sha256})",
+    lines = [f"target {terminal_safe(t.name)}  (sha256 {t.sha256})",
              f"  precision {t.precision_bits} bit, {t.frequency_mhz:g} MHz, MAC {t.mac_energy_pj:g} pJ "
              f"(static {t.mac_static_power_mw:g} mW)"]
     for role, lv in t.levels():
@@ -447,7 +447,7 @@ def _cmd_evaluate(argv: Sequence[str], stdout: TextIO) -> int:
                                  **ev.to_dict()}, indent=1, allow_nan=False) + "\n")
     elif ev.valid:
         assert ev.energy_by_component_pj is not None and ev.cycles_by_component is not None
-        stdout.write(f"layer {layer.name} on {target.name}: valid\n"
+        stdout.write(f"layer {terminal_safe(layer.name)} on {terminal_safe(target.name)}: valid\n"
                      f"energy {ev.energy_pj:.6g} pJ  cycles {ev.cycles:.6g}  EDP {ev.edp:.6g}\n")
         for k in ENERGY_COMPONENTS:
             stdout.write(f"  {k:<22} {ev.energy_by_component_pj[k]:.6g} pJ\n")
@@ -455,7 +455,7 @@ def _cmd_evaluate(argv: Sequence[str], stdout: TextIO) -> int:
             stdout.write(f"  {k:<22} {v:.6g} cycles\n")
     if not ev.valid:
         if args.format != "json":
-            stdout.write(f"layer {layer.name} on {target.name}: INVALID ({ev.invalid_reason})\n")
+            stdout.write(f"layer {terminal_safe(layer.name)} on {terminal_safe(target.name)}: INVALID ({ev.invalid_reason})\n")
         logger.error("the schedule is not valid on %s: it breaks rule %r (see spec §2.3)", target.name,
                      ev.invalid_reason)
         return 1

@@ -15,12 +15,15 @@ Utilization figures (all in [0, 1]):
 """
 from __future__ import annotations
 
+import html
 import logging
 import math
+import re
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from .. import __version__
+from .._sanitize import terminal_safe
 from ..cost import CYCLE_COMPONENTS, ENERGY_COMPONENTS
 from ..targets.model import Target
 from .schedule import LayerFailure, LayerSchedule, array_utilization, file_stem
@@ -209,42 +212,60 @@ def render_summary(report: Mapping[str, Any]) -> str:
     Energy and cycles of a unique-layer row are those of one instance; the totals row sums every
     layer of the network (instances x count).
     """
+    t_ = terminal_safe  # names come from the model: never a raw newline or escape sequence on the terminal
     headers = ("#", "layer", "count", "energy pJ", "cycles", "util %", "strategy")
     rows = []
     for u in report["unique_layers"]:
         if "failed" in u:
-            rows.append((str(u["group"]), u["name"], str(u["count"]), "-", "-", "-", "FAILED"))
+            rows.append((str(u["group"]), t_(u["name"]), str(u["count"]), "-", "-", "-", "FAILED"))
         else:
-            rows.append((str(u["group"]), u["name"], str(u["count"]), _fmt_int(u["energy_pj"]),
-                         _fmt_int(u["cycles"]), f"{100 * u['mac_utilization']:.1f}", u["strategy"]))
+            rows.append((str(u["group"]), t_(u["name"]), str(u["count"]), _fmt_int(u["energy_pj"]),
+                         _fmt_int(u["cycles"]), f"{100 * u['mac_utilization']:.1f}", t_(u["strategy"])))
     t = report["totals"]
     rows.append(("", "total" + ("" if report["complete"] else " (incomplete)"), str(t["layers"]),
                  _fmt_int(t["energy_pj"]), _fmt_int(t["cycles"]), f"{100 * t['mac_utilization']:.1f}",
                  report["settings"]["strategy"]))
-    lines = [f"{report['model']['name']} on {report['target']['name']} "
+    lines = [f"{t_(report['model']['name'])} on {t_(report['target']['name'])} "
              f"(objective {report['settings']['objective']}, {t['layers']} layers, "
              f"{t['unique_layers']} unique)"]
     body = _table(headers, rows, "rlrrrrl")
     lines += body[:-1] + [body[1], body[-1]]
-    lines += [f"FAILED {u['name']}: {u['failed']}" for u in report["unique_layers"] if "failed" in u]
+    lines += [f"FAILED {t_(u['name'])}: {t_(u['failed'])}" for u in report["unique_layers"] if "failed" in u]
     lines.append(f"energy {t['energy_pj']:.6g} pJ (dynamic {t['dynamic_energy_pj']:.6g}, static "
                  f"{t['static_energy_pj']:.6g}), {t['energy_per_mac_pj']:.4g} pJ/MAC; cycles "
                  f"{t['cycles']:.6g}; MACs {t['macs']:,}")
     return "\n".join(lines) + "\n"
 
 
+#: Markdown characters that could change a table or form code spans, links or images from a name
+#: (``|`` splits cells, brackets make links, backticks code); CommonMark backslash-escapes them.
+_MD_SPECIAL = re.compile(r"([\\`*\[\]|])")
+
+
+def md_escape(text: Any) -> str:
+    """Text from input data (layer, model, target names, messages) as literal Markdown text.
+
+    Control characters and newlines become visible escapes (one table row stays one line), HTML
+    specials become entities (no raw HTML such as ``<svg onload=...>`` reaches a renderer), and
+    Markdown punctuation (``|``, backticks, brackets, ``*``, ...) is backslash-escaped.
+    """
+    escaped = html.escape(terminal_safe(str(text)), quote=True)
+    return _MD_SPECIAL.sub(r"\\\1", escaped)
+
+
 def render_markdown(report: Mapping[str, Any]) -> str:
     """``report.md``: settings, totals, energy split, unique layers, every layer."""
     t = report["totals"]
     s = report["settings"]
-    out = [f"# {report['model']['name']} on {report['target']['name']}", "",
-           f"rlsched_compile {report['tool']['version']}; objective `{s['objective']}`, strategy "
-           f"`{s['strategy']}`, seed {s['seed']}, batch {report['model']['batch']}.", "",
+    md = md_escape
+    out = [f"# {md(report['model']['name'])} on {md(report['target']['name'])}", "",
+           f"rlsched_compile {md(report['tool']['version'])}; objective {md(s['objective'])}, strategy "
+           f"{md(s['strategy'])}, seed {md(s['seed'])}, batch {md(report['model']['batch'])}.", "",
            f"- model sha256 `{report['model']['sha256']}`",
            f"- target sha256 `{report['target']['sha256']}`", ""]
     if not report["complete"]:
         out += ["**Incomplete:** no valid schedule for "
-                + ", ".join(f"`{f['name']}` ({f['message']})" for f in report["failures"]) + ".", ""]
+                + ", ".join(f"{md(f['name'])} ({md(f['message'])})" for f in report["failures"]) + ".", ""]
     out += ["## Totals", "", "| metric | value |", "|---|---:|",
             f"| energy (pJ) | {t['energy_pj']:.6g} |",
             f"| dynamic energy (pJ) | {t['dynamic_energy_pj']:.6g} |",
@@ -266,18 +287,18 @@ def render_markdown(report: Mapping[str, Any]) -> str:
             "|---:|---|---:|---:|---:|---:|---|"]
     for u in report["unique_layers"]:
         if "failed" in u:
-            out.append(f"| {u['group']} | {u['name']} | {u['count']} | - | - | - | failed: {u['failed']} |")
+            out.append(f"| {u['group']} | {md(u['name'])} | {u['count']} | - | - | - | failed: {md(u['failed'])} |")
         else:
-            out.append(f"| {u['group']} | {u['name']} | {u['count']} | {u['energy_pj']:.6g} | "
-                       f"{u['cycles']:.6g} | {100 * u['mac_utilization']:.1f} | {u['strategy']} |")
+            out.append(f"| {u['group']} | {md(u['name'])} | {u['count']} | {u['energy_pj']:.6g} | "
+                       f"{u['cycles']:.6g} | {100 * u['mac_utilization']:.1f} | {md(u['strategy'])} |")
     out += ["", "## Layers", "",
             "| # | layer | op | K | C | P×Q | R×S | G | energy (pJ) | cycles | util % | schedule |",
             "|---:|---|---|---:|---:|---|---|---:|---:|---:|---:|---|"]
     for ly in report["layers"]:
         sh = ly["shape"]
-        out.append(f"| {ly['index']} | {ly['name']} | {ly['op']} | {sh['K']} | {sh['C']} | {sh['P']}×{sh['Q']} | "
+        out.append(f"| {ly['index']} | {md(ly['name'])} | {md(ly['op'])} | {sh['K']} | {sh['C']} | {sh['P']}×{sh['Q']} | "
                    f"{sh['R']}×{sh['S']} | {sh['G']} | {ly['energy_pj']:.6g} | {ly['cycles']:.6g} | "
-                   f"{100 * ly['mac_utilization']:.1f} | [{ly['schedule'].rsplit('/', 1)[-1]}]({ly['schedule']}) |")
+                   f"{100 * ly['mac_utilization']:.1f} | [{md(ly['schedule'].rsplit('/', 1)[-1])}]({ly['schedule']}) |")
     return "\n".join(out) + "\n"
 
 
