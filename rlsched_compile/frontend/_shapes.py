@@ -10,6 +10,7 @@ import onnx
 
 from ..errors import ModelError
 from ..layer import MAX_PARAM
+from ._external import check_external_data, external_locations
 from ._reader import first_line
 
 logger = logging.getLogger(__name__)
@@ -231,9 +232,13 @@ def materialize_shapes(model: onnx.ModelProto, names: list[str], info: Mapping[s
     import onnxruntime as ort  # only needed on this path
 
     m = model
-    if base_dir is not None and any(t.data_location == onnx.TensorProto.EXTERNAL
-                                    for t in m.graph.initializer):
-        onnx.external_data_helper.load_external_data_for_model(m, base_dir)
+    if external_locations(m):
+        check_external_data(m, base_dir, label)  # never read a file outside the model's folder
+        try:
+            onnx.external_data_helper.load_external_data_for_model(m, base_dir)
+        except Exception as exc:  # truncated file, bad offset/length, refused by onnx itself
+            raise ModelError(f"{label}: cannot read its external tensor data ({first_line(exc)}); "
+                             "check the data files next to the model") from None
     # Keep only the nodes the wanted tensors depend on, and make those tensors the outputs.
     wanted, keep = set(names), []
     for node in reversed(m.graph.node):
