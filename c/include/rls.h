@@ -56,8 +56,9 @@ enum rls_reason {
     RLS_R_GB_CAPACITY = 9,
     RLS_R_GB_DEDICATED_CAPACITY = 10,
     RLS_R_MAPPING_CONSTRAINT = 11,
-    RLS_R_OVERFLOW = 12,     /* extension: a figure would not be finite and non-negative (never with a
-                                target inside the schema's bounds); the table is reported invalid */
+    RLS_R_OVERFLOW = 12,     /* extension: a figure (or energy x cycles) would not be finite and
+                                non-negative (never with a target inside the schema's bounds); the
+                                table is reported invalid */
     RLS_R_COUNT = 13
 };
 

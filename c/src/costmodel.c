@@ -529,7 +529,8 @@ static inline void evaluate_impl(const rls_target *t, const rls_layer_ctx *ctx, 
     /* Never report a figure that is not finite and non-negative as valid. Every component is a
      * sum/product of non-negative terms, so a NaN or infinity anywhere reaches the totals; a
      * negative term can only come from wrapped access counts, checked one by one. */
-    int sane = finite_nonneg(E[RLS_E_TOTAL]) && finite_nonneg(C[RLS_C_TOTAL]);
+    int sane = finite_nonneg(E[RLS_E_TOTAL]) && finite_nonneg(C[RLS_C_TOTAL]) &&
+               isfinite(E[RLS_E_TOTAL] * C[RLS_C_TOTAL]); /* the EDP objective too */
     for (int k = 0; k < 4; k++) sane &= (n_lb[k] >= 0) & (n_gb[k] >= 0) & (n_d[k] >= 0);
     if (detail) {
         for (int i = 0; i < RLS_N_ENERGY; i++) sane &= finite_nonneg(E[i]);
