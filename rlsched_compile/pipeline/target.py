@@ -17,6 +17,7 @@ import yaml
 
 from .._dataload import BoundedSafeLoader, load_yaml, read_text
 from ..errors import RlschedError, TargetError
+from ..targets.kind import PER_LAYER, target_kind, wrong_kind_error
 
 logger = logging.getLogger(__name__)
 
@@ -232,6 +233,8 @@ def load_pipeline_target(name_or_path: str | Path) -> PipelineTarget:
         raise TargetError(f"{path.name}: cannot read ({str(exc).splitlines()[0]}); fix the file") from None
     except OSError as exc:
         raise TargetError(f"{path}: cannot read ({exc.strerror})") from None
+    if target_kind(raw) == PER_LAYER:  # before validation: one line naming the fix, not a list of keys
+        raise wrong_kind_error(str(name_or_path), PER_LAYER)
     flat = validate_pipeline_dict(raw, source=path.name)
     logger.debug("loaded pipeline target %s from %s", flat["name"], path)
     return PipelineTarget(**flat)

@@ -47,11 +47,12 @@ def test_pipeline_target_and_graph_names_stay_in_the_out_folder(tmp_path, monkey
     before = _files(tmp_path)
     parser = argparse.ArgumentParser()
     add_arguments(parser)
+    # without --out the folder is rlsched_out/<graph>__<target>/ below the working directory
     assert run(parser.parse_args([str(graph), "--target", str(target), "--stages", "2",
-                                  "--solver", "param-balance", "--out", "a/b"])) == 0
+                                  "--solver", "param-balance"])) == 0
     new = _files(tmp_path) - before
-    assert new and all(f.startswith("work/a/b/") for f in new), new
-    assert (work / "a" / "b" / "net__x" / "pipeline.json").is_file()
+    assert new and all(f.startswith("work/rlsched_out/net__x/") for f in new), new
+    assert (work / "rlsched_out" / "net__x" / "pipeline.json").is_file()
 
 
 @pytest.mark.parametrize("graph_name", ["../../escaped", "ABSOLUTE", "a/b/../../../c"])
