@@ -22,7 +22,7 @@ from typing import Any, Mapping
 
 import yaml
 
-from .._dataload import BoundedSafeLoader, load_json, load_yaml, read_text
+from .._dataload import BoundedSafeLoader, InputLimitError, check_shape, load_json, load_yaml, read_text
 from ..errors import TargetError
 from .model import DATA_TYPES, Capacity, PerType, SpatialLevel, Target, TemporalLevel
 from .kind import PIPELINE, target_kind, wrong_kind_error
@@ -202,6 +202,10 @@ def target_from_dict(d: Mapping[str, Any], *, source: str = "<dict>") -> Target:
     Raises:
         TargetError: listing every problem with its dotted path.
     """
+    try:  # a dict from code can be deeper or larger than a file may be (messages render values)
+        check_shape(d, source="the mapping")
+    except InputLimitError as exc:
+        raise TargetError(f"invalid target {source}: {exc}") from None
     _check_kind(d, given=None if source == "<dict>" else source)
     problems = Problems()
     doc = validate(d, problems)

@@ -120,3 +120,16 @@ def test_check_shape_counts_shared_references():
     with pytest.raises(RlschedError, match="nodes"):
         _dataload.check_shape(outer, source="x")
     _dataload.check_shape([inner] * 50, source="x")
+
+
+def test_deep_target_dict_from_code_is_a_target_error():
+    from rlsched_compile.errors import TargetError
+    from rlsched_compile.targets import target_from_dict
+
+    doc = load_target("eyeriss").to_dict()
+    deep: list = []
+    for _ in range(5000):
+        deep = [deep]
+    doc["notes"] = deep
+    with pytest.raises(TargetError, match="invalid target <dict>: the mapping: nested deeper than 32 levels"):
+        target_from_dict(doc)
