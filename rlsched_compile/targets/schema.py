@@ -59,6 +59,8 @@ LIMITS: dict[str, tuple[float, float]] = {
     "bandwidth_bits_per_cycle": (1, 1 << 40),  # bit/cycle
     "capacity_bytes": (0, 1 << 60),           # byte
     "fixed_mapping": (0, 1 << 52),            # loop factor
+    "ops_per_cycle": (1e-6, 1e12),            # vector unit: element operations per cycle
+    "energy_per_op_pj": (0.0, 1e9),           # vector unit: pJ per element operation
 }
 #: Most MAC units of a target: the product of the MAC-, PE- and chip-array sizes (x * y each). It
 #: bounds the instance counts the static energy multiplies by.
@@ -72,7 +74,8 @@ class Key:
     Attributes:
         name: the key as written in the file.
         kind: value type: ``int``, ``real``, ``str``, ``notes``, ``levels``, ``dataflow``,
-            ``capacity``, ``per_type``, ``types``, ``columns``, ``mapping8`` or ``role``.
+            ``capacity``, ``per_type``, ``types``, ``columns``, ``mapping8``, ``role`` or
+            ``vector_unit``.
         unit: unit of the value (``""`` when it has none).
         required: whether the key must be present.
         default: value used when an optional key is absent.
@@ -105,6 +108,21 @@ TOP_KEYS: dict[str, Key] = _table(
     Key("levels", "levels", "", True, None, "hardware levels (see LEVEL_ROLES)"),
     Key("source", "str", "", False, None, "where the values come from (informational)"),
     Key("notes", "notes", "", False, (), "free-text notes (a string or a list of strings)"),
+    Key("vector_unit", "vector_unit", "", False, None,
+        "optional {ops_per_cycle, energy_per_op_pj}: the unit that runs the operators between "
+        "layers (see VECTOR_UNIT_KEYS; absent: the defaults there)"),
+)
+
+#: Keys of the optional ``vector_unit`` section: the unit that runs the operators between the
+#: scheduled layers (pooling, activations, softmax, normalisation, ...; see
+#: :mod:`rlsched_compile.operators`). Absent keys take the documented defaults, which are
+#: derived from the rest of the target (``default`` is None here for that reason).
+VECTOR_UNIT_KEYS: dict[str, Key] = _table(
+    Key("ops_per_cycle", "real", "vector ops per cycle", False, None,
+        "element operations the unit completes per cycle (> 0); default: one per PE of every "
+        "chip (pe_array x chip_array, 1 where absent)"),
+    Key("energy_per_op_pj", "real", "pJ per vector op", False, None,
+        "dynamic energy of one element operation (>= 0); default: mac_energy_pj"),
 )
 
 _ROLE = Key("level", "role", "", True, None, "level role: " + ", ".join(LEVEL_ROLES))
@@ -258,12 +276,14 @@ def _int(raw: Mapping[str, Any], name: str, path: str, problems: Problems, *,
     return int(v)
 
 
-def _real(v: Any, path: str, problems: Problems, *, key: str, positive: bool = False) -> float | None:
-    """A finite number within ``LIMITS[key]`` (> 0 when ``positive``, else >= 0)."""
+def _real(v: Any, path: str, problems: Problems, *, key: str | None = None,
+          positive: bool = False) -> float | None:
+    """A finite number, > 0 when ``positive`` (else >= 0), within ``LIMITS[key]`` when ``key`` is
+    given (callers without a key check their own bound)."""
     if not _is_real(v):
         problems.add(path, f"must be a finite number (got {show(v)})")
         return None
-    lo, hi = LIMITS[key]
+    lo, hi = LIMITS[key] if key is not None else (0.0, math.inf)
     if positive and v <= 0:
         problems.add(path, f"must be > 0 (got {show(v)})")
         return None
@@ -583,6 +603,8 @@ def validate(raw: Any, problems: Problems) -> dict[str, Any]:
     out["notes"] = tuple(notes)
     out["levels"] = (_levels(raw["levels"], problems, outermost_first=version == 1)
                      if "levels" in raw else [])
+    out["vector_unit"] = (_vector_unit(raw["vector_unit"], problems)
+                          if "vector_unit" in raw else None)
     units = 1
     for lv in out["levels"]:
         if lv.get("type") == "spatial" and isinstance(lv.get("x"), int) and isinstance(lv.get("y"), int):
@@ -590,4 +612,27 @@ def validate(raw: Any, problems: Problems) -> dict[str, Any]:
     if units > MAX_MAC_UNITS:
         problems.add("levels", f"the MAC, PE and chip arrays hold {units} MAC units together, more than "
                                f"the schema's bound {MAX_MAC_UNITS} (2^48); use smaller arrays")
+    return out
+
+
+#: Upper bounds of the vector-unit values (they keep every cost figure finite).
+VECTOR_UNIT_MAX: dict[str, float] = {"ops_per_cycle": 1e12, "energy_per_op_pj": 1e9}
+
+
+def _vector_unit(v: Any, problems: Problems) -> dict[str, float | None] | None:
+    """Check the optional ``vector_unit`` section; absent keys are None (= the default)."""
+    if not isinstance(v, Mapping):
+        problems.add("vector_unit", "must be a mapping with keys "
+                     f"{', '.join(VECTOR_UNIT_KEYS)} (got {show(v)})")
+        return None
+    _check_keys(v, VECTOR_UNIT_KEYS, "vector_unit", problems)
+    out: dict[str, float | None] = {}
+    for name in VECTOR_UNIT_KEYS:
+        x = (_real(v[name], f"vector_unit.{name}", problems, key=name, positive=name == "ops_per_cycle")
+             if name in v else None)
+        if x is not None and x > VECTOR_UNIT_MAX[name]:
+            problems.add(f"vector_unit.{name}", f"must be <= {VECTOR_UNIT_MAX[name]:g} "
+                         f"(got {show(v[name])})")
+            x = None
+        out[name] = x
     return out

@@ -9,7 +9,7 @@ import pytest
 
 from rlsched_compile._sanitize import terminal_safe
 from rlsched_compile.cli import main
-from rlsched_compile.emit.report import md_escape
+from rlsched_compile.emit._escape import md_cell
 
 from cli._support import build_tiny_model  # tests/ is on sys.path (rootdir-relative packages)
 
@@ -87,4 +87,4 @@ def test_error_messages_are_escaped_too(tmp_path, capsys):
 
 def test_helpers():
     assert terminal_safe("a\nb\x1bc\x9bd\u2028") == "a\\nb\\x1bc\\x9bd\\u2028"
-    assert md_escape("a|b") == "a\\|b" and md_escape("<b>") == "&lt;b&gt;"
+    assert md_cell("a|b") == "a\\|b" and md_cell("<b>") == "&lt;b&gt;"
