@@ -59,8 +59,9 @@ LIMITS: dict[str, tuple[float, float]] = {
     "bandwidth_bits_per_cycle": (1, 1 << 40),  # bit/cycle
     "capacity_bytes": (0, 1 << 60),           # byte
     "fixed_mapping": (0, 1 << 52),            # loop factor
-    "ops_per_cycle": (1e-6, 1e12),            # vector unit: element operations per cycle
-    "energy_per_op_pj": (0.0, 1e9),           # vector unit: pJ per element operation
+    # vector unit (upper bounds in VECTOR_UNIT_MAX): a subnormal rate would make cycles infinite
+    "ops_per_cycle": (1e-6, math.inf),        # element operations per cycle
+    "energy_per_op_pj": (0.0, math.inf),      # pJ per element operation
 }
 #: Most MAC units of a target: the product of the MAC-, PE- and chip-array sizes (x * y each). It
 #: bounds the instance counts the static energy multiplies by.

@@ -50,8 +50,9 @@ def _level(doc, role):
     (lambda d: _level(d, "local_buffer")["capacity_bytes"].update(input=1 << 63), "must be <= 1152921504606846976"),
     (lambda d: _level(d, "dram").update(bandwidth_bits_per_cycle=1 << 64), "bandwidth_bits_per_cycle: must be <="),
     (lambda d: d.update(precision_bits=1 << 64), "precision_bits: must be <= 4096"),
+    (lambda d: d.update(vector_unit={"ops_per_cycle": 1e-310}), "vector_unit.ops_per_cycle: must be >= 1e-06"),
 ], ids=["chip-2^31", "mac-units", "cycles-1e308", "freq-1e-310", "int-2^70", "int-1e400", "cap-2^63", "bw-2^64",
-        "bits-2^64"])
+        "bits-2^64", "vector-1e-310"])
 def test_loader_bounds_every_value_with_one_error_line(tmp_path, capsys, edit, message):
     path = _write_target(tmp_path, edit)
     with pytest.raises(TargetError, match="invalid target"):
