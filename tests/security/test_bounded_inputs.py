@@ -133,3 +133,14 @@ def test_deep_target_dict_from_code_is_a_target_error():
     doc["notes"] = deep
     with pytest.raises(TargetError, match="invalid target <dict>: the mapping: nested deeper than 32 levels"):
         target_from_dict(doc)
+
+
+def test_sweep_files_go_through_the_bounded_loader(tmp_path, capsys):
+    bomb = tmp_path / "sweep.yaml"
+    bomb.write_text(BOMB_ANCHORS + "\nbase: *l8\n", encoding="utf-8")
+    assert main(["sweep", str(bomb)]) == 2
+    assert "after expanding aliases" in _one_error(capsys)
+    big = tmp_path / "big.yaml"
+    big.write_text("# padding\n" * (_dataload.MAX_FILE_BYTES // 10 + 10), encoding="utf-8")
+    assert main(["sweep", str(big)]) == 2
+    assert "bytes this tool reads" in _one_error(capsys)
