@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 
 import numpy as np
 
-from . import __version__
+from ._version import __version__
 from .cache import CachedSchedule, ScheduleCache, cache_key
 from .cost import OBJECTIVES
 from .emit._files import dumps_json, write_bytes_atomic, write_text_atomic

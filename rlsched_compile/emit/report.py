@@ -20,7 +20,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
-from .. import __version__
+from .._version import __version__
 from ..cost import CYCLE_COMPONENTS, ENERGY_COMPONENTS
 from ..targets.model import Target
 from .schedule import LayerFailure, LayerSchedule, array_utilization, file_stem

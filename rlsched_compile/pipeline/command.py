@@ -12,7 +12,7 @@ import hashlib
 import logging
 from pathlib import Path
 
-from .. import __version__
+from .._version import __version__
 from .._options import OUTPUT_ROOT, REMOVAL_VERSION, add_format, add_out
 from ..errors import PipelineError
 from .base import SOLVERS, solve
