@@ -1,5 +1,5 @@
-"""Training of the RESPECT pointer network (PyTorch; inference runs on numpy in
-:mod:`rlsched_compile.pipeline.respect`).
+"""Training of the RESPECT pointer network (PyTorch, imported only here and only when training;
+inference runs on numpy in :mod:`.decode`).
 
 Recipe (RESPECT, DAC'23, scaled to a small CPU):
 
@@ -15,16 +15,19 @@ Recipe (RESPECT, DAC'23, scaled to a small CPU):
    cost_reward_k_max] (what the solver does with the greedy sequence, so no labels are needed for
    those k). REINFORCE with a baseline: the mean reward of the other samples of the same graph;
    optional entropy bonus (``entropy_coef``), which keeps the sampled sequences of the solver diverse.
-5. Export: ``respect.pt`` (state dict + config) and ``respect.npz`` (numpy weights).
+5. Export: ``respect.pt`` (state dict + config) and ``respect.npz`` (numpy weights, written by
+   :meth:`~.network.PointerWeights.save`).
 
-Run: ``python -m rlsched_compile.rl.respect [--iterations N] [--out DIR]`` (every
-:class:`RespectConfig` field is a flag, e.g. ``--imitation-iterations 2000 --cost-reward-coef 1.0
---entropy-coef 0.01``). A dataset cached in ``DIR`` with the same labelling settings but fewer
-graphs is extended: the first graphs of the seeded sequence keep their labels.
+Run: ``python -m rlsched_compile.pipeline.respect [--iterations N] [--out DIR] [--dataset FILE]``
+(:mod:`.__main__`; every :class:`RespectConfig` field is a flag, e.g. ``--imitation-iterations 2000
+--cost-reward-coef 1.0 --entropy-coef 0.01``). Output goes to ``DIR`` (default
+:data:`DEFAULT_OUT_DIR`, ``rlsched_out/respect/``), never into the package unless asked
+(``--overwrite-shipped``). A dataset cached in ``DIR`` (or read from ``--dataset``) with the same
+labelling settings but fewer graphs is extended: the first graphs of the seeded sequence keep their
+labels.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import time
@@ -34,14 +37,26 @@ from typing import Any
 
 import numpy as np
 
-from ..pipeline.exact import ExactSolver
-from ..pipeline.generate import random_dag
-from ..pipeline.cost import segment_cost_matrix
-from ..pipeline.graph import PipelineGraph
-from ..pipeline.respect import DEFAULT_WEIGHTS, FEATURE_DIM, fixup_order, node_features
-from ..pipeline.target import PipelineTarget, load_pipeline_target
+from ..._options import OUTPUT_ROOT
+from ...errors import PipelineError
+from ..cost import segment_cost_matrix
+from ..exact import ExactSolver
+from ..generate import random_dag
+from ..graph import PipelineGraph
+from ..target import PipelineTarget, load_pipeline_target
+from .features import FEATURE_DIM, node_features
+from .network import DEFAULT_WEIGHTS, PointerWeights
+from .solver import fixup_order
 
 logger = logging.getLogger(__name__)
+
+#: Where a training run writes by default (relative to the working directory).
+DEFAULT_OUT_DIR = OUTPUT_ROOT / "respect"
+#: The installed package: training refuses to write anywhere inside it unless asked
+#: (``overwrite_shipped``), since the shipped weights live there (:data:`~.network.DEFAULT_WEIGHTS`).
+PACKAGE_DIR = Path(__file__).resolve().parents[2]
+#: File name of the labelled-graph cache in an output folder.
+DATASET_FILE = "respect_dataset.npz"
 
 
 @dataclass(frozen=True)
@@ -95,7 +110,7 @@ class RespectConfig:
 
 
 def _torch() -> Any:
-    import torch  # noqa: PLC0415  (rl/ only, never at package import time)
+    import torch  # noqa: PLC0415  (training only, never at package import time)
     return torch
 
 
@@ -225,11 +240,17 @@ _LABEL_KEYS = ("seed", "n_nodes", "max_degree", "min_depth", "max_depth", "n_gra
                "target")
 
 
-def load_or_make_dataset(config: RespectConfig, target: PipelineTarget, path: Path) -> Dataset:
+def load_or_make_dataset(config: RespectConfig, target: PipelineTarget, path: Path, *,
+                         save_to: Path | None = None) -> Dataset:
     """The labelled dataset, read from ``path`` when it was made with the same labelling settings.
 
     Labelling dominates the training time, and labels that hit the exact solver's time limit depend
     on machine speed; the cache makes a rerun reuse (and repeat) the same labels.
+
+    Args:
+        path: the cached dataset to read (may be missing).
+        save_to: where a dataset made or extended here is written (default ``path``); a dataset
+            read whole from ``path`` is not written again.
     """
     key = json.dumps({name: getattr(config, name) for name in _LABEL_KEYS}, sort_keys=True)
     reuse = None
@@ -247,7 +268,7 @@ def load_or_make_dataset(config: RespectConfig, target: PipelineTarget, path: Pa
                 reuse = Dataset(features=data["features"], stages=data["stages"], counts=data["counts"],
                                 optimal=data["optimal"])
     dataset = make_dataset(config, target, reuse=reuse)
-    with open(path, "wb") as f:
+    with open(path if save_to is None else save_to, "wb") as f:
         np.savez_compressed(f, key=np.asarray(key), features=dataset.features, stages=dataset.stages,
                             counts=dataset.counts, optimal=dataset.optimal)
     return dataset
@@ -360,65 +381,77 @@ def train(config: RespectConfig, dataset: Dataset) -> tuple[Any, list[float]]:
     return model, history
 
 
-def export_weights(model: Any, config: RespectConfig) -> dict[str, np.ndarray]:
-    """The model's weights under the names of :class:`~rlsched_compile.pipeline.respect.PointerWeights`."""
+def export_weights(model: Any, config: RespectConfig) -> PointerWeights:
+    """The model's weights as :class:`~.network.PointerWeights` (float32 arrays, as trained; the
+    LSTM's two bias vectors summed)."""
     sd = {k: v.detach().numpy().copy() for k, v in model.state_dict().items()}
-    return {
-        "embed_w": sd["embed.weight"], "embed_b": sd["embed.bias"],
-        "enc_w_ih": sd["encoder.weight_ih_l0"], "enc_w_hh": sd["encoder.weight_hh_l0"],
-        "enc_b": sd["encoder.bias_ih_l0"] + sd["encoder.bias_hh_l0"],
-        "dec_w_ih": sd["decoder.weight_ih"], "dec_w_hh": sd["decoder.weight_hh"],
-        "dec_b": sd["decoder.bias_ih"] + sd["decoder.bias_hh"],
-        "dec_start": sd["dec_start"], "att_w_ref": sd["att_ref.weight"], "att_w_q": sd["att_q.weight"],
-        "att_v": sd["att_v"], "logit_clip": np.asarray(config.logit_clip),
-    }
+    return PointerWeights(
+        embed_w=sd["embed.weight"], embed_b=sd["embed.bias"],
+        enc_w_ih=sd["encoder.weight_ih_l0"], enc_w_hh=sd["encoder.weight_hh_l0"],
+        enc_b=sd["encoder.bias_ih_l0"] + sd["encoder.bias_hh_l0"],
+        dec_w_ih=sd["decoder.weight_ih"], dec_w_hh=sd["decoder.weight_hh"],
+        dec_b=sd["decoder.bias_ih"] + sd["decoder.bias_hh"],
+        dec_start=sd["dec_start"], att_w_ref=sd["att_ref.weight"], att_w_q=sd["att_q.weight"],
+        att_v=sd["att_v"], logit_clip=config.logit_clip,
+    )
 
 
-def train_respect(config: RespectConfig, *, out_dir: str | Path = DEFAULT_WEIGHTS.parent) -> Path:
+def check_out_dir(out_dir: str | Path, *, overwrite_shipped: bool = False) -> Path:
+    """``out_dir``, refused when it lies inside the installed package (unless ``overwrite_shipped``).
+
+    Raises:
+        PipelineError: ``out_dir`` is inside the package and ``overwrite_shipped`` is False.
+    """
+    out_dir = Path(out_dir)
+    resolved = out_dir.resolve()
+    if not overwrite_shipped and (resolved == PACKAGE_DIR or PACKAGE_DIR in resolved.parents):
+        raise PipelineError(
+            f"refusing to write training output into the package ({out_dir}): it holds the shipped "
+            f"weights ({DEFAULT_WEIGHTS.name}); pass --out DIR elsewhere (default {DEFAULT_OUT_DIR}/), "
+            "or --overwrite-shipped to replace the shipped files on purpose")
+    return out_dir
+
+
+def train_respect(config: RespectConfig, *, out_dir: str | Path = DEFAULT_OUT_DIR,
+                  dataset: str | Path | None = None, overwrite_shipped: bool = False) -> Path:
     """Label, train and export; returns the path of ``respect.npz``.
 
-    Writes ``respect.pt`` (state dict, config, reward history) and ``respect.npz`` into ``out_dir``.
+    Writes ``respect.pt`` (state dict, config, reward history), ``respect.npz`` and
+    ``respect_train.json`` into ``out_dir``, and the labelled graphs into
+    ``out_dir/respect_dataset.npz`` when they are made or extended here.
+
+    Args:
+        config: the hyperparameters.
+        out_dir: the output folder (default ``rlsched_out/respect/``).
+        dataset: labelled graphs to reuse (default ``out_dir/respect_dataset.npz``); e.g. the
+            shipped ``rlsched_compile/data/respect/respect_dataset.npz``, read, never written.
+        overwrite_shipped: allow ``out_dir`` inside the package (replacing the shipped weights).
+
+    Raises:
+        PipelineError: ``out_dir`` is inside the package and ``overwrite_shipped`` is False.
     """
+    out_dir = check_out_dir(out_dir, overwrite_shipped=overwrite_shipped)
     torch = _torch()
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
-    out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     target = load_pipeline_target(config.target)
     t0 = time.perf_counter()
-    dataset = load_or_make_dataset(config, target, out_dir / "respect_dataset.npz")
+    cache = out_dir / DATASET_FILE
+    data = load_or_make_dataset(config, target, cache if dataset is None else Path(dataset), save_to=cache)
     t_label = time.perf_counter() - t0
-    logger.info("labelled %d graphs in %.1f s (%d proven optimal)", len(dataset.stages), t_label,
-                int(dataset.optimal.sum()))
-    model, history = train(config, dataset)
+    logger.info("labelled %d graphs in %.1f s (%d proven optimal)", len(data.stages), t_label,
+                int(data.optimal.sum()))
+    model, history = train(config, data)
     t_train = time.perf_counter() - t0 - t_label
     logger.info("trained %d iterations in %.1f s", config.iterations, t_train)
     torch.save({"config": asdict(config), "state_dict": model.state_dict(), "reward_history": history,
                 "label_seconds": t_label, "train_seconds": t_train}, out_dir / "respect.pt")
     npz = out_dir / "respect.npz"
-    with open(npz, "wb") as f:
-        np.savez(f, **export_weights(model, config))
+    export_weights(model, config).save(npz)
     (out_dir / "respect_train.json").write_text(json.dumps({
         "config": asdict(config), "label_seconds": round(t_label, 1), "train_seconds": round(t_train, 1),
-        "labels_proven_optimal": int(dataset.optimal.sum()),
+        "labels_proven_optimal": int(data.optimal.sum()),
         "mean_reward_first_50": float(np.mean(history[:50])),
         "mean_reward_last_50": float(np.mean(history[-50:]))}, indent=2) + "\n", encoding="utf-8")
     return npz
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Command line: ``python -m rlsched_compile.rl.respect``."""
-    parser = argparse.ArgumentParser(description="Train the RESPECT pointer network.")
-    defaults = RespectConfig()
-    for name, value in asdict(defaults).items():
-        parser.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=value)
-    parser.add_argument("--out", default=str(DEFAULT_WEIGHTS.parent))
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    config = RespectConfig(**{name: getattr(args, name) for name in asdict(defaults)})
-    print(train_respect(config, out_dir=args.out))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

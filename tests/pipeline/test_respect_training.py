@@ -1,4 +1,6 @@
-"""RESPECT training options: label reuse across n_graphs, the pipeline-cost reward, the CLI flags."""
+"""RESPECT training: seeded repeatability, rewards, label reuse across n_graphs, the pipeline-cost
+reward, the command line (its output folder never defaulting into the package) and its deprecated
+alias."""
 from __future__ import annotations
 
 import json
@@ -12,11 +14,33 @@ from rlsched_compile.pipeline.generate import random_dag
 
 torch = pytest.importorskip("torch")
 
-from rlsched_compile.rl.respect import (RespectConfig, _cut_bottlenecks, _CostReward,  # noqa: E402
-                                        load_or_make_dataset, main, make_dataset, train_respect)
+from rlsched_compile.pipeline.respect.__main__ import main  # noqa: E402
+from rlsched_compile.pipeline.respect.train import (RespectConfig, _cut_bottlenecks, _CostReward,  # noqa: E402
+                                                    load_or_make_dataset, make_dataset, stage_rewards,
+                                                    train_respect)
 
 SMALL = dict(n_nodes=8, min_depth=3, max_depth=5, k=3, hidden=8, batch_graphs=2, samples_per_graph=3,
              label_time_limit_s=5.0)
+
+
+def test_seeded_short_training_repeats_exactly(tmp_path):
+    cfg = RespectConfig(n_nodes=8, min_depth=3, max_depth=5, n_graphs=4, k=3, hidden=8, iterations=3,
+                        imitation_iterations=2,
+                        batch_graphs=2, samples_per_graph=3)
+    paths = [train_respect(cfg, out_dir=tmp_path / name) for name in ("a", "b")]
+    a, b = (np.load(p) for p in paths)
+    assert sorted(a.files) == sorted(b.files)
+    for name in a.files:
+        assert np.array_equal(a[name], b[name]), name
+    other = train_respect(RespectConfig(**{**cfg.__dict__, "seed": 1}), out_dir=tmp_path / "c")
+    assert not np.array_equal(np.load(other)["embed_w"], a["embed_w"])
+
+
+def test_stage_rewards_are_one_for_the_label_order():
+    stages = np.array([[0, 0, 1, 2, 2]])
+    counts = np.array([[2, 1, 2]])
+    assert stage_rewards(np.array([[1, 0, 2, 4, 3]]), stages, counts)[0] == pytest.approx(1.0)
+    assert stage_rewards(np.array([[4, 3, 2, 1, 0]]), stages, counts)[0] < 0.8
 
 
 def test_cut_bottlenecks_match_the_optimal_cut():
