@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from .. import __version__
+from .._version import __version__
 from ..api import _pool_context, _solve, _Solved, _usable_cores
 from ..errors import NativeError, RlschedError
 from ..layer import Layer
