@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Callable, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -95,6 +95,8 @@ class Strategy(Protocol):
 
 #: Registered strategies by name, in registration order.
 STRATEGIES: dict[str, Strategy] = {}
+#: ``schedule_layer(..., dataflow="flexible")``'s search, set by :mod:`.dataflow` when imported.
+FLEXIBLE_DATAFLOW_SEARCH: Callable[..., Any] | None = None
 
 
 def register_strategy(strategy: Strategy) -> Strategy:

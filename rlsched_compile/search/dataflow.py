@@ -42,6 +42,7 @@ from ..native import search as native_search
 from ..native.costmodel import as_layer, as_target, evaluate_batch
 from ..rl.mdp import writable_rows
 from ..targets.model import STATIONARY, Target
+from . import base
 from .base import SearchResult, make_result
 from .schedule import schedule_layer
 
@@ -311,3 +312,6 @@ def schedule_layer_flexible(target: Target | Mapping[str, Any] | str, layer: Lay
     logger.debug("flexible %s: %s -> %s (%.4g of fixed)", ly.name, format_choice(tgt, combos[0]),
                  format_choice(tgt, combos[best_choice]), best_value / fixed_value if fixed_value else 1.0)
     return FlexibleResult(result=result, dataflows=combos[best_choice], fixed=fixed, best_start=best_start)
+
+
+base.FLEXIBLE_DATAFLOW_SEARCH = schedule_layer_flexible

@@ -48,10 +48,12 @@ def schedule_layer(target: Target | Mapping[str, Any] | str, layer: Layer | Mapp
         raise RlschedError(f"unknown search strategy {name!r}: use one of {', '.join(STRATEGIES)}")
     check_objective(objective)
     if dataflow != "fixed":
-        from .dataflow import check_dataflow_mode, schedule_layer_flexible
-
-        check_dataflow_mode(dataflow)
-        flex = schedule_layer_flexible(target, layer, search=name, objective=objective, seed=seed, budget=budget)
+        # the joint search (search/dataflow.py) plugs itself in, as strategies do, so that this
+        # module does not import the one that builds on it
+        if dataflow != "flexible" or base.FLEXIBLE_DATAFLOW_SEARCH is None:
+            raise RlschedError(f"unknown dataflow mode {dataflow!r}: use one of fixed, flexible")
+        flex = base.FLEXIBLE_DATAFLOW_SEARCH(target, layer, search=name, objective=objective, seed=seed,
+                                             budget=budget)
         return dataclasses.replace(flex.result, dataflows=flex.dataflows)
     if budget is not None and budget < 1:
         raise RlschedError(f"budget must be >= 1 evaluations, got {budget}")
