@@ -416,7 +416,10 @@ def compile_model(model: str | os.PathLike[str] | Any, target: str | os.PathLike
         token = _strategy_token(strategy)
     target_sha = tgt.sha256
     keys = [cache_key(layer_signature=g.layer.signature(), target_sha256=target_sha, objective=objective,
-                      strategy=strategy, settings={"seed": seed, "budget": budget, "token": token, "dataflow": dataflow},
+                      strategy=strategy, settings={"seed": seed, "budget": budget, "token": token,
+                                # the mode is in every flexible key; fixed keys stay those of before
+                                # the option (the sweep writes them for the compile to read)
+                                **({"dataflow": dataflow} if dataflow != "fixed" else {})},
                       tool_version=__version__) for g in groups]
     solved: dict[int, _Solved] = {}
     cached: set[int] = set()
