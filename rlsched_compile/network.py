@@ -2,7 +2,8 @@
 
 A :class:`Network` is what the ONNX frontend (:func:`rlsched_compile.frontend.load_network`)
 returns and what the scheduler consumes: the ordered layers to schedule, the operator graph for
-graph-level passes, and the operators that carry weights but cannot be scheduled.
+graph-level passes, and the operators that carry MACs (or weights) but are not scheduled, so
+reports can state the share of the model's MACs that got a schedule (its *coverage*).
 """
 from __future__ import annotations
 
@@ -20,18 +21,26 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class UnsupportedOp:
-    """Operators of one type that carry weights (or MACs) but are not turned into layers.
+    """Operators of one kind that carry weights or MACs but are not turned into layers.
 
     Attributes:
-        op_type: ONNX operator type, e.g. ``ConvTranspose``; a MatMul/Gemm whose operands are
-            both activations is reported as ``MatMul (no constant weight)``.
-        count: how many nodes of that type the model has.
+        op_type: ONNX operator type with the reason when it is not the type alone, e.g.
+            ``ConvTranspose (3-D)`` or ``Einsum (3 operands)``.
+        count: how many nodes of that kind the model has.
         nodes: their node names, in graph order.
+        macs: the multiply-accumulates these nodes hold (exact), or ``None`` when some node's
+            shapes or form do not give an exact count.
     """
 
     op_type: str
     count: int
     nodes: tuple[str, ...]
+    macs: int | None = 0
+
+    @property
+    def drops_macs(self) -> bool:
+        """Whether skipping these nodes loses (or may lose) multiply-accumulates."""
+        return self.macs is None or self.macs > 0
 
 
 @dataclass(frozen=True)
@@ -72,7 +81,7 @@ class Network:
             not depend on any data input (weight producers such as ``Constant``,
             ``ConstantOfShape`` or ``Identity`` on a weight) are folded into the
             ``param_bytes`` of their consumers and are not nodes.
-        unsupported: operators with weights that are not scheduled, one entry per op type.
+        unsupported: operators with weights or MACs that are not scheduled, one entry per kind.
         onnx_node: layer name -> index of its node in the model's ``graph.node`` list (for
             annotating the original model).
     """
@@ -89,12 +98,39 @@ class Network:
 
     @property
     def macs(self) -> int:
-        """Total multiply-accumulates over all layers."""
+        """Total multiply-accumulates over all layers (repeats included): the scheduled MACs."""
         return sum(layer.macs for layer in self.layers)
 
     @property
+    def scheduled_macs(self) -> int:
+        """Multiply-accumulates of the layers (same as :attr:`macs`)."""
+        return self.macs
+
+    @property
+    def skipped_macs(self) -> int:
+        """Known multiply-accumulates of the operators that are not scheduled."""
+        return sum(u.macs or 0 for u in self.unsupported)
+
+    @property
+    def model_macs(self) -> int:
+        """Multiply-accumulates of every MAC-bearing operator of the model: layers plus skipped
+        operators (those whose count is unknown add nothing; see :attr:`macs_exact`)."""
+        return self.macs + self.skipped_macs
+
+    @property
+    def macs_exact(self) -> bool:
+        """Whether :attr:`model_macs` is exact (no skipped operator of unknown MACs)."""
+        return all(u.macs is not None for u in self.unsupported)
+
+    @property
+    def coverage(self) -> float:
+        """Share of the model's MACs that are scheduled, in [0, 1] (1.0 for a model without MACs)."""
+        total = self.model_macs
+        return self.macs / total if total else 1.0
+
+    @property
     def unsupported_count(self) -> int:
-        """Number of unsupported operator nodes with weights."""
+        """Number of unsupported operator nodes with weights or MACs."""
         return sum(u.count for u in self.unsupported)
 
     def unique_layers(self) -> tuple[LayerGroup, ...]:

@@ -39,7 +39,8 @@ STATIC_COMPONENTS: tuple[str, ...] = ("mac_static", "lb_static", "gb_static", "d
 
 @dataclass(frozen=True)
 class NetworkTotals:
-    """Totals over every scheduled layer of the network (identical layers counted each time).
+    """Totals over every scheduled layer of the network (identical layers counted each time,
+    a layer with ``repeat`` > 1 counted ``repeat`` times).
 
     Attributes:
         layers: layers in the network.
@@ -95,14 +96,15 @@ def compute_totals(schedules: Sequence[LayerSchedule], target: Target, *, layers
     for s in schedules:
         ev = s.evaluation
         assert ev.energy_by_component_pj is not None and ev.cycles_by_component is not None
+        n = s.layer.repeat
         for k in ENERGY_COMPONENTS:
-            energy[k] += ev.energy_by_component_pj[k]
+            energy[k] += ev.energy_by_component_pj[k] * n
         for k in CYCLE_COMPONENTS:
-            cycles[k] += ev.cycles_by_component[k]
+            cycles[k] += ev.cycles_by_component[k] * n
         macs += s.layer.macs
         util = array_utilization(target, ev)
-        mac_util_w += util["mac_units"] * s.cycles
-        pe_util_w += util["pe_array"] * s.cycles
+        mac_util_w += util["mac_units"] * s.cycles * n
+        pe_util_w += util["pe_array"] * s.cycles * n
     total_cycles = cycles["total_cycle"]
     return NetworkTotals(
         layers=layers, unique_layers=unique_layers, scheduled_layers=len(schedules),
@@ -141,13 +143,15 @@ def build_report(*, network: Network, target: Target, settings: Mapping[str, Any
             "shape": {"K": ly.K, "B": ly.B, "P": ly.P, "Q": ly.Q, "C": ly.C, "R": ly.R, "S": ly.S,
                       "G": ly.G, "stride_h": ly.stride_h, "stride_w": ly.stride_w,
                       "dilation_h": ly.dilation_h, "dilation_w": ly.dilation_w},
-            "macs": ly.macs, "strategy": s.strategy, "evaluations": s.evaluations, "finished": s.finished,
-            "energy_pj": ev.energy_pj,
-            "dynamic_energy_pj": ev.energy_by_component_pj["total_dynamic_energy"],
-            "static_energy_pj": ev.energy_by_component_pj["total_static_energy"],
-            "energy_by_component_pj": {k: ev.energy_by_component_pj[k]
+            "macs": ly.macs, **({"repeat": ly.repeat} if ly.repeat > 1 else {}),
+            "strategy": s.strategy, "evaluations": s.evaluations, "finished": s.finished,
+            # Energy and cycles of every run (x repeat): the rows add up to the totals.
+            "energy_pj": ev.energy_pj * ly.repeat,
+            "dynamic_energy_pj": ev.energy_by_component_pj["total_dynamic_energy"] * ly.repeat,
+            "static_energy_pj": ev.energy_by_component_pj["total_static_energy"] * ly.repeat,
+            "energy_by_component_pj": {k: ev.energy_by_component_pj[k] * ly.repeat
                                        for k in DYNAMIC_COMPONENTS + STATIC_COMPONENTS},
-            "cycles": ev.cycles,
+            "cycles": ev.cycles * ly.repeat,
             "mac_utilization": _r(util["mac_units"]), "pe_utilization": _r(util["pe_array"]),
             "schedule": f"schedules/{file_stem(s.index, ly.name)}.json",
         })
