@@ -144,3 +144,11 @@ class Network:
         for i, layer in enumerate(self.layers):
             first.setdefault(layer.signature(), []).append(i)
         return tuple(LayerGroup(self.layers[idx[0]], tuple(idx)) for idx in first.values())
+
+
+def format_macs(macs: int) -> str:
+    """A MAC count in engineering form: ``17.56 G``, ``425.3 M``, ``5.581 k``, ``12``."""
+    for scale, unit in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if macs >= scale:
+            return f"{macs / scale:.4g} {unit}"
+    return str(macs)

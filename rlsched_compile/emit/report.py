@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 from .. import __version__
 from ..cost import CYCLE_COMPONENTS, ENERGY_COMPONENTS
 from ..targets.model import Target
+from .coverage import coverage_phrase, coverage_section
 from .schedule import LayerFailure, LayerSchedule, array_utilization, file_stem
 
 if TYPE_CHECKING:  # networkx is not needed at import time
@@ -179,12 +180,13 @@ def build_report(*, network: Network, target: Target, settings: Mapping[str, Any
         "model": {"name": network.name,
                   "file": None if network.source is None else network.source.replace("\\", "/").rsplit("/", 1)[-1],
                   "sha256": network.sha256, "batch": network.batch,
-                  "unsupported_ops": [{"op_type": u.op_type, "count": u.count, "nodes": list(u.nodes)}
-                                      for u in network.unsupported]},
+                  "unsupported_ops": [{"op_type": u.op_type, "count": u.count, "nodes": list(u.nodes),
+                                       "macs": u.macs} for u in network.unsupported]},
         "target": {"name": target.name, "sha256": target.sha256},
         "settings": dict(settings),
         "complete": not failures,
         "totals": t,
+        "coverage": coverage_section(network, totals.macs),
         "unique_layers": unique,
         "layers": layers,
         "failures": [{"index": f.index, "name": f.layer.name, "group": f.group, "message": f.message}
@@ -233,7 +235,8 @@ def render_summary(report: Mapping[str, Any]) -> str:
     lines += [f"FAILED {u['name']}: {u['failed']}" for u in report["unique_layers"] if "failed" in u]
     lines.append(f"energy {t['energy_pj']:.6g} pJ (dynamic {t['dynamic_energy_pj']:.6g}, static "
                  f"{t['static_energy_pj']:.6g}), {t['energy_per_mac_pj']:.4g} pJ/MAC; cycles "
-                 f"{t['cycles']:.6g}; MACs {t['macs']:,}")
+                 f"{t['cycles']:.6g}; " + (coverage_phrase(report["coverage"]) if "coverage" in report
+                                           else f"MACs {t['macs']:,}"))
     return "\n".join(lines) + "\n"
 
 

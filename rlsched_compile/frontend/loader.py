@@ -19,7 +19,7 @@ import onnx
 
 from ..errors import ModelError
 from ..layer import Layer
-from ..network import Network, UnsupportedOp
+from ..network import Network, UnsupportedOp, format_macs
 from ._layers import NodeContext, extractor_for, needed_tensors
 from ._names import unique_node_names
 from ._reader import ModelSource, read_model, topological_order
@@ -279,14 +279,6 @@ def describe_skipped(u: UnsupportedOp, model_macs: int) -> str:
         share = f", {100 * u.macs / model_macs:.1f}% of the model" if model_macs else ""
         held = f"{format_macs(u.macs)} MACs{share}"
     return f"{u.op_type} x{u.count} ({_short(u.nodes)}; {held})"
-
-
-def format_macs(macs: int) -> str:
-    """A MAC count in engineering form: ``17.56 G``, ``425.3 M``, ``5.58 k``, ``12``."""
-    for scale, unit in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if macs >= scale:
-            return f"{macs / scale:.4g} {unit}"
-    return str(macs)
 
 
 def _short(nodes: tuple[str, ...], limit: int = 3) -> str:

@@ -51,7 +51,7 @@ def test_report_round_trips_through_json() -> None:
     assert json.loads(text) == r
     assert dumps_json(make_report()) == text
     assert list(r) == ["schema_version", "tool", "model", "target", "settings", "complete", "totals",
-                       "unique_layers", "layers", "failures"]
+                       "coverage", "unique_layers", "layers", "failures"]
 
 
 def test_summary_and_markdown() -> None:
