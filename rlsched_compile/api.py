@@ -124,6 +124,7 @@ class CompileResult:
         Raises:
             RlschedError: the directory cannot be created or written.
         """
+        from .emit.external_data import place_beside
         from .emit.html import render_html
         from .emit.onnx_annotate import annotate_model
 
@@ -146,12 +147,13 @@ class CompileResult:
             write_text_atomic(out / "report.json", dumps_json(report))
             write_text_atomic(out / "report.md", render_markdown(report))
             write_text_atomic(out / "report.html", render_html(report))
-            model = self._model_proto()
+            model, external = self._model_proto()
             if model is not None:
                 annotated = annotate_model(model, self.layers, target=self.target,
                                            node_index=self.network.onnx_node,
                                            totals_energy_pj=self.totals.energy_pj,
                                            totals_cycles=self.totals.cycles)
+                place_beside(external, out)
                 write_bytes_atomic(out / f"{self.network.name}.scheduled.onnx",
                                    annotated.SerializeToString(deterministic=True))
             timing = dict(self.timing)
@@ -163,19 +165,27 @@ class CompileResult:
         logger.info("wrote %s", out)
         return out
 
-    def _model_proto(self) -> Any:
+    def _model_proto(self) -> tuple[Any, dict[str, Path]]:
+        """The model to annotate and its external data files (location -> file); ``None`` when
+        there is no model or its external data cannot be followed (then with a warning)."""
         import onnx
 
+        from .emit.external_data import external_locations, resolve_locations
+
         if isinstance(self.model, onnx.ModelProto):
-            return self.model
+            return self.model, {}
         if self.network.source is None:
-            return None
+            return None, {}
         model = onnx.load(self.network.source, load_external_data=False)
-        if any(t.data_location == onnx.TensorProto.EXTERNAL for t in model.graph.initializer):
-            logger.warning("%s keeps its weights in external files; %s.scheduled.onnx is not written",
-                           self.network.source, self.network.name)
-            return None
-        return model
+        locations = external_locations(model)
+        if not locations:
+            return model, {}
+        files = resolve_locations(self.network.source, locations)
+        if isinstance(files, str):
+            logger.warning("%s: %s; %s.scheduled.onnx is not written", self.network.source, files,
+                           self.network.name)
+            return None, {}
+        return model, files
 
 
 def ensure_writable_dir(path: str | os.PathLike[str]) -> Path:

@@ -62,6 +62,7 @@ EXTRACTORS: dict[tuple[str, str], OpSpec] = {
     ("", "DeformConv"): OpSpec(_no_extractor, ()),
     (_MS, "FusedConv"): OpSpec(conv, (0, 1)),
     (_MS, "FusedGemm"): OpSpec(gemm, (0, 1)),
+    (_MS, "QGemm"): OpSpec(partial(gemm, a_slot=0, b_slot=3), (0, 3)),
     (_MS, "FusedMatMul"): OpSpec(fused_matmul, (0, 1)),
     (_MS, "MatMulIntegerToFloat"): OpSpec(matmul_integer, (0, 1)),
     (_MS, "DynamicQuantizeMatMul"): OpSpec(matmul_integer, (0, 1)),

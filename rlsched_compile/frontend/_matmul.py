@@ -1,5 +1,6 @@
 """Matrix products as layers: ``Gemm``, ``MatMul``, ``Einsum`` (two operands) and the fused and
-quantized forms (``FusedGemm``, ``FusedMatMul``, ``MatMulInteger``, ``QLinearMatMul``).
+quantized forms (``FusedGemm``, ``QGemm``, ``FusedMatMul``, ``MatMulInteger``, ``QLinearMatMul``,
+``MatMulIntegerToFloat``, ``DynamicQuantizeMatMul``).
 
 Mapping to the 8 loop parameters:
 
@@ -34,10 +35,9 @@ def _fc(ctx: NodeContext, op: str, *, rows: int, c_in: int, k_out: int) -> Extra
     return layers(Layer(name=ctx.name, K=k_out, B=rows, P=1, Q=1, C=c_in, R=1, S=1, G=1, op=op))
 
 
-def gemm(ctx: NodeContext) -> Extracted:
-    """``Gemm`` / ``FusedGemm`` -> one fully connected layer."""
-    node = ctx.node
-    a, b = ctx.in_shape(0), ctx.in_shape(1)
+def gemm(ctx: NodeContext, *, a_slot: int = 0, b_slot: int = 1) -> Extracted:
+    """``Gemm`` / ``FusedGemm`` / ``QGemm`` (A 0, B 3) -> one fully connected layer."""
+    a, b = ctx.in_shape(a_slot), ctx.in_shape(b_slot)
     if a is None or b is None:
         return skipped("Gemm (unknown shapes)", None)
     if len(a) != 2 or len(b) != 2:
@@ -48,10 +48,11 @@ def gemm(ctx: NodeContext) -> Extracted:
     if c_in != c_b:
         raise ctx.fail(f"A {list(a)} (transA={trans_a}) and B {list(b)} (transB={trans_b}) do "
                        "not agree on the inner dimension")
-    if ctx.is_data(node.input[1]) and not ctx.is_data(node.input[0]):
+    op = "QGemm" if ctx.node.op_type == "QGemm" else "Gemm"
+    if ctx.is_data(ctx.input(b_slot)) and not ctx.is_data(ctx.input(a_slot)):
         # Constant A times activation B: the activation's columns are the samples.
-        return _fc(ctx, "Gemm", rows=k_out, c_in=c_in, k_out=rows)
-    return _fc(ctx, "Gemm", rows=rows, c_in=c_in, k_out=k_out)
+        return _fc(ctx, op, rows=k_out, c_in=c_in, k_out=rows)
+    return _fc(ctx, op, rows=rows, c_in=c_in, k_out=k_out)
 
 
 def matmul(ctx: NodeContext, *, a_slot: int = 0, b_slot: int = 1, trans_a: bool = False,
