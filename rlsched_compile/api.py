@@ -57,7 +57,7 @@ class CompileSettings:
         seed: random seed of the search.
         budget: evaluation budget of the search (None: the strategy's default).
         batch: the batch size the model was read with.
-        strict: whether unsupported operators with weights were errors.
+        strict: whether operators with MACs that cannot be scheduled were errors.
         rl_finetune_steps: environment steps the agent was fine-tuned on this model's layers
             before scheduling (None: the shipped policy as is).
     """
@@ -377,7 +377,7 @@ def compile_model(model: str | os.PathLike[str] | Any, target: str | os.PathLike
         jobs: worker processes for unique layers (None: all cores; 1: in this process).
         cache: read and write the on-disk schedule cache.
         cache_dir: cache directory (default: see :mod:`rlsched_compile.cache`).
-        strict: unsupported operators with weights are an error instead of a warning.
+        strict: operators with MACs that cannot be scheduled are an error instead of a warning.
         rl_finetune_steps: fine-tune the agent (strategies ``rl``/``rl-hybrid``) for about this many
             environment steps on the model's unique layers before scheduling (needs torch; the tuned
             policy is cached and reused).

@@ -163,7 +163,7 @@ def _compile_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="random seed of the search (default: 0)")
     p.add_argument("--no-cache", action="store_true", help="neither read nor write the schedule cache")
     p.add_argument("--strict", action="store_true",
-                   help="operators with weights that cannot be scheduled are an error, not a warning")
+                   help="operators with MACs that cannot be scheduled are an error, not a warning")
     p.add_argument("--rl-finetune", type=int, default=None, metavar="STEPS",
                    help="fine-tune the scheduling agent for about STEPS environment steps on this model's "
                         "layers before scheduling (strategies rl, rl-hybrid; needs torch; the tuned policy "

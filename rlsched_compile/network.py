@@ -70,11 +70,16 @@ class Network:
         source: path of the model file (``None`` for an in-memory ``ModelProto``).
         sha256: hex sha256 of the model file bytes (of the serialized proto when in memory).
         batch: the batch size the shapes were materialised with.
-        layers: every Conv, Gemm and MatMul-with-constant-weight layer, in topological order.
+        layers: the layers of every MAC-bearing operator (Conv, Gemm, MatMul, Einsum, attention,
+            recurrent, transposed and quantized forms), in topological order; one operator may
+            give several (see :mod:`rlsched_compile.frontend`).
         graph: networkx DiGraph of operators. Node keys are node names (the layer names for
-            layers); node attributes ``op_type``, ``name``, ``macs``, ``param_bytes``,
-            ``output_shapes`` (tuple of shapes, ``None`` where unknown) and ``layer_index`` (index
-            into :attr:`layers` or ``None``). Graph inputs and outputs are nodes with op_type
+            single-layer nodes); node attributes ``op_type``, ``name``, ``macs`` (the node's exact
+            multiply-accumulates: the sum of its layers' MACs, repeats included, or a skipped
+            operator's MACs when known, else 0), ``param_bytes``, ``output_shapes`` (tuple of
+            shapes, ``None`` where unknown), ``layer_indices`` (indices into :attr:`layers` of
+            the layers the node became, e.g. an attention node's ``.qk`` and ``.av``) and
+            ``layer_index`` (the first of them, or ``None``). Graph inputs and outputs are nodes with op_type
             ``Input``/``Output``. Edge attributes ``tensor`` (first tensor name), ``tensors`` (all
             tensor names from producer to consumer), ``shape`` (of ``tensor``) and ``bytes``
             (total over ``tensors``; ``None`` if a shape is unknown). Operators whose outputs do

@@ -49,16 +49,16 @@ def load_network(source: str | os.PathLike[str] | onnx.ModelProto, *, batch: int
         source: path of an ``.onnx`` file, or a ``ModelProto``.
         batch: batch size for a model whose inputs have a symbolic batch dimension. A model
             with a fixed batch keeps it (passing a different value is an error).
-        strict: make operators with weights that cannot be scheduled (ConvTranspose, LSTM,
-            Attention, ...) an error instead of a warning.
+        strict: make operators with MACs that cannot be scheduled (see
+            :attr:`Network.unsupported`) an error instead of a warning.
 
     Returns:
         The frozen :class:`Network`.
 
     Raises:
-        ModelError: missing or unreadable file, not ONNX or truncated, no Conv/Gemm/MatMul
-            layer, a symbolic batch without ``batch``, inconsistent shapes, or (with ``strict``)
-            unsupported operators with weights.
+        ModelError: missing or unreadable file, not ONNX or truncated, no operator with MACs,
+            a symbolic batch without ``batch``, inconsistent shapes, or (with ``strict``)
+            operators with MACs that cannot be scheduled.
     """
     src = read_model(source)
     label, graph = src.label, src.model.graph
