@@ -370,8 +370,8 @@ def _cmd_zoo(argv: Sequence[str], stdout: TextIO) -> int:
             except ModelError:
                 size, where = "-", "(missing: run `zoo regenerate`)"
             rows.append((name, str(counts.conv) if counts else "?", str(counts.depthwise) if counts else "?",
-                         str(counts.fc) if counts else "?", size, where))
-        _print_table(stdout, ("model", "conv", "depthwise", "fc", "size", "file"), rows)
+                         str(counts.fc) if counts else "?", str(counts.other) if counts else "?", size, where))
+        _print_table(stdout, ("model", "conv", "depthwise", "fc", "other", "size", "file"), rows)
         return 0
     out_dir = Path(args.out) if args.out else _zoo_dir(zoo)
     if args.action == "check":
