@@ -236,11 +236,13 @@ def build_gpt2_small() -> onnx.ModelProto:
 
 def build_lstm_lm() -> onnx.ModelProto:
     """The medium LSTM language model of Zaremba et al. 2014 (Penn Treebank): vocabulary 10000,
-    embedding 650, 2 LSTM layers of 650, 35 steps, batch 1, decoder to 10000 logits."""
+    embedding 650, 2 LSTM layers of 650, 35 steps, batch 1 (input ``[1, 35]``), decoder to 10000
+    logits (``[35, 1, 10000]``)."""
     b = SequenceBuilder("lstm_lm")
     t, hid, vocab = 35, 650, 10000
-    ids = b.input("input_ids", [t, 1], TensorProto.INT64)
-    x = b.add("Gather", [b.weight("encoder.weight", [vocab, hid]), ids], "encoder", (t, 1, hid))
+    ids = b.input("input_ids", [1, t], TensorProto.INT64)
+    x = b.add("Gather", [b.weight("encoder.weight", [vocab, hid]), ids], "encoder", (1, t, hid))
+    x = b.transpose(x, [1, 0, 2], "time_major")  # the LSTM's [T, N, C] layout
     for i in range(2):
         p = f"rnn.{i}"
         y = b.add("LSTM", [x, b.weight(f"{p}.weight_ih", [1, 4 * hid, hid]),
