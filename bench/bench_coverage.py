@@ -2,10 +2,11 @@
 """Coverage on real PyTorch exports: models written here in PyTorch (random weights), exported
 with ``torch.onnx.export`` (the default dynamo exporter, and the legacy one for some), compiled
 with ``rlsched-compile`` on eyeriss; the table compares the MACs the tool reports (the model's
-MAC total and the scheduled MACs from report.json) with an independent count: PyTorch's own
-``torch.utils.flop_counter.FlopCounterMode`` (FLOPs / 2) on the same module and input, and for
-the recurrent models (which it does not count) the formula ``layers x dirs x T x N x gates x
-H x (I + H)``.
+MAC total and the scheduled MACs from report.json) with an independent count: for the CNNs
+PyTorch's own ``torch.utils.flop_counter.FlopCounterMode`` (FLOPs / 2) on the same module and
+input; for the transformers (whose fused CPU attention it does not count) and the recurrent
+models (which it does not count) formulas from the sizes: per transformer block
+``T*d*3d + 2*T*T*d + T*d*d + 2*T*d*4d``, per recurrent layer ``T*N*gates*H*(I + H)``.
 
 Models: ViT-B/16 in three attention forms (explicit matmul, ``F.scaled_dot_product_attention``,
 the opset-23 ``Attention`` operator), BERT-base (sequence 128), LSTM and GRU (2 x 512, 100
@@ -204,6 +205,19 @@ def flop_counter_macs(module: nn.Module, args: tuple) -> int:
     return counter.get_total_flops() // 2
 
 
+def transformer_macs(tokens: int, d: int, depth: int) -> int:
+    """Projections, Q.K^T, A.V and MLP (4d) of ``depth`` blocks on ``tokens`` tokens."""
+    return depth * (tokens * d * 3 * d + 2 * tokens * tokens * d + tokens * d * d + 2 * tokens * d * 4 * d)
+
+
+def vit_macs(d: int, depth: int) -> int:
+    return 196 * d * 3 * 256 + transformer_macs(197, d, depth) + d * 1000
+
+
+def bert_macs(d: int, depth: int) -> int:
+    return transformer_macs(128, d, depth) + d * d
+
+
 def recurrent_macs(gates: int, width: int, steps: int) -> int:
     return 2 * steps * gates * width * (width + width) + steps * width * 10
 
@@ -215,11 +229,13 @@ def cases(small: bool) -> list[tuple[str, str, nn.Module, tuple, int | None, int
     width = 128 if small else 512
     seq = torch.zeros(100, 1, width)
     out = [
-        ("ViT (matmul attention)", "dynamo", ViT("matmul", d, depth, heads), (img,), None, None),
-        ("ViT (matmul attention)", "legacy", ViT("matmul", d, depth, heads), (img,), None, None),
-        ("ViT (scaled_dot_product_attention)", "dynamo", ViT("sdpa", d, depth, heads), (img,), None, None),
-        ("ViT (opset-23 Attention)", "dynamo", ViT("sdpa", d, depth, heads), (img,), 23, None),
-        ("BERT-base (seq 128)", "dynamo", Bert(d, depth, heads), (torch.zeros(1, 128, dtype=torch.long),), None, None),
+        ("ViT (matmul attention)", "dynamo", ViT("matmul", d, depth, heads), (img,), None, vit_macs(d, depth)),
+        ("ViT (matmul attention)", "legacy", ViT("matmul", d, depth, heads), (img,), None, vit_macs(d, depth)),
+        ("ViT (scaled_dot_product_attention)", "dynamo", ViT("sdpa", d, depth, heads), (img,), None,
+         vit_macs(d, depth)),
+        ("ViT (opset-23 Attention)", "dynamo", ViT("sdpa", d, depth, heads), (img,), 23, vit_macs(d, depth)),
+        ("BERT-base (seq 128)", "dynamo", Bert(d, depth, heads), (torch.zeros(1, 128, dtype=torch.long),), None,
+         bert_macs(d, depth)),
         ("LSTM 2x%d, 100 steps" % width, "dynamo", Recurrent(nn.LSTM, width), (seq,), None,
          recurrent_macs(4, width, 100)),
         ("LSTM 2x%d, 100 steps" % width, "legacy", Recurrent(nn.LSTM, width), (seq,), None,

@@ -1,7 +1,7 @@
 """External tensor data of ``MODEL.scheduled.onnx``: the files a model keeps its weights in
 (``TensorProto.data_location == EXTERNAL``) are placed beside the annotated copy under the same
-relative names, so it loads like the original (hard links where the file system allows, else
-copies).
+relative names, so it loads like the original. They are copied: onnx refuses external data
+files with several hard links (a guard against hard-link attacks).
 
 A location is only followed when it is a plain relative path that stays inside the model's
 folder: a model naming ``../x``, an absolute path or a missing file is not copied (the annotated
@@ -48,7 +48,7 @@ def resolve_locations(model_path: str | os.PathLike[str], locations: tuple[str, 
 
 
 def place_beside(files: dict[str, Path], out_dir: str | os.PathLike[str]) -> None:
-    """Puts every external data file at ``out_dir/<location>`` (link, else atomic copy).
+    """Copies every external data file to ``out_dir/<location>`` (atomically).
 
     Raises:
         OSError: a file cannot be written.
@@ -63,10 +63,8 @@ def place_beside(files: dict[str, Path], out_dir: str | os.PathLike[str]) -> Non
         os.close(fd)
         os.unlink(tmp)
         try:
-            try:
-                os.link(src, tmp)
-            except OSError:
-                shutil.copyfile(src, tmp)
+            shutil.copyfile(src, tmp)
+            os.chmod(tmp, 0o644)
             os.replace(tmp, dst)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
