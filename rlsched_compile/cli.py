@@ -10,6 +10,7 @@ stderr; the traceback only with ``-v``). Results go to stdout, everything else t
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -20,6 +21,8 @@ from pathlib import Path
 from typing import Any, Callable, Sequence, TextIO
 
 from . import __version__
+from ._options import OUTPUT_ROOT, add_format, add_out
+from ._stdout import results_only_stdout
 from .errors import RlschedError
 
 logger = logging.getLogger(__name__)
@@ -156,8 +159,7 @@ def _compile_parser() -> argparse.ArgumentParser:
                    help="evaluation budget per layer for budgeted strategies")
     p.add_argument("--batch", type=int, default=None, metavar="N",
                    help="batch size for models with a symbolic batch dimension")
-    p.add_argument("--out", "-o", default=None, metavar="DIR",
-                   help="output directory (default: rlsched_out/<model>__<target>/)")
+    add_out(p, "rlsched_out/<model>__<target>/")
     p.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
                    help="worker processes for unique layers (default: all cores)")
     p.add_argument("--seed", type=int, default=0, help="random seed of the search (default: 0)")
@@ -168,8 +170,7 @@ def _compile_parser() -> argparse.ArgumentParser:
                    help="fine-tune the scheduling agent for about STEPS environment steps on this model's "
                         "layers before scheduling (strategies rl, rl-hybrid; needs torch; the tuned policy "
                         "is cached and reused)")
-    p.add_argument("--format", choices=("table", "json"), default="table",
-                   help="stdout: summary table (default) or the full report JSON")
+    add_format(p, json_help="the full report JSON")
     p.add_argument("--baseline", metavar="REPORT.json", default=None,
                    help="compare totals and per-layer energy/cycles with an earlier report.json")
     p.add_argument("--max-regression", type=float, default=0.0, metavar="PCT",
@@ -192,7 +193,7 @@ def _verbosity(args: argparse.Namespace) -> int:
 def _default_out(model: str, target: str) -> Path:
     t = Path(target)
     target_name = t.stem if (os.sep in target or t.suffix.lower() in (".yaml", ".yml", ".json")) else target
-    return Path("rlsched_out") / f"{Path(model).stem}__{target_name}"
+    return OUTPUT_ROOT / f"{Path(model).stem}__{target_name}"
 
 
 def check_output_dir(path: Path) -> None:
@@ -282,7 +283,7 @@ def _read_baseline(path: str) -> dict[str, Any]:
 
 def _cmd_targets(argv: Sequence[str], stdout: TextIO) -> int:
     p = argparse.ArgumentParser(prog=f"{PROG} targets", description="List the shipped targets.")
-    p.add_argument("--format", choices=("table", "json"), default="table")
+    add_format(p, json_help="a JSON list")
     _add_verbosity(p)
     args = p.parse_args(argv)
     configure_logging(_verbosity(args))
@@ -314,7 +315,7 @@ def _print_table(stdout: TextIO, headers: Sequence[str], rows: Sequence[Sequence
 def _cmd_show_target(argv: Sequence[str], stdout: TextIO) -> int:
     p = argparse.ArgumentParser(prog=f"{PROG} show-target", description="Show one target in detail.")
     p.add_argument("target", metavar="NAME|PATH")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    add_format(p, aliases={"text": "table"}, json_help="the target as JSON")
     _add_verbosity(p)
     args = p.parse_args(argv)
     configure_logging(_verbosity(args))
@@ -349,8 +350,7 @@ def _cmd_zoo(argv: Sequence[str], stdout: TextIO) -> int:
     p.add_argument("action", nargs="?", choices=("list", "regenerate", "check"), default="list",
                    help="list the zoo files (default), regenerate them, or check they match a rebuild")
     p.add_argument("names", nargs="*", help="models to regenerate (default: all)")
-    p.add_argument("--out", default=None, metavar="DIR",
-                   help="regenerate into DIR (default: the zoo folder in use)")
+    add_out(p, "regenerate into the zoo folder in use")
     _add_verbosity(p)
     args = p.parse_args(argv)
     configure_logging(_verbosity(args))
@@ -409,7 +409,7 @@ def _cmd_evaluate(argv: Sequence[str], stdout: TextIO) -> int:
     p.add_argument("--target", "-t", required=True, metavar="NAME|PATH")
     p.add_argument("--layer", default=None, metavar="FILE|K=..,C=..",
                    help="the layer, if the schedule file has none: a JSON/YAML file or K=64,B=1,P=56,...")
-    p.add_argument("--format", choices=("table", "json"), default="table")
+    add_format(p, json_help="the evaluation as JSON")
     _add_verbosity(p)
     args = p.parse_args(argv)
     configure_logging(_verbosity(args))
@@ -546,7 +546,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args = list(sys.argv[1:] if argv is None else argv)
     verbose = "-v" in args or "--verbose" in args
-    stdout = sys.stdout
+    guard = contextlib.ExitStack()
+    stdout = guard.enter_context(results_only_stdout())  # stray writes to fd 1 go to stderr
     try:
         if args and args[0] in _HANDLERS:
             return _HANDLERS[args[0]](args[1:], stdout)
@@ -566,6 +567,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     finally:
         reset_logging()
+        guard.close()
 
 
 if __name__ == "__main__":  # pragma: no cover
