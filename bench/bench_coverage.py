@@ -24,7 +24,6 @@ import argparse
 import contextlib
 import io
 import json
-import math
 import os
 import subprocess
 import sys
