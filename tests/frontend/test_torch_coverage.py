@@ -94,6 +94,8 @@ CASES: dict[str, tuple[Callable[[], object], Callable[[], tuple], int]] = {
              lambda: (torch.zeros(5, 2, 8), (torch.zeros(4, 2, 12), torch.zeros(4, 2, 12))), _recurrent_macs(4)),
     "gru": (lambda: _Recurrent(torch.nn.GRU), lambda: (torch.zeros(5, 2, 8), torch.zeros(4, 2, 12)),
             _recurrent_macs(3)),
+    "rnn": (lambda: _Recurrent(torch.nn.RNN), lambda: (torch.zeros(5, 2, 8), torch.zeros(4, 2, 12)),
+            _recurrent_macs(1)),
     "conv_transpose": (_Upsampler, lambda: (torch.zeros(1, 8, 5, 5),), _UP_MACS),
     "conv_1d_3d": (_Convs, lambda: (torch.zeros(1, 2, 5, 6, 6),), _CONV_MACS),
 }
