@@ -32,6 +32,12 @@ from ..layer import Layer
 from ._node import Extracted, NodeContext, layers, skipped
 
 
+#: Most output phases (product of the strides) a ConvTranspose is decomposed into.
+_MAX_PHASES = 4096
+#: Most stride x kernel pairs enumerated along one dimension.
+_MAX_TAP_WORK = 1 << 16
+
+
 def _ints(v: object) -> tuple[int, ...]:
     return tuple(int(x) for x in v)  # type: ignore[attr-defined]
 
@@ -132,6 +138,9 @@ def conv_transpose(ctx: NodeContext) -> Extracted:
     input_macs = n * c * w[1] * math.prod(spatial) * math.prod(kernel)
     if nsp > 2:
         return skipped(f"ConvTranspose ({nsp}-D)", input_macs)
+    if math.prod(strides) > _MAX_PHASES or any(s * k > _MAX_TAP_WORK for s, k in zip(strides, kernel)):
+        # Bounds the work a small file can cause (phases x taps are enumerated).
+        return skipped("ConvTranspose (stride too large)", input_macs)
     out_sizes, pad_begin = _transpose_output(ctx, spatial, kernel, strides, dils, nsp)
     dims = [_phases(spatial[i], out_sizes[i], kernel[i], strides[i], dils[i], pad_begin[i])
             for i in range(nsp)]

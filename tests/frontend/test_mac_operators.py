@@ -190,3 +190,12 @@ def test_dynamo_module_paths_name_layers() -> None:
     assert [ly.name for ly in net.layers] == ["blocks.0.attn.qkv", "blocks.0.attn.matmul",
                                               "blocks.0.attn.matmul_1"]
     assert "node_t" in net.graph  # other nodes keep their names
+
+
+def test_conv_transpose_with_huge_strides_is_skipped_with_its_macs() -> None:
+    node = helper.make_node("ConvTranspose", ["x", "w"], ["y"], name="up", strides=[100, 100])
+    net_input = [vi("x", [1, 2, 3, 3])]
+    m = model([helper.make_node("Conv", ["x", "wc"], ["c"], name="c"), node], net_input, [vi("y", None)],
+              initializers=[init("wc", [2, 2, 1, 1]), init("w", [2, 1, 2, 2])])
+    net = load_network(m)
+    assert [(u.op_type, u.macs) for u in net.unsupported] == [("ConvTranspose (stride too large)", 2 * 9 * 4)]
