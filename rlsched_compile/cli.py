@@ -1,7 +1,8 @@
 """Command line: ``rlsched-compile MODEL.onnx --target NAME|PATH [options]`` and subcommands.
 
 Subcommands (dispatched on the first argument, since a positional MODEL and argparse
-subparsers do not mix): ``targets``, ``show-target``, ``zoo``, ``evaluate``, ``pipeline``, ``train``.
+subparsers do not mix): ``targets``, ``show-target``, ``zoo``, ``evaluate``, ``pipeline``, ``train``,
+``sweep``.
 
 Exit codes: 0 success; 1 a check failed (a layer without a valid schedule, a regression past
 ``--max-regression``, an invalid user schedule); 2 bad usage or bad input (one ``error:`` line on
@@ -28,7 +29,7 @@ from .errors import RlschedError
 logger = logging.getLogger(__name__)
 
 PROG = "rlsched-compile"
-SUBCOMMANDS: tuple[str, ...] = ("targets", "show-target", "zoo", "evaluate", "pipeline", "train")
+SUBCOMMANDS: tuple[str, ...] = ("targets", "show-target", "zoo", "evaluate", "pipeline", "train", "sweep")
 
 
 # ---- logging and progress ------------------------------------------------------------------
@@ -142,7 +143,8 @@ def _compile_parser() -> argparse.ArgumentParser:
         description="Schedule every layer of an ONNX model on a DNN accelerator and report energy and cycles.",
         epilog=("subcommands: targets (list shipped targets), show-target NAME, zoo (list/regenerate "
                 "the model zoo), evaluate SCHEDULE --target T (cost of your own schedule), pipeline "
-                "(pipeline-stage assignment), train (train the scheduling agent); "
+                "(pipeline-stage assignment), train (train the scheduling agent), sweep SWEEP.yaml --out DIR "
+                "(design-space sweep); "
                 f"run `{PROG} SUBCOMMAND -h` for each."))
     p.add_argument("model", metavar="MODEL.onnx", help="the ONNX model to compile")
     p.add_argument("--target", "-t", required=True, metavar="NAME|PATH",
@@ -532,6 +534,7 @@ _HANDLERS: dict[str, Callable[[Sequence[str], TextIO], int]] = {
     "evaluate": _cmd_evaluate,
     "pipeline": _delegate(("rlsched_compile.pipeline.command",), "pipeline"),
     "train": _delegate(("rlsched_compile.rl.command", "rlsched_compile.rl.train"), "train"),
+    "sweep": _delegate(("rlsched_compile.sweep.command",), "sweep"),
 }
 
 

@@ -76,13 +76,16 @@ class Network:
         graph: networkx DiGraph of operators. Node keys are node names (the layer names for
             single-layer nodes); node attributes ``op_type``, ``name``, ``macs`` (the node's exact
             multiply-accumulates: the sum of its layers' MACs, repeats included, or a skipped
-            operator's MACs when known, else 0), ``param_bytes``, ``output_shapes`` (tuple of
-            shapes, ``None`` where unknown), ``layer_indices`` (indices into :attr:`layers` of
+            operator's MACs when known, else 0), ``param_bytes``, ``param_elements`` (elements
+            of the constant, non-int64 inputs), ``window`` (elements of the ``kernel_shape``
+            attribute, e.g. 9 for a 3x3 MaxPool; ``None`` without one), ``output_shapes`` (tuple
+            of shapes, ``None`` where unknown), ``layer_indices`` (indices into :attr:`layers` of
             the layers the node became, e.g. an attention node's ``.qk`` and ``.av``) and
-            ``layer_index`` (the first of them, or ``None``). Graph inputs and outputs are nodes with op_type
-            ``Input``/``Output``. Edge attributes ``tensor`` (first tensor name), ``tensors`` (all
-            tensor names from producer to consumer), ``shape`` (of ``tensor``) and ``bytes``
-            (total over ``tensors``; ``None`` if a shape is unknown). Operators whose outputs do
+            ``layer_index`` (the first of them, or ``None``). Graph inputs and outputs are nodes
+            with op_type ``Input``/``Output``. Edge attributes ``tensor`` (first tensor name),
+            ``tensors`` (all tensor names from producer to consumer), ``shape`` (of ``tensor``),
+            ``bytes`` and ``elements`` (totals over ``tensors``; ``None`` if a shape is unknown).
+            Operators whose outputs do
             not depend on any data input (weight producers such as ``Constant``,
             ``ConstantOfShape`` or ``Identity`` on a weight) are folded into the
             ``param_bytes`` of their consumers and are not nodes.

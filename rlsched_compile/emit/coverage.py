@@ -9,7 +9,11 @@
 ``model_macs`` counts every MAC-bearing operator of the model (layers and skipped operators),
 ``scheduled_macs`` the layers that got a valid schedule (repeats included), ``share`` their
 ratio, ``exact`` whether every skipped operator's MACs are known (``macs`` is ``null`` for one
-that is not), ``skipped`` the operators that hold MACs but are not scheduled.
+that is not), ``unscheduled_layer_macs`` the MACs of layers without a valid schedule,
+``skipped`` the operators that hold MACs but are not scheduled.
+
+:func:`coverage_section` is the one place that reads coverage from a :class:`Network`; the
+reports render its output.
 """
 from __future__ import annotations
 

@@ -23,8 +23,8 @@ from typing import Any, Mapping
 import yaml
 
 from ..errors import TargetError
-from .model import DATA_TYPES, Capacity, PerType, SpatialLevel, Target, TemporalLevel
 from .kind import PIPELINE, target_kind, wrong_kind_error
+from .model import DATA_TYPES, Capacity, PerType, SpatialLevel, Target, TemporalLevel, VectorUnit
 from .schema import SCHEMA_ID, Problems, show, validate
 
 logger = logging.getLogger(__name__)
@@ -167,6 +167,7 @@ def _build(doc: Mapping[str, Any]) -> Target:
         mac_static_power_mw=doc["mac_static_power_mw"],
         source=doc["source"],
         notes=doc["notes"],
+        vector_unit=None if doc.get("vector_unit") is None else VectorUnit(**doc["vector_unit"]),
         **parts,  # type: ignore[arg-type]
     )
 
