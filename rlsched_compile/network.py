@@ -28,14 +28,14 @@ class UnsupportedOp:
             ``ConvTranspose (3-D)`` or ``Einsum (3 operands)``.
         count: how many nodes of that kind the model has.
         nodes: their node names, in graph order.
-        macs: the multiply-accumulates these nodes hold (exact), or ``None`` when some node's
-            shapes or form do not give an exact count.
+        macs: the multiply-accumulates these nodes hold (exact), or ``None`` (the default) when
+            some node's shapes or form do not give an exact count.
     """
 
     op_type: str
     count: int
     nodes: tuple[str, ...]
-    macs: int | None = 0
+    macs: int | None = None
 
     @property
     def drops_macs(self) -> bool:
