@@ -15,7 +15,9 @@ import contextlib
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -175,7 +177,7 @@ def _compile_parser() -> argparse.ArgumentParser:
     add_format(p, json_help="the full report JSON")
     p.add_argument("--baseline", metavar="REPORT.json", default=None,
                    help="compare totals and per-layer energy/cycles with an earlier report.json")
-    p.add_argument("--max-regression", type=float, default=0.0, metavar="PCT",
+    p.add_argument("--max-regression", type=float, default=None, metavar="PCT",
                    help="with --baseline: exit 1 when energy or cycles grow by more than PCT%% (default 0)")
     _add_verbosity(p)
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -230,27 +232,42 @@ def _run_compile(argv: Sequence[str], stdout: TextIO) -> int:
     configure_logging(_verbosity(args))
     if args.jobs is not None and args.jobs < 1:
         parser.error(f"--jobs must be >= 1, got {args.jobs}")
-    if args.max_regression < 0:
-        parser.error(f"--max-regression must be >= 0, got {args.max_regression}")
+    if args.max_regression is not None and args.baseline is None:
+        raise RlschedError("--max-regression only applies to a --baseline comparison; add --baseline "
+                           "REPORT.json or drop --max-regression")
+    max_regression = 0.0 if args.max_regression is None else args.max_regression
+    if not max_regression >= 0 or max_regression == float("inf"):
+        parser.error(f"--max-regression must be a finite number >= 0, got {args.max_regression}")
+    from ._io import check_replaceable, output_lock
     from .api import compile_model
     from .emit._files import dumps_json
-    from .emit.report import compare_reports, render_differences, render_summary
+    from .emit.baseline import check_comparable, compare_with_baseline, read_baseline
+    from .emit.report import render_summary
 
-    baseline = _read_baseline(args.baseline) if args.baseline else None
+    baseline = read_baseline(args.baseline) if args.baseline else None
     out = Path(args.out) if args.out else _default_out(args.model, args.target)
     check_output_dir(out)
-    progress = Progress(sys.stderr, enabled=not args.quiet)
-    try:
-        result = compile_model(args.model, args.target, objective=args.objective, search=args.search,
-                               batch=args.batch, seed=args.seed, budget=args.budget, jobs=args.jobs,
-                               cache=not args.no_cache, strict=args.strict,
-                               rl_finetune_steps=args.rl_finetune, progress=progress)
-    finally:
-        progress.close()
-    result.write(out)
-    report = result.report()
+    with output_lock(out):  # one run per output folder, from now until its outputs are in place
+        check_replaceable(out)
+        progress = Progress(sys.stderr, enabled=not args.quiet)
+        try:
+            result = compile_model(args.model, args.target, objective=args.objective, search=args.search,
+                                   batch=args.batch, seed=args.seed, budget=args.budget, jobs=args.jobs,
+                                   cache=not args.no_cache, strict=args.strict,
+                                   rl_finetune_steps=args.rl_finetune, progress=progress)
+        finally:
+            progress.close()
+        report = result.report()
+        if baseline is not None:
+            check_comparable(baseline, report, path=args.baseline)
+        result.write(out)
+    comparison = None if baseline is None else compare_with_baseline(
+        baseline, report, path=args.baseline, max_regression_pct=max_regression)
     if args.format == "json":
-        stdout.write(dumps_json(report))
+        doc = dict(report)
+        if comparison is not None:
+            doc["baseline_comparison"] = comparison.to_dict()
+        stdout.write(dumps_json(doc))
     else:
         stdout.write(render_summary(report))
         stdout.write(f"outputs: {out}\n")
@@ -259,26 +276,11 @@ def _run_compile(argv: Sequence[str], stdout: TextIO) -> int:
         logger.error("%d layer(s) without a valid schedule: %s", len(result.failures),
                      ", ".join(f.layer.name for f in result.failures))
         code = 1
-    if baseline is not None:
-        diffs = compare_reports(baseline, report, max_regression_pct=args.max_regression)
-        text = render_differences(diffs, max_regression_pct=args.max_regression)
-        (stdout if args.format == "table" else sys.stderr).write(text)
-        if any(d.regression for d in diffs):
+    if comparison is not None:
+        (stdout if args.format == "table" else sys.stderr).write(comparison.render())
+        if comparison.regressions:
             code = 1
     return code
-
-
-def _read_baseline(path: str) -> dict[str, Any]:
-    try:
-        with open(path, encoding="utf-8") as f:
-            doc = json.load(f)
-    except FileNotFoundError:
-        raise RlschedError(f"baseline {path}: no such file; pass the report.json of an earlier run") from None
-    except (OSError, ValueError) as exc:
-        raise RlschedError(f"baseline {path}: not a readable JSON report ({exc}); pass an earlier report.json") from None
-    if not isinstance(doc, dict) or "totals" not in doc or "layers" not in doc:
-        raise RlschedError(f"baseline {path}: not an rlsched_compile report.json (no totals/layers)")
-    return doc
 
 
 # ---- subcommands ---------------------------------------------------------------------------
@@ -538,6 +540,23 @@ _HANDLERS: dict[str, Callable[[Sequence[str], TextIO], int]] = {
 }
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so that it unwinds like Ctrl-C: the workers are killed,
+    a staged output folder is removed, and the CLI exits 143 with one line."""
+
+
+def _raise_terminated(signum: int, frame: Any) -> None:
+    raise Terminated()
+
+
+def _catch_sigterm() -> Any:
+    """Turn SIGTERM into :class:`Terminated` for the duration of ``main``; returns the previous
+    handler (None when not in the main thread, where handlers cannot be set)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _raise_terminated)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``rlsched-compile`` and ``python -m rlsched_compile``.
 
@@ -551,6 +570,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     verbose = "-v" in args or "--verbose" in args
     guard = contextlib.ExitStack()
     stdout = guard.enter_context(results_only_stdout())  # stray writes to fd 1 go to stderr
+    previous_sigterm = _catch_sigterm()
     try:
         if args and args[0] in _HANDLERS:
             return _HANDLERS[args[0]](args[1:], stdout)
@@ -563,12 +583,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         print(f"error: {msg}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        # Outputs are swapped in whole or not at all, so an interrupted run leaves the old ones.
+        if isinstance(exc, Terminated):
+            print("error: terminated (SIGTERM) before finishing; no partial output was written",
+                  file=sys.stderr)
+            return 143
         print("error: interrupted; finished layers are cached, re-run to resume", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
     finally:
+        if previous_sigterm is not None:
+            signal.signal(signal.SIGTERM, previous_sigterm)
         reset_logging()
         guard.close()
 

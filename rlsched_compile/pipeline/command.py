@@ -17,11 +17,11 @@ from .._options import OUTPUT_ROOT, REMOVAL_VERSION, add_format, add_out
 from ..errors import PipelineError
 from .base import SOLVERS, solve
 from .cost import check_stage_count
-from .graph import load_graph
-from .._io import write_bytes_atomic
+from .graph import PipelineGraph, load_graph
+from .._io import check_replaceable, output_lock, staged_output_dir, write_bytes_atomic
 from .report import PipelineRun, build_report, render_json, render_plot, render_table
 from .solvers import SOLVERS as _ALL_SOLVERS  # noqa: F401  (fills SOLVERS)
-from .target import load_pipeline_target
+from .target import PipelineTarget, load_pipeline_target
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +86,13 @@ def run(args: argparse.Namespace) -> int:
     if args.out is not None:
         logger.warning("pipeline --out DIR now writes into DIR itself, as every subcommand does (earlier "
                        "versions wrote DIR/%s__%s/); this note goes in %s", graph.name, target.name, REMOVAL_VERSION)
+    with output_lock(out_dir):  # fail now, not after solving, when another run writes there
+        check_replaceable(out_dir)
+        return _solve_and_write(args, graph, target, counts, path, out_dir)
+
+
+def _solve_and_write(args: argparse.Namespace, graph: PipelineGraph, target: PipelineTarget, counts: list[int],
+                     path: Path, out_dir: Path) -> int:
     runs = []
     for k in counts:
         logger.info("k = %d: running %s on %s (%d operators)", k, args.solver, graph.name, graph.n)
@@ -95,9 +102,11 @@ def run(args: argparse.Namespace) -> int:
     doc = build_report(graph=graph, target=target, runs=runs, source=path.name,
                        source_sha256=hashlib.sha256(path.read_bytes()).hexdigest(), version=__version__)
     text = render_json(doc)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    write_bytes_atomic(out_dir / "pipeline.json", text.encode("utf-8"))
-    write_bytes_atomic(out_dir / "pipeline.svg", render_plot(graph, runs))
+    # Both files are swapped in together (never one run's JSON beside another's plot), a folder
+    # another run is writing is refused, and so is one holding files this tool did not write.
+    with staged_output_dir(out_dir) as stage:
+        write_bytes_atomic(stage / "pipeline.json", text.encode("utf-8"))
+        write_bytes_atomic(stage / "pipeline.svg", render_plot(graph, runs))
     logger.info("wrote %s and %s", out_dir / "pipeline.json", out_dir / "pipeline.svg")
     print(text if args.format == "json" else render_table(graph, target, runs), end="")
     return 0
