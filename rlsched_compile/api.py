@@ -30,7 +30,8 @@ from .cost import OBJECTIVES
 from ._io import staged_output_dir
 from ._workers import capped_jobs, process_pool
 from .emit._files import dumps_json, write_bytes_atomic, write_text_atomic
-from .emit.schedule import LayerFailure, LayerSchedule, file_stem, render_schedule_text, schedule_to_dict
+from .emit.schedule import (LayerFailure, LayerSchedule, file_stem, render_schedule_text, schedule_to_dict,
+                            scheduled_onnx_name)
 from .emit.report import NetworkTotals, build_report, compute_totals, render_markdown
 from .errors import NativeError, RlschedError, SearchError
 from .layer import Layer
@@ -153,7 +154,7 @@ class CompileResult:
                                                totals_energy_pj=self.totals.energy_pj,
                                                totals_cycles=self.totals.cycles)
                     place_beside(external, stage)
-                    write_bytes_atomic(stage / f"{self.network.name}.scheduled.onnx",
+                    write_bytes_atomic(stage / scheduled_onnx_name(self.network.name),
                                        annotated.SerializeToString(deterministic=True))
                 timing = dict(self.timing)
                 timing["written_utc"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")

@@ -25,6 +25,7 @@ from typing import Any, Callable, Sequence, TextIO
 
 from . import __version__
 from ._options import OUTPUT_ROOT, add_format, add_out
+from ._sanitize import terminal_safe
 from ._stdout import results_only_stdout
 from .errors import RlschedError
 
@@ -38,7 +39,8 @@ SUBCOMMANDS: tuple[str, ...] = ("targets", "show-target", "zoo", "evaluate", "pi
 
 class _Formatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        msg = record.getMessage()
+        # names from input data are in many messages: one record is always one terminal line
+        msg = terminal_safe(record.getMessage())
         if record.levelno >= logging.ERROR:
             return f"{PROG}: error: {msg}"
         if record.levelno >= logging.WARNING:
@@ -110,7 +112,8 @@ class Progress:
         if self.tty:
             width = 28
             fill = int(width * done / total)
-            self.last = f"\r[{'#' * fill}{'.' * (width - fill)}] {done}/{total} layers  {eta}  {name[:40]:<40}"
+            shown = terminal_safe(name)[:40]
+            self.last = f"\r[{'#' * fill}{'.' * (width - fill)}] {done}/{total} layers  {eta}  {shown:<40}"
             self.stream.write(self.last)
             self.stream.flush()
             self.drawn = True
@@ -299,7 +302,7 @@ def _cmd_targets(argv: Sequence[str], stdout: TextIO) -> int:
             "name": i.name, "pe_array": list(i.pe_array), "mac_array": list(i.mac_array),
             "chip_array": list(i.chip_array), "local_buffer_bytes": i.local_buffer_bytes,
             "global_buffer_bytes": i.global_buffer_bytes, "precision_bits": i.precision_bits,
-            "frequency_mhz": i.frequency_mhz} for i in infos], indent=1) + "\n")
+            "frequency_mhz": i.frequency_mhz} for i in infos], indent=1, allow_nan=False) + "\n")
         return 0
     rows = [(i.name, f"{i.pe_array[0]}x{i.pe_array[1]}", f"{i.mac_array[0]}x{i.mac_array[1]}",
              f"{i.chip_array[0]}x{i.chip_array[1]}", i.local_buffer_bytes, i.global_buffer_bytes,
@@ -327,9 +330,9 @@ def _cmd_show_target(argv: Sequence[str], stdout: TextIO) -> int:
 
     t = load_target(args.target)
     if args.format == "json":
-        stdout.write(json.dumps({**t.to_dict(), "sha256": t.sha256}, indent=1) + "\n")
+        stdout.write(json.dumps({**t.to_dict(), "sha256": t.sha256}, indent=1, allow_nan=False) + "\n")
         return 0
-    lines = [f"target {t.name}  (sha256 {t.sha256})",
+    lines = [f"target {terminal_safe(t.name)}  (sha256 {t.sha256})",
              f"  precision {t.precision_bits} bit, {t.frequency_mhz:g} MHz, MAC {t.mac_energy_pj:g} pJ "
              f"(static {t.mac_static_power_mw:g} mW)"]
     for role, lv in t.levels():
@@ -445,10 +448,10 @@ def _cmd_evaluate(argv: Sequence[str], stdout: TextIO) -> int:
     ev = evaluate_table(target, layer, table)
     if args.format == "json":
         stdout.write(json.dumps({"layer": layer.to_dict(), "target": {"name": target.name, "sha256": target.sha256},
-                                 **ev.to_dict()}, indent=1) + "\n")
+                                 **ev.to_dict()}, indent=1, allow_nan=False) + "\n")
     elif ev.valid:
         assert ev.energy_by_component_pj is not None and ev.cycles_by_component is not None
-        stdout.write(f"layer {layer.name} on {target.name}: valid\n"
+        stdout.write(f"layer {terminal_safe(layer.name)} on {terminal_safe(target.name)}: valid\n"
                      f"energy {ev.energy_pj:.6g} pJ  cycles {ev.cycles:.6g}  EDP {ev.edp:.6g}\n")
         for k in ENERGY_COMPONENTS:
             stdout.write(f"  {k:<22} {ev.energy_by_component_pj[k]:.6g} pJ\n")
@@ -456,7 +459,7 @@ def _cmd_evaluate(argv: Sequence[str], stdout: TextIO) -> int:
             stdout.write(f"  {k:<22} {v:.6g} cycles\n")
     if not ev.valid:
         if args.format != "json":
-            stdout.write(f"layer {layer.name} on {target.name}: INVALID ({ev.invalid_reason})\n")
+            stdout.write(f"layer {terminal_safe(layer.name)} on {terminal_safe(target.name)}: INVALID ({ev.invalid_reason})\n")
         logger.error("the schedule is not valid on %s: it breaks rule %r (see spec §2.3)", target.name,
                      ev.invalid_reason)
         return 1
@@ -466,18 +469,20 @@ def _cmd_evaluate(argv: Sequence[str], stdout: TextIO) -> int:
 def _read_data_file(path: str, *, what: str) -> Any:
     from .errors import TableError
 
+    from ._dataload import InputLimitError, load_json, load_yaml, read_text
+
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = read_text(path, what=f"{what} file")
     except FileNotFoundError:
         raise TableError(f"{what} file {path}: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise TableError(f"{what} file {path}: cannot read it ({exc})") from None
     try:
         if path.lower().endswith((".yaml", ".yml")):
-            import yaml
-
-            return yaml.safe_load(text)
-        return json.loads(text)
+            return load_yaml(text, source=f"{what} file {path}")[0]
+        return load_json(text, source=f"{what} file {path}")
+    except InputLimitError:
+        raise
     except Exception as exc:  # json/yaml syntax errors, reported in one line
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise TableError(f"{what} file {path}: not valid {'YAML' if path.lower().endswith(('.yaml', '.yml')) else 'JSON'} "
@@ -581,7 +586,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if verbose:
             traceback.print_exc()
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        print(f"error: {msg}", file=sys.stderr)
+        print(f"error: {terminal_safe(msg)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt as exc:
         # Outputs are swapped in whole or not at all, so an interrupted run leaves the old ones.

@@ -19,6 +19,7 @@ from .base import SOLVERS, solve
 from .cost import check_stage_count
 from .graph import PipelineGraph, load_graph
 from .._io import check_replaceable, output_lock, staged_output_dir, write_bytes_atomic
+from .._sanitize import safe_file_name
 from .report import PipelineRun, build_report, render_json, render_plot, render_table
 from .solvers import SOLVERS as _ALL_SOLVERS  # noqa: F401  (fills SOLVERS)
 from .target import PipelineTarget, load_pipeline_target
@@ -82,7 +83,9 @@ def run(args: argparse.Namespace) -> int:
     graph = load_graph(path, data_type_bytes=target.data_type_bytes)
     for k in counts:
         check_stage_count(graph, k)
-    out_dir = OUTPUT_ROOT / f"{graph.name}__{target.name}" if args.out is None else Path(args.out)
+    # both names come from input data: one safe path component each (never `..` or `/`)
+    default_dir = f"{safe_file_name(graph.name, fallback='graph')}__{safe_file_name(target.name, fallback='target')}"
+    out_dir = OUTPUT_ROOT / default_dir if args.out is None else Path(args.out)
     if args.out is not None:
         logger.warning("pipeline --out DIR now writes into DIR itself, as every subcommand does (earlier "
                        "versions wrote DIR/%s__%s/); this note goes in %s", graph.name, target.name, REMOVAL_VERSION)
