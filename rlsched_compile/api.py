@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 
 import numpy as np
 
-from . import __version__
+from ._version import __version__
 from .cache import CachedSchedule, CacheSubject, ScheduleCache, cache_key
 from .cost import OBJECTIVES
 from ._io import staged_output_dir

@@ -23,7 +23,7 @@ import traceback
 from pathlib import Path
 from typing import Any, Callable, Sequence, TextIO
 
-from . import __version__
+from ._version import __version__
 from ._options import OUTPUT_ROOT, add_format, add_out
 from ._sanitize import terminal_safe
 from ._stdout import results_only_stdout

@@ -20,7 +20,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
-from .. import __version__
+from .._version import __version__
 from .._sanitize import terminal_safe
 from ..cost import CYCLE_COMPONENTS, ENERGY_COMPONENTS
 from ..operators import OtherOperators, cost_other_operators, static_power_pj_per_cycle

@@ -12,16 +12,16 @@ import hashlib
 import logging
 from pathlib import Path
 
-from .. import __version__
+from .._version import __version__
 from .._options import OUTPUT_ROOT, REMOVAL_VERSION, add_format, add_out
 from ..errors import PipelineError
-from .base import SOLVERS, solve
+from .base import SOLVERS
 from .cost import check_stage_count
 from .graph import PipelineGraph, load_graph
 from .._io import check_replaceable, output_lock, staged_output_dir, write_bytes_atomic
 from .._sanitize import safe_file_name
 from .report import PipelineRun, build_report, render_json, render_plot, render_table
-from .solvers import SOLVERS as _ALL_SOLVERS  # noqa: F401  (fills SOLVERS)
+from .solvers import solve
 from .target import PipelineTarget, load_pipeline_target
 
 logger = logging.getLogger(__name__)
@@ -97,9 +97,11 @@ def run(args: argparse.Namespace) -> int:
 def _solve_and_write(args: argparse.Namespace, graph: PipelineGraph, target: PipelineTarget, counts: list[int],
                      path: Path, out_dir: Path) -> int:
     runs = []
+    # One solver object for every k: respect decodes the graph once and reuses it for each k.
+    solver = SOLVERS[args.solver]()
     for k in counts:
         logger.info("k = %d: running %s on %s (%d operators)", k, args.solver, graph.name, graph.n)
-        result = solve(graph, target, k, solver=args.solver, time_limit_s=args.time_limit)
+        result = solve(graph, target, k, solver=solver, time_limit_s=args.time_limit)
         baseline = result if args.solver == "param-balance" else solve(graph, target, k, solver="param-balance")
         runs.append(PipelineRun(result=result, baseline=baseline))
     doc = build_report(graph=graph, target=target, runs=runs, source=path.name,

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from .. import __version__
+from .._version import __version__
 from .._workers import capped_jobs, process_pool, usable_cores
 from ..api import _solve, _Solved
 from ..errors import NativeError, RlschedError

@@ -31,7 +31,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
-from .. import __version__
+from .._version import __version__
 from .._io import write_text_atomic
 from ..api import _strategy_token, compile_model, ensure_writable_dir
 from ..cache import CachedSchedule, CacheSubject, ScheduleCache, cache_key
