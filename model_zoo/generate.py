@@ -24,29 +24,34 @@ from rlsched_compile.frontend import load_network, zoo  # noqa: E402
 
 
 def parameter_count(path: Path) -> int:
-    """Trainable parameters: every ConstantOfShape weight except BN running statistics."""
+    """Trainable parameters: every ConstantOfShape weight except BN running statistics and
+    causal masks."""
     model = onnx.load(str(path))
     dims = {n.output[0]: list(n.attribute[0].t.int64_data) for n in model.graph.node
             if n.op_type == "Constant"}
     return sum(math.prod(dims[n.input[0]]) for n in model.graph.node
                if n.op_type == "ConstantOfShape"
-               and not n.output[0].endswith(("running_mean", "running_var")))
+               and not n.output[0].endswith(("running_mean", "running_var", "causal_mask")))
 
 
 def table_rows() -> list[str]:
-    """Markdown rows: file, source, input, Conv, depthwise, SE Conv, FC, unique layers, GMACs,
-    parameters, size."""
+    """Markdown rows: file, source, input, Conv, depthwise, SE Conv, FC, other, unique layers,
+    GMACs, parameters, size (counts are of operator nodes; "other": LSTM, ConvTranspose)."""
     rows = []
     for name in zoo.BUILDERS:
         path = HERE / f"{name}.onnx"
         net = load_network(path)
-        conv = [layer for layer in net.layers if layer.op == "Conv"]
-        dw = sum(1 for layer in conv if layer.G > 1 and layer.G == layer.C)
-        se = sum(1 for layer in conv if ".se." in layer.name)
-        fc = len(net.layers) - len(conv)
-        image = net.graph.nodes["input:image"]["output_shapes"][0]
-        rows.append(f"| `{name}.onnx` | {zoo.SOURCES[name]} | {image[2]}x{image[3]} | {len(conv)} "
-                    f"| {dw} | {se} | {fc} | {len(net.unique_layers())} | {net.macs / 1e9:.2f} | "
+        nodes = [a for _, a in net.graph.nodes(data=True) if a["layer_indices"]]
+        conv = [a for a in nodes if a["op_type"] == "Conv"]
+        dw = sum(1 for a in conv if (ly := net.layers[a["layer_index"]]).G > 1 and ly.G == ly.C)
+        se = sum(1 for a in conv if ".se." in a["name"])
+        fc = sum(1 for a in nodes if a["op_type"] in ("Gemm", "MatMul"))
+        other = len(nodes) - len(conv) - fc
+        inputs = [a["output_shapes"][0] for _, a in net.graph.nodes(data=True) if a["op_type"] == "Input"]
+        shape = inputs[0]
+        size = f"{shape[2]}x{shape[3]}" if len(shape) == 4 else f"{max(shape)} tokens"
+        rows.append(f"| `{name}.onnx` | {zoo.SOURCES[name]} | {size} | {len(conv)} "
+                    f"| {dw} | {se} | {fc} | {other} | {len(net.unique_layers())} | {net.macs / 1e9:.2f} | "
                     f"{parameter_count(path) / 1e6:.2f} M | {path.stat().st_size / 1024:.0f} KiB |")
     return rows
 

@@ -446,12 +446,16 @@ def staged_output_dir(out: str | os.PathLike[str]) -> Iterator[Path]:
         check_replaceable(out)
         for p in _stale_staging(real):
             shutil.rmtree(p, ignore_errors=True)
+        stage: Path | None = None
         try:
-            stage = Path(tempfile.mkdtemp(prefix=f".{real.name}.tmp-", dir=real.parent))
-        except OSError as exc:
-            raise RlschedError(f"output directory {out} is not writable ({exc.strerror or exc}); "
-                               "choose another with --out") from None
-        try:
+            # SIGINT/SIGTERM raise in Python code: held while the folder is made and named, so an
+            # interrupt never lands between its creation and the clean-up below knowing of it
+            with _signals_blocked():
+                try:
+                    stage = Path(tempfile.mkdtemp(prefix=f".{real.name}.tmp-", dir=real.parent))
+                except OSError as exc:
+                    raise RlschedError(f"output directory {out} is not writable ({exc.strerror or exc}); "
+                                       "choose another with --out") from None
             (stage / _STAGING_MARKER).touch()
             yield stage
             _write_manifest(stage)
@@ -461,7 +465,8 @@ def staged_output_dir(out: str | os.PathLike[str]) -> Iterator[Path]:
                 _swap_in(stage, real)
                 shutil.rmtree(stage, ignore_errors=True)  # now the old set (or already gone)
         except BaseException:
-            shutil.rmtree(stage, ignore_errors=True)
+            if stage is not None:
+                shutil.rmtree(stage, ignore_errors=True)
             raise
 
 

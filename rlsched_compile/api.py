@@ -58,7 +58,7 @@ class CompileSettings:
         seed: random seed of the search.
         budget: evaluation budget of the search (None: the strategy's default).
         batch: the batch size the model was read with.
-        strict: whether unsupported operators with weights were errors.
+        strict: whether operators with MACs that cannot be scheduled were errors.
         rl_finetune_steps: environment steps the agent was fine-tuned on this model's layers
             before scheduling (None: the shipped policy as is).
         dataflow: ``fixed`` (each buffer's declared dataflow) or ``flexible`` (chosen per layer).
@@ -133,6 +133,7 @@ class CompileResult:
             OutputFolderError: the folder is in use by another run or holds foreign files.
             RlschedError: the directory cannot be created or written.
         """
+        from .emit.external_data import place_beside
         from .emit.html import render_html
         from .emit.onnx_annotate import annotate_model
 
@@ -150,12 +151,13 @@ class CompileResult:
                 write_text_atomic(stage / "report.json", dumps_json(report))
                 write_text_atomic(stage / "report.md", render_markdown(report))
                 write_text_atomic(stage / "report.html", render_html(report))
-                model = self._model_proto()
+                model, external = self._model_proto()
                 if model is not None:
                     annotated = annotate_model(model, self.layers, target=self.target,
                                                node_index=self.network.onnx_node,
                                                totals_energy_pj=self.totals.energy_pj,
                                                totals_cycles=self.totals.cycles)
+                    place_beside(external, stage)
                     write_bytes_atomic(stage / scheduled_onnx_name(self.network.name),
                                        annotated.SerializeToString(deterministic=True))
                 timing = dict(self.timing)
@@ -167,19 +169,27 @@ class CompileResult:
         logger.info("wrote %s", out)
         return out
 
-    def _model_proto(self) -> Any:
+    def _model_proto(self) -> tuple[Any, dict[str, Path]]:
+        """The model to annotate and its external data files (location -> file); ``None`` when
+        there is no model or its external data cannot be followed (then with a warning)."""
         import onnx
 
+        from .emit.external_data import external_locations, resolve_locations
+
         if isinstance(self.model, onnx.ModelProto):
-            return self.model
+            return self.model, {}
         if self.network.source is None:
-            return None
+            return None, {}
         model = onnx.load(self.network.source, load_external_data=False)
-        if any(t.data_location == onnx.TensorProto.EXTERNAL for t in model.graph.initializer):
-            logger.warning("%s keeps its weights in external files; %s.scheduled.onnx is not written",
-                           self.network.source, self.network.name)
-            return None
-        return model
+        locations = external_locations(model)
+        if not locations:
+            return model, {}
+        files = resolve_locations(self.network.source, locations)
+        if isinstance(files, str):
+            logger.warning("%s: %s; %s.scheduled.onnx is not written", self.network.source, files,
+                           self.network.name)
+            return None, {}
+        return model, files
 
 
 def ensure_writable_dir(path: str | os.PathLike[str]) -> Path:
@@ -367,7 +377,7 @@ def compile_model(model: str | os.PathLike[str] | Any, target: str | os.PathLike
         jobs: worker processes for unique layers (None: all cores; 1: in this process).
         cache: read and write the on-disk schedule cache.
         cache_dir: cache directory (default: see :mod:`rlsched_compile.cache`).
-        strict: unsupported operators with weights are an error instead of a warning.
+        strict: operators with MACs that cannot be scheduled are an error instead of a warning.
         rl_finetune_steps: fine-tune the agent (strategies ``rl``/``rl-hybrid``) for about this many
             environment steps on the model's unique layers before scheduling (needs torch; the tuned
             policy is cached and reused).

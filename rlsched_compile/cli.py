@@ -172,7 +172,7 @@ def _compile_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="random seed of the search (default: 0)")
     p.add_argument("--no-cache", action="store_true", help="neither read nor write the schedule cache")
     p.add_argument("--strict", action="store_true",
-                   help="operators with weights that cannot be scheduled are an error, not a warning")
+                   help="operators with MACs that cannot be scheduled are an error, not a warning")
     p.add_argument("--rl-finetune", type=int, default=None, metavar="STEPS",
                    help="fine-tune the scheduling agent for about STEPS environment steps on this model's "
                         "layers before scheduling (strategies rl, rl-hybrid; needs torch; the tuned policy "
@@ -383,8 +383,8 @@ def _cmd_zoo(argv: Sequence[str], stdout: TextIO) -> int:
             except ModelError:
                 size, where = "-", "(missing: run `zoo regenerate`)"
             rows.append((name, str(counts.conv) if counts else "?", str(counts.depthwise) if counts else "?",
-                         str(counts.fc) if counts else "?", size, where))
-        _print_table(stdout, ("model", "conv", "depthwise", "fc", "size", "file"), rows)
+                         str(counts.fc) if counts else "?", str(counts.other) if counts else "?", size, where))
+        _print_table(stdout, ("model", "conv", "depthwise", "fc", "other", "size", "file"), rows)
         return 0
     out_dir = Path(args.out) if args.out else _zoo_dir(zoo)
     if args.action == "check":

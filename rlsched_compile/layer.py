@@ -49,7 +49,12 @@ class Layer:
         stride_h, stride_w: strides along height and width. 0 is accepted (the reference's FC
             convention) and only matters for the input-tile size.
         dilation_h, dilation_w: kernel dilations (input height = (P-1)*stride_h + (R-1)*dilation_h + 1).
-        op: the operator it came from (``Conv``, ``Gemm``, ``MatMul``, or ``layer`` when given by hand).
+        op: the operator it came from (``Conv``, ``Gemm``, ``MatMul``, ``Attention``, ``LSTM``, ...,
+            or ``layer`` when given by hand).
+        repeat: how many times the layer runs back to back with the same shape (e.g. the recurrent
+            projection of an LSTM runs once per time step). It is not part of the
+            :meth:`signature`: one schedule serves every run, and :attr:`macs`, the network's
+            energy and cycles count it ``repeat`` times.
     """
 
     name: str
@@ -66,6 +71,7 @@ class Layer:
     dilation_h: int = 1
     dilation_w: int = 1
     op: str = "layer"
+    repeat: int = 1
 
     def __post_init__(self) -> None:
         problems = []
@@ -81,6 +87,8 @@ class Layer:
                 problems.append(f"{p}={_short(v)} must be an integer >= 0")
             elif v > MAX_STRIDE:
                 problems.append(f"{p}={_short(v)} is larger than the largest supported stride 2^20")
+        if isinstance(self.repeat, bool) or not isinstance(self.repeat, int) or self.repeat < 1:
+            problems.append(f"repeat={_short(self.repeat)} must be a positive integer")
         for p in ("dilation_h", "dilation_w"):
             v = getattr(self, p)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
@@ -106,7 +114,12 @@ class Layer:
 
     @property
     def macs(self) -> int:
-        """Multiply-accumulate operations of the layer."""
+        """Multiply-accumulate operations of the layer, every repeat included."""
+        return self.instance_macs * self.repeat
+
+    @property
+    def instance_macs(self) -> int:
+        """Multiply-accumulate operations of one run of the layer (``macs / repeat``)."""
         return self.K * self.B * self.P * self.Q * (self.C // self.G) * self.R * self.S
 
     def signature(self) -> tuple[int, ...]:
@@ -115,13 +128,16 @@ class Layer:
                 self.stride_h, self.stride_w, self.dilation_h, self.dilation_w)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        d = asdict(self)
+        if self.repeat == 1:  # the form every layer had before repeats existed
+            del d["repeat"]
+        return d
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "Layer":
         """Accepts this class's own dict form and the golden-vector form (single ``stride``)."""
         known = {"name", "K", "B", "P", "Q", "C", "R", "S", "G", "stride", "stride_h", "stride_w",
-                 "dilation_h", "dilation_w", "dilation", "op"}
+                 "dilation_h", "dilation_w", "dilation", "op", "repeat"}
         unknown = sorted(set(d) - known)
         if unknown:
             raise LayerError(f"layer: unknown keys {unknown}; accepted keys are {sorted(known)}")
@@ -135,5 +151,5 @@ class Layer:
             K=d["K"], B=d["B"], P=d["P"], Q=d["Q"], C=d["C"], R=d["R"], S=d["S"], G=d.get("G", 1),
             stride_h=d.get("stride_h", stride), stride_w=d.get("stride_w", stride),
             dilation_h=d.get("dilation_h", dil), dilation_w=d.get("dilation_w", dil),
-            op=str(d.get("op", "layer")),
+            op=str(d.get("op", "layer")), repeat=d.get("repeat", 1),
         )

@@ -7,6 +7,11 @@ Each scheduled node gets ``metadata_props`` entries (all values are strings):
 * ``rlsched.energy_pj``, ``rlsched.cycles``: the layer's cost (``repr`` of the float);
 * ``rlsched.schedule_file``: the schedule file, relative to the output directory.
 
+A node that became several layers (attention, LSTM, a transposed convolution's phases) or one
+layer that runs several times (``repeat``) gets instead ``rlsched.layers``: a compact JSON list
+with one ``{"layer", "repeat", "schedule", "energy_pj", "cycles", "schedule_file"}`` per layer
+(cost of one run), and ``rlsched.energy_pj`` / ``rlsched.cycles`` summed over every run.
+
 The model gets ``rlsched.version``, ``rlsched.target``, ``rlsched.target_sha256``,
 ``rlsched.objective``, ``rlsched.energy_pj`` and ``rlsched.cycles`` (network totals) in its own
 ``metadata_props``. Nothing else in the model changes, so it still passes ``onnx.checker``.
@@ -58,21 +63,33 @@ def annotate_model(model: onnx.ModelProto, schedules: Sequence[LayerSchedule], *
     out.CopyFrom(model)
     nodes = out.graph.node
     by_name = {n.name: i for i, n in enumerate(nodes) if n.name}
+    per_node: dict[int, list[LayerSchedule]] = {}
     for s in schedules:
-        used = s.effective_target(target)
         idx = node_index.get(s.layer.name, by_name.get(s.layer.name))
         if idx is None or idx >= len(nodes):
             logger.debug("layer %s has no node in the model; not annotated", s.layer.name)
             continue
-        doc = {"target": target.name, "target_sha256": target_sha256(target), "objective": s.objective,
-               "strategy": s.strategy, "columns": list(PARAMS), "rows": list(ROW_NAMES),
-               "table": [list(map(int, r)) for r in s.table], "dataflows": dataflows(used),
-               "loop_nest": loop_nest(used, s.table)}
+        per_node.setdefault(idx, []).append(s)
+    for idx, group in per_node.items():
         props = nodes[idx].metadata_props
-        _set(props, PREFIX + "schedule", json.dumps(doc, separators=(",", ":"), sort_keys=True))
-        _set(props, PREFIX + "energy_pj", repr(float(s.energy_pj)))
-        _set(props, PREFIX + "cycles", repr(float(s.cycles)))
-        _set(props, PREFIX + "schedule_file", f"schedules/{file_stem(s.index, s.layer.name)}.json")
+        docs = [{"target": target.name, "target_sha256": target_sha256(target), "objective": s.objective,
+                 "strategy": s.strategy, "columns": list(PARAMS), "rows": list(ROW_NAMES),
+                 "table": [list(map(int, r)) for r in s.table], "dataflows": dataflows(s.effective_target(target)),
+                 "loop_nest": loop_nest(s.effective_target(target), s.table)} for s in group]
+        files = [f"schedules/{file_stem(s.index, s.layer.name)}.json" for s in group]
+        if len(group) == 1 and group[0].layer.repeat == 1:
+            s = group[0]
+            _set(props, PREFIX + "schedule", json.dumps(docs[0], separators=(",", ":"), sort_keys=True))
+            _set(props, PREFIX + "energy_pj", repr(float(s.energy_pj)))
+            _set(props, PREFIX + "cycles", repr(float(s.cycles)))
+            _set(props, PREFIX + "schedule_file", files[0])
+            continue
+        entries = [{"layer": s.layer.name, "repeat": s.layer.repeat, "schedule": doc,
+                    "energy_pj": float(s.energy_pj), "cycles": float(s.cycles), "schedule_file": f}
+                   for s, doc, f in zip(group, docs, files)]
+        _set(props, PREFIX + "layers", json.dumps(entries, separators=(",", ":"), sort_keys=True))
+        _set(props, PREFIX + "energy_pj", repr(float(sum(s.energy_pj * s.layer.repeat for s in group))))
+        _set(props, PREFIX + "cycles", repr(float(sum(s.cycles * s.layer.repeat for s in group))))
     for key, value in (("version", __version__), ("target", target.name), ("target_sha256", target_sha256(target)),
                        ("objective", schedules[0].objective if schedules else ""),
                        ("energy_pj", repr(float(totals_energy_pj))), ("cycles", repr(float(totals_cycles)))):

@@ -43,7 +43,8 @@ STATIC_COMPONENTS: tuple[str, ...] = ("mac_static", "lb_static", "gb_static", "d
 
 @dataclass(frozen=True)
 class NetworkTotals:
-    """Totals over every scheduled layer of the network (identical layers counted each time).
+    """Totals over every scheduled layer of the network (identical layers counted each time,
+    a layer with ``repeat`` > 1 counted ``repeat`` times).
 
     Attributes:
         layers: layers in the network.
@@ -99,14 +100,15 @@ def compute_totals(schedules: Sequence[LayerSchedule], target: Target, *, layers
     for s in schedules:
         ev = s.evaluation
         assert ev.energy_by_component_pj is not None and ev.cycles_by_component is not None
+        n = s.layer.repeat
         for k in ENERGY_COMPONENTS:
-            energy[k] += ev.energy_by_component_pj[k]
+            energy[k] += ev.energy_by_component_pj[k] * n
         for k in CYCLE_COMPONENTS:
-            cycles[k] += ev.cycles_by_component[k]
+            cycles[k] += ev.cycles_by_component[k] * n
         macs += s.layer.macs
         util = array_utilization(target, ev)
-        mac_util_w += util["mac_units"] * s.cycles
-        pe_util_w += util["pe_array"] * s.cycles
+        mac_util_w += util["mac_units"] * s.cycles * n
+        pe_util_w += util["pe_array"] * s.cycles * n
     total_cycles = cycles["total_cycle"]
     return NetworkTotals(
         layers=layers, unique_layers=unique_layers, scheduled_layers=len(schedules),
@@ -184,23 +186,26 @@ def build_report(*, network: Network, target: Target, settings: Mapping[str, Any
             "shape": {"K": ly.K, "B": ly.B, "P": ly.P, "Q": ly.Q, "C": ly.C, "R": ly.R, "S": ly.S,
                       "G": ly.G, "stride_h": ly.stride_h, "stride_w": ly.stride_w,
                       "dilation_h": ly.dilation_h, "dilation_w": ly.dilation_w},
-            "macs": ly.macs, "strategy": s.strategy, "evaluations": s.evaluations, "finished": s.finished,
-            "energy_pj": ev.energy_pj,
-            "dynamic_energy_pj": ev.energy_by_component_pj["total_dynamic_energy"],
-            "static_energy_pj": ev.energy_by_component_pj["total_static_energy"],
-            "energy_by_component_pj": {k: ev.energy_by_component_pj[k]
+            "macs": ly.macs, **({"repeat": ly.repeat} if ly.repeat > 1 else {}),
+            "strategy": s.strategy, "evaluations": s.evaluations, "finished": s.finished,
+            # Energy and cycles of every run (x repeat): the rows add up to the totals.
+            "energy_pj": ev.energy_pj * ly.repeat,
+            "dynamic_energy_pj": ev.energy_by_component_pj["total_dynamic_energy"] * ly.repeat,
+            "static_energy_pj": ev.energy_by_component_pj["total_static_energy"] * ly.repeat,
+            "energy_by_component_pj": {k: ev.energy_by_component_pj[k] * ly.repeat
                                        for k in DYNAMIC_COMPONENTS + STATIC_COMPONENTS},
-            "cycles": ev.cycles,
+            "cycles": ev.cycles * ly.repeat,
             "mac_utilization": _r(util["mac_units"]), "pe_utilization": _r(util["pe_array"]),
             "schedule": f"schedules/{file_stem(s.index, ly.name)}.json",
             "schedule_text": f"schedules/{file_stem(s.index, ly.name)}.txt",
-            "traffic_bytes": {buf: _r(sum(parts.values()) * bytes_per_element)
+            "traffic_bytes": {buf: _r(sum(parts.values()) * bytes_per_element * ly.repeat)
                               for buf, parts in level_traffic(ev).items()
                               if getattr(target, buf) is not None},
         })
         if s.dataflows is not None and s.fixed_evaluation is not None:
             layers[-1].update(dataflows=_flows(target, s.dataflows),
-                              fixed_energy_pj=s.fixed_evaluation.energy_pj, fixed_cycles=s.fixed_evaluation.cycles)
+                              fixed_energy_pj=s.fixed_evaluation.energy_pj * ly.repeat,
+                              fixed_cycles=s.fixed_evaluation.cycles * ly.repeat)
     first = {}
     for s in schedules:
         first.setdefault(s.group, s)
@@ -229,8 +234,8 @@ def build_report(*, network: Network, target: Target, settings: Mapping[str, Any
         "model": {"name": network.name,
                   "file": None if network.source is None else network.source.replace("\\", "/").rsplit("/", 1)[-1],
                   "sha256": network.sha256, "batch": network.batch,
-                  "unsupported_ops": [{"op_type": u.op_type, "count": u.count, "nodes": list(u.nodes)}
-                                      for u in network.unsupported]},
+                  "unsupported_ops": [{"op_type": u.op_type, "count": u.count, "nodes": list(u.nodes),
+                                       "macs": u.macs} for u in network.unsupported]},
         "target": {"name": target.name, "sha256": target.sha256, "summary": target_summary(target)},
         "settings": dict(settings),
         "complete": not failures,
@@ -260,10 +265,11 @@ def versus_fixed(schedules: Sequence[LayerSchedule]) -> dict[str, float] | None:
     fixed_e = fixed_c = energy = cycles = 0.0
     for s in schedules:  # layer order, as compute_totals sums
         assert s.fixed_evaluation is not None
-        fixed_e += s.fixed_evaluation.energy_pj
-        fixed_c += s.fixed_evaluation.cycles
-        energy += s.energy_pj
-        cycles += s.cycles
+        n = s.layer.repeat  # a layer run n times counts n times, as in compute_totals
+        fixed_e += s.fixed_evaluation.energy_pj * n
+        fixed_c += s.fixed_evaluation.cycles * n
+        energy += s.energy_pj * n
+        cycles += s.cycles * n
     return {"fixed_energy_pj": fixed_e, "fixed_cycles": fixed_c,
             "energy_ratio": _r(energy / fixed_e) if fixed_e else 1.0,
             "cycles_ratio": _r(cycles / fixed_c) if fixed_c else 1.0}
@@ -318,7 +324,8 @@ def render_summary(report: Mapping[str, Any]) -> str:
     lines += [f"FAILED {t_(u['name'])}: {t_(u['failed'])}" for u in report["unique_layers"] if "failed" in u]
     lines.append(f"energy {t['energy_pj']:.6g} pJ (dynamic {t['dynamic_energy_pj']:.6g}, static "
                  f"{t['static_energy_pj']:.6g}), {t['energy_per_mac_pj']:.4g} pJ/MAC; cycles "
-                 f"{t['cycles']:.6g}; MACs {t['macs']:,}")
+                 f"{t['cycles']:.6g}; " + (coverage_phrase(report["coverage"]) if "coverage" in report
+                                           else f"MACs {t['macs']:,}"))
     vs = t.get("versus_fixed_dataflows")
     if vs is not None:
         lines.append(f"flexible dataflows: energy {vs['energy_ratio']:.4f} and cycles {vs['cycles_ratio']:.4f} of "

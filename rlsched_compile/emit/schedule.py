@@ -91,13 +91,18 @@ class LayerSchedule:
 
     @property
     def energy_pj(self) -> float:
-        """Total energy (dynamic + static), pJ."""
+        """Total energy (dynamic + static) of one run of the layer, pJ."""
         return self.evaluation.energy_pj
 
     @property
     def cycles(self) -> float:
-        """Total cycles."""
+        """Total cycles of one run of the layer."""
         return self.evaluation.cycles
+
+    @property
+    def repeat(self) -> int:
+        """Runs of the layer (:attr:`Layer.repeat`); network totals count each run."""
+        return self.layer.repeat
 
 
 @dataclass(frozen=True)
@@ -325,6 +330,7 @@ def schedule_to_dict(s: LayerSchedule, target: Target) -> dict[str, Any]:
             "stride_h": layer.stride_h, "stride_w": layer.stride_w,
             "dilation_h": layer.dilation_h, "dilation_w": layer.dilation_w,
             "macs": layer.macs,
+            **({"repeat": layer.repeat} if layer.repeat > 1 else {}),
         },
         "target": {"name": target.name, "sha256": target_sha256(target)},
         "objective": s.objective,

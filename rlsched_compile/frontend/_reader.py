@@ -16,7 +16,7 @@ from ..errors import ModelError
 logger = logging.getLogger(__name__)
 
 #: Default-domain opsets the frontend is tested with.
-TESTED_OPSETS = range(9, 22)
+TESTED_OPSETS = range(9, 24)
 
 
 @dataclass(frozen=True)

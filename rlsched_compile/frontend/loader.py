@@ -19,8 +19,9 @@ import onnx
 
 from ..errors import ModelError
 from ..layer import Layer
-from ..network import Network, UnsupportedOp
-from ._layers import UNSUPPORTED_WEIGHTED_OPS, NodeContext, extractor_for, needed_tensors
+from ..network import Network, UnsupportedOp, format_macs
+from ._layers import NodeContext, extractor_for, needed_tensors
+from ._names import unique_node_names
 from ._reader import ModelSource, read_model, topological_order
 from ._external import check_external_data
 from ._shapes import (TensorInfo, collect_tensor_info, fix_batch, infer_shapes,
@@ -35,9 +36,10 @@ WEIGHT_SLOTS: dict[str, frozenset[int]] = {
     "InstanceNormalization": frozenset({1, 2}), "LayerNormalization": frozenset({1, 2}),
     "PRelu": frozenset({1}), "LSTM": frozenset({1, 2, 3}), "GRU": frozenset({1, 2, 3}),
     "RNN": frozenset({1, 2, 3}), "FusedConv": frozenset({1, 2}), "FusedGemm": frozenset({1, 2}),
+    "ConvInteger": frozenset({1, 3}), "QLinearConv": frozenset({3, 4, 5, 8}),
 }
 #: Operators a weight may pass through on its way to a weight slot (legacy exporters).
-_WEIGHT_PASS_THROUGH = frozenset({"Identity", "Cast"})
+_WEIGHT_PASS_THROUGH = frozenset({"Identity", "Cast", "DequantizeLinear"})
 
 
 def load_network(source: str | os.PathLike[str] | onnx.ModelProto, *, batch: int | None = None,
@@ -48,21 +50,21 @@ def load_network(source: str | os.PathLike[str] | onnx.ModelProto, *, batch: int
         source: path of an ``.onnx`` file, or a ``ModelProto``.
         batch: batch size for a model whose inputs have a symbolic batch dimension. A model
             with a fixed batch keeps it (passing a different value is an error).
-        strict: make operators with weights that cannot be scheduled (ConvTranspose, LSTM,
-            Attention, ...) an error instead of a warning.
+        strict: make operators with MACs that cannot be scheduled (see
+            :attr:`Network.unsupported`) an error instead of a warning.
 
     Returns:
         The frozen :class:`Network`.
 
     Raises:
-        ModelError: missing or unreadable file, not ONNX or truncated, no Conv/Gemm/MatMul
-            layer, a symbolic batch without ``batch``, inconsistent shapes, or (with ``strict``)
-            unsupported operators with weights.
+        ModelError: missing or unreadable file, not ONNX or truncated, no operator with MACs,
+            a symbolic batch without ``batch``, inconsistent shapes, or (with ``strict``)
+            operators with MACs that cannot be scheduled.
     """
     src = read_model(source)
     label, graph = src.label, src.model.graph
     order = topological_order(graph, label)
-    names = _unique_node_names(graph.node)
+    names = unique_node_names(graph.node, is_layer=lambda n: extractor_for(n) is not None)
 
     constants = {t.name for t in graph.initializer} | {t.values.name for t in graph.sparse_initializer}
     consumers: dict[str, list[tuple[int, int]]] = collections.defaultdict(list)
@@ -94,44 +96,56 @@ def load_network(source: str | os.PathLike[str] | onnx.ModelProto, *, batch: int
 
     candidate_set = set(candidates)
     layers: list[Layer] = []
-    layer_of_node: dict[int, int] = {}
-    unsupported: dict[str, list[str]] = {}
+    layers_of_node: dict[int, tuple[int, ...]] = {}
+    node_macs: dict[int, int] = {}
+    skipped: dict[str, list[str]] = {}
+    skipped_macs: dict[str, int | None] = {}
     for i in order:
         node = graph.node[i]
-        if node.op_type in UNSUPPORTED_WEIGHTED_OPS:
-            unsupported.setdefault(node.op_type, []).append(names[i])
-            continue
-        extractor = extractor_for(node)
-        if extractor is None or i not in candidate_set:
+        spec = extractor_for(node)
+        if spec is None or i not in candidate_set:
             continue
         ctx = NodeContext(node=node, name=names[i], label=label, shape=static,
                           is_data=data.__contains__)
-        result = extractor(ctx)
-        if result.layer is not None:
-            layer_of_node[i] = len(layers)
-            layers.append(result.layer)
+        result = spec.extract(ctx)
+        if result.layers:
+            layers_of_node[i] = tuple(range(len(layers), len(layers) + len(result.layers)))
+            layers.extend(result.layers)
         elif result.unsupported is not None:
-            unsupported.setdefault(result.unsupported, []).append(names[i])
+            skipped.setdefault(result.unsupported, []).append(names[i])
+            old = skipped_macs.get(result.unsupported, 0)
+            skipped_macs[result.unsupported] = (None if old is None or result.macs is None
+                                                else old + result.macs)
+        macs = result.node_macs
+        if macs:
+            node_macs[i] = macs
 
-    unsupported_ops = tuple(UnsupportedOp(op, len(n), tuple(n)) for op, n in unsupported.items())
+    unsupported_ops = tuple(UnsupportedOp(op, len(n), tuple(n), skipped_macs[op])
+                            for op, n in skipped.items())
     if not layers:
         ops = collections.Counter(n.op_type for n in graph.node)
         listed = ", ".join(f"{op} x{c}" for op, c in ops.most_common(6)) or "none"
-        raise ModelError(f"{label}: no Conv, Gemm or MatMul layer with a constant weight to schedule "
-                         f"(operators: {listed}); pass a CNN or fully connected model")
-    if unsupported_ops:
-        listed = "; ".join(f"{u.op_type} x{u.count} ({_short(u.nodes)})" for u in unsupported_ops)
+        raise ModelError(f"{label}: no operator with multiply-accumulates to schedule (operators: "
+                         f"{listed}); pass a model with Conv, Gemm, MatMul, attention or "
+                         "recurrent layers")
+    scheduled = sum(layer.macs for layer in layers)
+    dropped = [u for u in unsupported_ops if u.drops_macs]
+    if dropped:
+        listed = "; ".join(describe_skipped(u, scheduled + sum(v.macs or 0 for v in unsupported_ops))
+                           for u in dropped)
         if strict:
-            raise ModelError(f"{label}: operators with weights that cannot be scheduled: {listed}; "
+            raise ModelError(f"{label}: operators with MACs that cannot be scheduled: {listed}; "
                              "remove --strict to skip them with a warning")
-        logger.warning("%s: skipping operators with weights that cannot be scheduled: %s", label,
+        logger.warning("%s: skipping operators with MACs that cannot be scheduled: %s", label,
                        listed)
 
-    op_graph = _build_graph(graph, order, names, data, data_inputs, info, layers, layer_of_node)
+    op_graph = _build_graph(graph, order, names, data, data_inputs, info, layers_of_node,
+                            node_macs)
     return Network(
         name=src.name, source=src.path, sha256=src.sha256, batch=net_batch,
         layers=tuple(layers), graph=op_graph, unsupported=unsupported_ops,
-        onnx_node=MappingProxyType({layers[li].name: ni for ni, li in layer_of_node.items()}),
+        onnx_node=MappingProxyType({layers[li].name: ni for ni, lis in layers_of_node.items()
+                                    for li in lis}),
     )
 
 
@@ -177,25 +191,6 @@ def _complete_shapes(src: ModelSource, nodes: list[onnx.NodeProto], info: dict[s
         info[t] = TensorInfo(info[t].elem_type if t in info else onnx.TensorProto.FLOAT, shape)
 
 
-def _unique_node_names(nodes: Iterable[onnx.NodeProto]) -> list[str]:
-    """Node names, with ``<op>_<index>`` for unnamed nodes and ``_<index>`` added to duplicates."""
-    nodes = list(nodes)
-    counts = collections.Counter(n.name for n in nodes if n.name)
-    taken = {n.name for n in nodes if n.name}
-    out: list[str] = []
-    for i, n in enumerate(nodes):
-        if n.name and counts[n.name] == 1:
-            out.append(n.name)
-            continue
-        base = f"{n.name}_{i}" if n.name else f"{n.op_type.lower()}_{i}"
-        name = base
-        while name in taken:
-            name += "_"
-        taken.add(name)
-        out.append(name)
-    return out
-
-
 def _is_weight_tensor(tensor: str, nodes: "onnx.RepeatedCompositeFieldContainer[onnx.NodeProto]",
                       consumers: dict[str, list[tuple[int, int]]], depth: int = 0) -> bool:
     """True if every use of ``tensor`` is a weight slot (possibly through Identity/Cast)."""
@@ -214,8 +209,9 @@ def _is_weight_tensor(tensor: str, nodes: "onnx.RepeatedCompositeFieldContainer[
 
 
 def _build_graph(graph: onnx.GraphProto, order: list[int], names: list[str], data: set[str],
-                 data_inputs: list[str], info: dict[str, TensorInfo], layers: list[Layer],
-                 layer_of_node: dict[int, int]) -> nx.DiGraph:
+                 data_inputs: list[str], info: dict[str, TensorInfo],
+                 layers_of_node: dict[int, tuple[int, ...]], node_macs: dict[int, int]
+                 ) -> nx.DiGraph:
     """The operator graph over nodes that depend on data (weight producers are folded away)."""
     g = nx.DiGraph()
     producer: dict[str, str] = {}
@@ -247,14 +243,14 @@ def _build_graph(graph: onnx.GraphProto, order: list[int], names: list[str], dat
     for t in data_inputs:
         key = f"input:{t}"
         g.add_node(key, op_type="Input", name=t, macs=0, param_bytes=0,
-                   output_shapes=(shape_of(t),), layer_index=None)
+                   output_shapes=(shape_of(t),), layer_index=None, layer_indices=())
         producer[t] = key
     for i in order:
         node = graph.node[i]
         if not any(t in data for t in node.output if t):
             continue
         key = names[i]
-        li = layer_of_node.get(i)
+        lis = layers_of_node.get(i, ())
         params = param_elements = 0
         for t in dict.fromkeys(x for x in node.input if x and x not in data):
             ti = info.get(t)
@@ -262,10 +258,10 @@ def _build_graph(graph: onnx.GraphProto, order: list[int], names: list[str], dat
             if ti is not None and ti.elem_type != onnx.TensorProto.INT64 and b is not None:
                 params += b
                 param_elements += elements_of(t) or 0
-        g.add_node(key, op_type=node.op_type, name=key,
-                   macs=layers[li].macs if li is not None else 0, param_bytes=params,
-                   param_elements=param_elements, window=_window(node),
-                   output_shapes=tuple(shape_of(t) for t in node.output), layer_index=li)
+        g.add_node(key, op_type=node.op_type, name=key, macs=node_macs.get(i, 0),
+                   param_bytes=params, param_elements=param_elements, window=_window(node),
+                   output_shapes=tuple(shape_of(t) for t in node.output),
+                   layer_index=lis[0] if lis else None, layer_indices=lis)
         for t in node.input:
             if t in producer:
                 link(producer[t], key, t)
@@ -275,7 +271,7 @@ def _build_graph(graph: onnx.GraphProto, order: list[int], names: list[str], dat
     for vi in graph.output:
         key = f"output:{vi.name}"
         g.add_node(key, op_type="Output", name=vi.name, macs=0, param_bytes=0,
-                   output_shapes=(), layer_index=None)
+                   output_shapes=(), layer_index=None, layer_indices=())
         if vi.name in producer:
             link(producer[vi.name], key, vi.name)
     return g
@@ -291,6 +287,16 @@ def _window(node: onnx.NodeProto) -> int | None:
 
 def _dedupe(items: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(items))
+
+
+def describe_skipped(u: UnsupportedOp, model_macs: int) -> str:
+    """``ConvTranspose x4 (up1, up2, up3, ... 1 more; 1.21 G MACs, 4.5% of the model)``."""
+    if u.macs is None:
+        held = "MACs unknown"
+    else:
+        share = f", {100 * u.macs / model_macs:.1f}% of the model" if model_macs else ""
+        held = f"{format_macs(u.macs)} MACs{share}"
+    return f"{u.op_type} x{u.count} ({_short(u.nodes)}; {held})"
 
 
 def _short(nodes: tuple[str, ...], limit: int = 3) -> str:

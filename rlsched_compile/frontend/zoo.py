@@ -12,6 +12,14 @@ Architectures (see ``model_zoo/README.md`` for sources and counts):
 * ``resnet50``: torchvision ResNet-50 v1.5, 224x224 (53 Conv + 1 Gemm).
 * ``mobilenet_v3_large`` / ``mobilenet_v3_small``: torchvision MobileNetV3, 224x224; the
   squeeze-excite FCs are 1x1 Conv with bias, as in torchvision.
+
+Beyond the paper (attention, recurrent, transposed and quantized layers; the transformers and
+the LSTM are in :mod:`._zoo_sequence`):
+
+* ``vit_b16``: ViT-B/16, 224x224 (17.56 G MACs). ``bert_base``: BERT-base, sequence 128.
+  ``gpt2_small``: GPT-2 small, prefill of 512 tokens with the tied LM head. ``lstm_lm``: the
+  medium PTB LSTM language model. ``unet``: UNet 256x256 with ConvTranspose up-sampling.
+  ``resnet18_qdq``: ResNet-18 in onnxruntime's QDQ quantized form.
 """
 from __future__ import annotations
 
@@ -26,6 +34,7 @@ import onnx
 from onnx import TensorProto, helper
 
 from ..errors import ModelError
+from ._zoo_sequence import build_bert_base, build_gpt2_small, build_lstm_lm, build_vit_b16
 
 logger = logging.getLogger(__name__)
 
@@ -44,12 +53,14 @@ class ZooCounts:
         fc: Gemm / MatMul layers.
         depthwise: Conv nodes with ``G == C`` (included in ``conv``).
         se_conv: squeeze-excite 1x1 Conv FCs (included in ``conv``).
+        other: other operators with MACs (ConvTranspose, LSTM nodes).
     """
 
     conv: int
     fc: int
     depthwise: int = 0
     se_conv: int = 0
+    other: int = 0
 
 
 class _GraphBuilder:
@@ -69,11 +80,12 @@ class _GraphBuilder:
         self.shapes[out] = shape
         return out
 
-    def weight(self, name: str, shape: Sequence[int]) -> str:
+    def weight(self, name: str, shape: Sequence[int], elem: int = TensorProto.FLOAT) -> str:
         """A zero tensor of ``shape`` made by ConstantOfShape (a few bytes in the file).
 
         One ``Constant`` per distinct shape feeds the ConstantOfShape of every weight of that
-        shape; the fill nodes stay unnamed to keep the file small.
+        shape; the fill nodes stay unnamed to keep the file small. ``elem`` other than float
+        (int8 for quantized weights) sets the fill value's type.
         """
         key = tuple(int(d) for d in shape)
         dims_name = self._dims.get(key)
@@ -83,8 +95,42 @@ class _GraphBuilder:
             self.nodes.append(helper.make_node("Constant", [], [dims_name], name=dims_name,
                                                value=dims))
             self._dims[key] = dims_name
-        self.nodes.append(helper.make_node("ConstantOfShape", [dims_name], [name]))
+        attrs = {} if elem == TensorProto.FLOAT else {"value": helper.make_tensor("v", elem, [1], [0])}
+        self.nodes.append(helper.make_node("ConstantOfShape", [dims_name], [name], **attrs))
         return name
+
+    #: Quantize activations and weights as onnxruntime's QDQ quantizer does (set by a builder).
+    qdq = False
+
+    def _scalar(self, name: str, elem: int, value: float) -> str:
+        if name not in self.shapes:
+            self.nodes.append(helper.make_node("Constant", [], [name], name=name,
+                                               value=helper.make_tensor(name, elem, [], [value])))
+            self.shapes[name] = ()
+        return name
+
+    def _dq_weight(self, name: str, shape: Sequence[int]) -> str:
+        """An int8 weight behind a ``DequantizeLinear`` (per-tensor scale)."""
+        q = self.weight(f"{name}_quantized", shape, TensorProto.INT8)
+        out = f"{name}_dequantized"
+        self.nodes.append(helper.make_node(
+            "DequantizeLinear", [q, self._scalar("weight_scale", TensorProto.FLOAT, 0.01),
+                                 self._scalar("weight_zero_point", TensorProto.INT8, 0)], [out],
+            name=f"{name}_DequantizeLinear"))
+        return out
+
+    def _qdq_activation(self, x: str) -> str:
+        """``QuantizeLinear -> DequantizeLinear`` (uint8, per-tensor) in front of a layer."""
+        out = f"{x}_dq"
+        if out in self.shapes:
+            return out
+        s = self._scalar("act_scale", TensorProto.FLOAT, 0.05)
+        z = self._scalar("act_zero_point", TensorProto.UINT8, 128)
+        self.nodes.append(helper.make_node("QuantizeLinear", [x, s, z], [f"{x}_q"], name=f"{x}_QuantizeLinear"))
+        self.nodes.append(helper.make_node("DequantizeLinear", [f"{x}_q", s, z], [out],
+                                           name=f"{x}_DequantizeLinear"))
+        self.shapes[out] = self.shapes[x]
+        return out
 
     def conv(self, x: str, cout: int, kernel: int | tuple[int, int], name: str, *,
              stride: int = 1, pad: int | tuple[int, int] | None = None, group: int = 1,
@@ -94,7 +140,10 @@ class _GraphBuilder:
         if pad is None:
             pad = (kh // 2, kw // 2)
         ph, pw = (pad, pad) if isinstance(pad, int) else pad
-        inputs = [x, self.weight(f"{name}.weight", [cout, cin // group, kh, kw])]
+        if self.qdq:
+            inputs = [self._qdq_activation(x), self._dq_weight(f"{name}.weight", [cout, cin // group, kh, kw])]
+        else:
+            inputs = [x, self.weight(f"{name}.weight", [cout, cin // group, kh, kw])]
         if bias:
             inputs.append(self.weight(f"{name}.bias", [cout]))
         p = (h + 2 * ph - kh) // stride + 1
@@ -149,9 +198,21 @@ class _GraphBuilder:
 
     def gemm(self, x: str, cout: int, name: str) -> str:
         n, cin = self.shapes[x]
-        w = self.weight(f"{name}.weight", [cout, cin])
+        if self.qdq:
+            x, w = self._qdq_activation(x), self._dq_weight(f"{name}.weight", [cout, cin])
+        else:
+            w = self.weight(f"{name}.weight", [cout, cin])
         b = self.weight(f"{name}.bias", [cout])
         return self._add("Gemm", [x, w, b], name, (n, cout), transB=1)
+
+    def conv_transpose(self, x: str, cout: int, name: str, *, kernel: int = 2, stride: int = 2) -> str:
+        """``ConvTranspose`` with bias, no padding (output = stride x input for kernel = stride)."""
+        n, cin, h, w = self.shapes[x]
+        inputs = [x, self.weight(f"{name}.weight", [cin, cout, kernel, kernel]),
+                  self.weight(f"{name}.bias", [cout])]
+        return self._add("ConvTranspose", inputs, name,
+                         (n, cout, (h - 1) * stride + kernel, (w - 1) * stride + kernel),
+                         kernel_shape=[kernel, kernel], strides=[stride, stride])
 
     def model(self, outputs: Sequence[str], doc: str) -> onnx.ModelProto:
         outs = [helper.make_tensor_value_info(o, TensorProto.FLOAT, list(self.shapes[o]))
@@ -404,6 +465,61 @@ def build_mobilenet_v3_small() -> onnx.ModelProto:
     return _mobilenet_v3("mobilenet_v3_small", _MBV3_SMALL, 576, 1024, reduce_mean=True)
 
 
+# --- UNet ------------------------------------------------------------------------------------
+
+def _double_conv(b: _GraphBuilder, x: str, cout: int, name: str) -> str:
+    for j in (0, 3):  # Conv(no bias) BN ReLU, twice: nn.Sequential indices 0..5
+        x = _conv_bn(b, x, cout, 3, f"{name}.double_conv.{j}", pad=1,
+                     bn_name=f"{name}.double_conv.{j + 1}")
+    return x
+
+
+def build_unet() -> onnx.ModelProto:
+    """UNet (Ronneberger et al. 2015, as milesial's Pytorch-UNet with ``bilinear=False``),
+    256x256, 3 input channels, 2 classes: 4 down / 4 up stages of double 3x3 Conv + BN + ReLU,
+    2x2 stride-2 ConvTranspose up-sampling, 1x1 output Conv (19 Conv, 4 ConvTranspose)."""
+    b = _GraphBuilder("unet", (1, 3, 256, 256))
+    skips = [_double_conv(b, "image", 64, "inc")]
+    for i, c in enumerate((128, 256, 512, 1024), start=1):
+        x = b.pool("MaxPool", skips[-1], f"down{i}.maxpool_conv.0", kernel=2, stride=2)
+        skips.append(_double_conv(b, x, c, f"down{i}.maxpool_conv.1"))
+    x = skips.pop()
+    for i, c in enumerate((512, 256, 128, 64), start=1):
+        up = b.conv_transpose(x, c, f"up{i}.up")
+        x = _double_conv(b, b.concat([skips.pop(), up], f"up{i}.cat"), c, f"up{i}.conv")
+    out = b.conv(x, 2, 1, "outc.conv", pad=0, bias=True)
+    return b.model([out], "UNet (milesial Pytorch-UNet, bilinear=False, 2 classes), shape-only weights")
+
+
+# --- QDQ ResNet-18 ---------------------------------------------------------------------------
+
+def build_resnet18_qdq() -> onnx.ModelProto:
+    """torchvision ResNet-18 quantized as onnxruntime's static QDQ quantizer writes it, 224x224:
+    BatchNorm folded into the Conv biases, uint8 activations through ``QuantizeLinear ->
+    DequantizeLinear`` in front of every Conv/Gemm, int8 weights behind ``DequantizeLinear``
+    (20 Conv + 1 Gemm)."""
+    b = _GraphBuilder("resnet18_qdq", (1, 3, 224, 224))
+    b.qdq = True
+    x = b.act("Relu", b.conv("image", 64, 7, "conv1", stride=2, pad=3, bias=True), "relu")
+    x = b.pool("MaxPool", x, "maxpool", kernel=3, stride=2, pad=1)
+    cin = 64
+    for stage, (width, stride) in enumerate([(64, 1), (128, 2), (256, 2), (512, 2)], start=1):
+        for i in range(2):
+            p = f"layer{stage}.{i}"
+            s = stride if i == 0 else 1
+            y = b.act("Relu", b.conv(x, width, 3, f"{p}.conv1", stride=s, bias=True), f"{p}.relu1")
+            y = b.conv(y, width, 3, f"{p}.conv2", bias=True)
+            short = x
+            if i == 0 and (s != 1 or cin != width):
+                short = b.conv(x, width, 1, f"{p}.downsample.0", stride=s, pad=0, bias=True)
+            x = b.act("Relu", b.binary("Add", y, short, f"{p}.add"), f"{p}.relu")
+            cin = width
+    x = b.flatten(b.global_pool(x, "avgpool"), "flatten")
+    out = b.gemm(x, 1000, "fc")
+    return b.model([out], "ResNet-18 (torchvision resnet18), onnxruntime static QDQ quantization "
+                          "(BN folded, int8 weights, uint8 activations), shape-only weights")
+
+
 #: Zoo model name -> builder, in README order.
 BUILDERS: dict[str, Callable[[], onnx.ModelProto]] = {
     "yolov3": build_yolov3,
@@ -411,7 +527,16 @@ BUILDERS: dict[str, Callable[[], onnx.ModelProto]] = {
     "resnet50": build_resnet50,
     "mobilenet_v3_large": build_mobilenet_v3_large,
     "mobilenet_v3_small": build_mobilenet_v3_small,
+    "vit_b16": build_vit_b16,
+    "bert_base": build_bert_base,
+    "gpt2_small": build_gpt2_small,
+    "lstm_lm": build_lstm_lm,
+    "unet": build_unet,
+    "resnet18_qdq": build_resnet18_qdq,
 }
+#: The paper's networks (the first five models of the zoo).
+PAPER_MODELS: tuple[str, ...] = ("yolov3", "inception_v4", "resnet50", "mobilenet_v3_large",
+                                 "mobilenet_v3_small")
 #: Expected weight-layer counts (the issue's numbers; MobileNet v3 as in torchvision).
 EXPECTED_COUNTS: dict[str, ZooCounts] = {
     "yolov3": ZooCounts(conv=75, fc=0),
@@ -419,6 +544,13 @@ EXPECTED_COUNTS: dict[str, ZooCounts] = {
     "resnet50": ZooCounts(conv=53, fc=1),
     "mobilenet_v3_large": ZooCounts(conv=62, fc=2, depthwise=15, se_conv=16),
     "mobilenet_v3_small": ZooCounts(conv=52, fc=2, depthwise=11, se_conv=18),
+    # Transformers: fc counts every MatMul layer (4 projections + 2 in attention + 2 MLP per block).
+    "vit_b16": ZooCounts(conv=1, fc=12 * 6 + 1),
+    "bert_base": ZooCounts(conv=0, fc=12 * 8 + 1),
+    "gpt2_small": ZooCounts(conv=0, fc=12 * 6 + 1),
+    "lstm_lm": ZooCounts(conv=0, fc=1, other=2),
+    "unet": ZooCounts(conv=19, fc=0, other=4),
+    "resnet18_qdq": ZooCounts(conv=20, fc=1),
 }
 #: Where each architecture comes from (layer by layer).
 SOURCES: dict[str, str] = {
@@ -427,6 +559,12 @@ SOURCES: dict[str, str] = {
     "resnet50": "He et al. 2016; torchvision `resnet50` (v1.5)",
     "mobilenet_v3_large": "Howard et al. 2019; torchvision `mobilenet_v3_large`",
     "mobilenet_v3_small": "Howard et al. 2019; torchvision `mobilenet_v3_small`",
+    "vit_b16": "Dosovitskiy et al. 2021; timm `vit_base_patch16_224`",
+    "bert_base": "Devlin et al. 2019; Hugging Face `BertModel` (`bert-base-uncased`), sequence 128",
+    "gpt2_small": "Radford et al. 2019; Hugging Face `GPT2LMHeadModel` (`gpt2`), prefill of 512 tokens",
+    "lstm_lm": "Zaremba et al. 2014, medium PTB LSTM (2x650, vocabulary 10000, 35 steps)",
+    "unet": "Ronneberger et al. 2015; milesial `Pytorch-UNet` (bilinear=False, 2 classes)",
+    "resnet18_qdq": "torchvision `resnet18`, onnxruntime static QDQ quantization (BN folded)",
 }
 #: The MobileNet v3 variant reports use by default.
 DEFAULT_MOBILENET = "mobilenet_v3_large"

@@ -44,16 +44,16 @@ def out_files(d: Path) -> dict[str, bytes]:
             if p.is_file() and p.name != "timing.json"}
 
 
-def build_model_with_conv_transpose() -> onnx.ModelProto:
-    """Conv(3->4, 3x3) -> ConvTranspose(4->2, 2x2, stride 2): one schedulable layer, one
-    unsupported operator with weights."""
+def build_model_with_skipped_op() -> onnx.ModelProto:
+    """Conv(3->4, 1x1x1) -> ConvTranspose 3-D (4->2, 2x2x2, stride 2): one schedulable layer and one
+    operator with MACs that is not scheduled (3-D transposed convolutions are skipped)."""
     rng = np.random.default_rng(1)
-    inits = [numpy_helper.from_array(rng.standard_normal((4, 3, 3, 3)).astype(np.float32), "w0"),
-             numpy_helper.from_array(rng.standard_normal((4, 2, 2, 2)).astype(np.float32), "wt")]
-    nodes = [helper.make_node("Conv", ["x", "w0"], ["c0"], name="conv0", pads=[1, 1, 1, 1]),
-             helper.make_node("ConvTranspose", ["c0", "wt"], ["y"], name="up0", strides=[2, 2])]
-    graph = helper.make_graph(nodes, "upsampler", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
-                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2, 16, 16])], inits)
+    inits = [numpy_helper.from_array(rng.standard_normal((4, 3, 1, 1, 1)).astype(np.float32), "w0"),
+             numpy_helper.from_array(rng.standard_normal((4, 2, 2, 2, 2)).astype(np.float32), "wt")]
+    nodes = [helper.make_node("Conv", ["x", "w0"], ["c0"], name="conv0"),
+             helper.make_node("ConvTranspose", ["c0", "wt"], ["y"], name="up0", strides=[2, 2, 2])]
+    graph = helper.make_graph(nodes, "upsampler", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 4, 4, 4])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2, 8, 8, 8])], inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="tests")
     model.ir_version = 8
     onnx.checker.check_model(model, full_check=True)

@@ -258,13 +258,13 @@ def test_layer_without_valid_schedule_exits_1_and_keeps_the_others(
 
 def test_stale_schedule_files_are_removed(tiny_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Files an earlier run wrote (listed in its manifest) are replaced by the new set."""
-    from ._support import build_model_with_conv_transpose
+    from ._support import build_model_with_skipped_op
 
     out = tmp_path / "o"
     assert run(capsys, tiny_model, "-t", "eyeriss", "--out", out, "-j", "1", "-q")[0] == 0
     assert (out / "schedules" / "004_fc.json").is_file()
     small = tmp_path / "upsampler.onnx"
-    small.write_bytes(build_model_with_conv_transpose().SerializeToString())
+    small.write_bytes(build_model_with_skipped_op().SerializeToString())
     assert run(capsys, small, "-t", "eyeriss", "--out", out, "-j", "1", "-q")[0] == 0
     assert sorted(p.name for p in (out / "schedules").iterdir()) == ["000_conv0.json", "000_conv0.txt"]
     assert not (out / "tiny.scheduled.onnx").exists() and (out / "upsampler.scheduled.onnx").is_file()

@@ -117,18 +117,28 @@ def test_traceback_only_with_verbose(tmp_path: Path, capsys: pytest.CaptureFixtu
 
 
 def test_unsupported_operators_warn_or_fail_with_strict(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from ._support import build_model_with_conv_transpose
+    from ._support import build_model_with_skipped_op
 
     model = tmp_path / "up.onnx"
-    model.write_bytes(build_model_with_conv_transpose().SerializeToString())
+    model.write_bytes(build_model_with_skipped_op().SerializeToString())
     code, out, err = run(capsys, model, "--target", "eyeriss", "--out", tmp_path / "o", "-j", "1")
     assert code == 0
-    assert "warning:" in err and "ConvTranspose x1 (up0)" in err
+    up_macs = 4 * 2 * 8 * 64  # input pixels x kernel taps x output channels
+    conv_macs = 4 * 3 * 64
+    listed = f"ConvTranspose (3-D) x1 (up0; 4.096 k MACs, {100 * up_macs / (up_macs + conv_macs):.1f}% of the model)"
+    assert "warning:" in err and listed in err
     report = json.loads((tmp_path / "o" / "report.json").read_text())
-    assert report["model"]["unsupported_ops"] == [{"op_type": "ConvTranspose", "count": 1, "nodes": ["up0"]}]
+    assert report["model"]["unsupported_ops"] == [
+        {"op_type": "ConvTranspose (3-D)", "count": 1, "nodes": ["up0"], "macs": up_macs}]
+    assert report["coverage"] == {
+        "model_macs": up_macs + conv_macs, "scheduled_macs": conv_macs,
+        "share": float(f"{conv_macs / (up_macs + conv_macs):.12g}"), "exact": True,
+        "unscheduled_layer_macs": 0,
+        "skipped": [{"op_type": "ConvTranspose (3-D)", "count": 1, "nodes": ["up0"], "macs": up_macs}]}
+    assert "15.7% of 4.864 k MACs scheduled" in out
     assert [ly["name"] for ly in report["layers"]] == ["conv0"]
     code, out, err = run(capsys, model, "--target", "eyeriss", "--out", tmp_path / "s", "--strict")
     assert code == 2 and out == ""
-    assert_one_error(err, f"{model}: operators with weights that cannot be scheduled: ConvTranspose x1 (up0); "
+    assert_one_error(err, f"{model}: operators with MACs that cannot be scheduled: {listed}; "
                           "remove --strict to skip them with a warning")
     assert not (tmp_path / "s").exists()

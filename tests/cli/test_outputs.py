@@ -28,7 +28,7 @@ from rlsched_compile import cli, compile_model
 from rlsched_compile._io import MANIFEST_NAME, OutputFolderError, lock_path, output_lock
 from rlsched_compile._workers import usable_cores
 
-from ._support import build_model_with_conv_transpose, out_files
+from ._support import build_model_with_skipped_op, out_files
 
 pytestmark = pytest.mark.usefixtures("cache_dir")
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses /proc and POSIX signals")
@@ -205,7 +205,7 @@ def test_two_concurrent_runs_into_one_folder_never_mix(tiny_model: Path, tmp_pat
     .scheduled.onnx. Now the second fails at once (exit 2) and the first writes its whole set."""
     out = tmp_path / "o"
     other = tmp_path / "upsampler.onnx"
-    other.write_bytes(build_model_with_conv_transpose().SerializeToString())
+    other.write_bytes(build_model_with_skipped_op().SerializeToString())
     a = spawn(tiny_model, "-t", "eyeriss", "--out", out, "-j", "1", "-q", cache_dir=cache_dir)
     try:
         wait_for("run A to hold the lock", lambda: flock_held(lock_path(out)), a)

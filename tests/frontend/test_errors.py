@@ -74,9 +74,9 @@ def test_graph_reading_a_missing_tensor_is_reported_as_truncated(tmp_path: Path)
 def test_no_layers() -> None:
     nodes = [helper.make_node("Relu", ["x"], ["y"], name="r")]
     m = model(nodes, [vi("x", [1, 4])], [vi("y", [1, 4])], name="relu_only")
-    assert error_of(m) == ("<model 'relu_only'>: no Conv, Gemm or MatMul layer with a constant "
-                           "weight to schedule (operators: Relu x1); pass a CNN or fully "
-                           "connected model")
+    assert error_of(m) == ("<model 'relu_only'>: no operator with multiply-accumulates to schedule "
+                           "(operators: Relu x1); pass a model with Conv, Gemm, MatMul, attention "
+                           "or recurrent layers")
 
 
 def test_symbolic_batch_without_batch(tmp_path: Path) -> None:

@@ -196,32 +196,42 @@ def test_weights_as_graph_inputs_with_declared_shapes() -> None:
     assert net.graph.nodes["c"]["param_bytes"] == (2 * 3 * 3 * 3 + 2) * 4
 
 
-def test_unsupported_conv_transpose_warns_and_strict_raises(caplog: pytest.LogCaptureFixture) -> None:
+def test_skipped_operator_warns_with_its_macs_and_strict_raises(caplog: pytest.LogCaptureFixture) -> None:
+    # A 3-D ConvTranspose is not scheduled: it is counted (exact MACs), warned about, and an
+    # error with --strict because it drops MACs.
     nodes = [helper.make_node("Conv", ["x", "w"], ["c"], name="enc"),
-             helper.make_node("ConvTranspose", ["c", "wt"], ["y"], name="dec", strides=[2, 2])]
-    m = model(nodes, [vi("x", [1, 3, 8, 8])], [vi("y", None)],
-              initializers=[init("w", [4, 3, 3, 3]), init("wt", [4, 3, 2, 2])])
+             helper.make_node("ConvTranspose", ["c", "wt"], ["y"], name="dec", strides=[2, 2, 2])]
+    m = model(nodes, [vi("x", [1, 3, 4, 4, 4])], [vi("y", None)],
+              initializers=[init("w", [4, 3, 1, 1, 1]), init("wt", [4, 3, 2, 2, 2])])
     with caplog.at_level(logging.WARNING, logger="rlsched_compile.frontend"):
         net = load_network(m)
     assert [layer.name for layer in net.layers] == ["enc"]
+    dec_macs = 4 * 3 * 8 * 64  # input pixels x kernel taps x output channels
     assert net.unsupported_count == 1
-    assert (net.unsupported[0].op_type, net.unsupported[0].nodes) == ("ConvTranspose", ("dec",))
-    assert "skipping operators with weights that cannot be scheduled: ConvTranspose x1 (dec)" \
-        in caplog.text
+    assert (net.unsupported[0].op_type, net.unsupported[0].nodes, net.unsupported[0].macs) == \
+        ("ConvTranspose (3-D)", ("dec",), dec_macs)
+    assert net.macs == 4 * 3 * 64 and net.model_macs == 4 * 3 * 64 + dec_macs
+    assert net.coverage == pytest.approx(768 / (768 + dec_macs))
+    assert net.graph.nodes["dec"]["macs"] == dec_macs
+    assert "skipping operators with MACs that cannot be scheduled: ConvTranspose (3-D) x1 (dec; " \
+        "6.144 k MACs, 88.9% of the model)" in caplog.text
     from rlsched_compile.errors import ModelError
-    with pytest.raises(ModelError, match=r"^<model 'tiny'>: operators with weights that cannot be "
-                       r"scheduled: ConvTranspose x1 \(dec\); remove --strict to skip them"):
+    with pytest.raises(ModelError, match=r"^<model 'tiny'>: operators with MACs that cannot be "
+                       r"scheduled: ConvTranspose \(3-D\) x1 \(dec; 6.144 k MACs, 88.9% of the "
+                       r"model\); remove --strict to skip them"):
         load_network(m, strict=True)
 
 
-def test_matmul_of_two_activations_is_counted_not_scheduled() -> None:
+def test_matmul_of_two_activations_is_a_batched_layer() -> None:
     nodes = [helper.make_node("MatMul", ["x", "w"], ["h"], name="proj"),
              helper.make_node("Transpose", ["h"], ["ht"], name="t", perm=[1, 0]),
              helper.make_node("MatMul", ["h", "ht"], ["y"], name="scores")]
     m = model(nodes, [vi("x", [6, 8])], [vi("y", [6, 6])], initializers=[init("w", [8, 8])])
     net = load_network(m)
-    assert [layer.name for layer in net.layers] == ["proj"]
-    assert net.unsupported[0].op_type == "MatMul (no constant weight)"
+    assert [layer.name for layer in net.layers] == ["proj", "scores"]
+    assert net.layers[1] == Layer(name="scores", K=6, B=6, P=1, Q=1, C=8, R=1, S=1, op="MatMul")
+    assert net.unsupported == () and net.coverage == 1.0
+    assert net.graph.nodes["scores"]["macs"] == 6 * 6 * 8
 
 
 def test_unknown_shapes_fall_back_to_onnxruntime() -> None:
