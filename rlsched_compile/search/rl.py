@@ -138,8 +138,8 @@ class AgentAlone(_AgentBase):
 class AgentHybrid(_AgentBase):
     """``rl-hybrid``: bottom-up, the agent from bottom-up's and from the paper's table, then row polishes.
 
-    ``budget`` caps each polish's candidates (None: polish until a sweep improves nothing);
-    ``finished`` is False when the cap stopped a polish.
+    ``budget`` caps bottom-up's options per level pair and each polish's candidates (None: run
+    both to completion); ``finished`` is False when the cap stopped either.
     """
 
     name = "rl-hybrid"
@@ -149,12 +149,14 @@ class AgentHybrid(_AgentBase):
         started = time.perf_counter()
         policy = self.policy()
         try:
-            bu = native_search.bottom_up(target, layer, objective)
+            bu = native_search.bottom_up(target, layer, objective, budget=budget)
             bu_table, evaluations = np.array(bu.table), bu.candidates
+            bu_finished = bu.finished
         except SearchError:
             # bottom-up can miss every table (e.g. under a local-buffer fixed_mapping): go on from
             # the paper's start or, failing that, a seeded valid sample (SearchError if none exists)
             bu_table, evaluations = self._valid_start(target, layer, seed), 0
+            bu_finished = True
         bu_eval = evaluate_table(target, layer, bu_table)
         starts = [bu_table]
         try:
@@ -173,7 +175,7 @@ class AgentHybrid(_AgentBase):
         # Polish bottom-up's table (= row-sweep) and the agent's best; ties keep bottom-up's polish.
         seeds = [bu_table] + ([agent_best[1]] if not np.array_equal(agent_best[1], bu_table) else [])
         best: tuple[float, np.ndarray] | None = None
-        finished = True
+        finished = bu_finished
         for table in seeds:
             polished, energy_pj, cycles, candidates, done = polish_rows(target, layer, table, objective=objective,
                                                                         budget=budget)
