@@ -51,7 +51,7 @@ def test_report_round_trips_through_json() -> None:
     assert json.loads(text) == r
     assert dumps_json(make_report()) == text
     assert list(r) == ["schema_version", "tool", "model", "target", "settings", "complete", "totals",
-                       "unique_layers", "layers", "failures"]
+                       "unique_layers", "layers", "failures", "lower_bound", "unfinished_layers"]
 
 
 def test_summary_and_markdown() -> None:
@@ -149,3 +149,20 @@ def test_browser_check_catches_console_errors(tmp_path: Path) -> None:
     result = check_page(binary, bad.as_uri(), "1 + 1")
     assert result.value == 2
     assert "boom" in result.console_errors and any("Uncaught" in e for e in result.console_errors)
+
+
+def test_report_gives_the_gap_to_the_lower_bound() -> None:
+    """report.json/md/html carry each layer's and the network's lower bounds and gaps (issue 14)."""
+    r = make_report()
+    lb = r["lower_bound"]
+    assert 0 < lb["energy_pj"] <= r["totals"]["energy_pj"]
+    assert 0 < lb["cycles"] <= r["totals"]["cycles"]
+    assert lb["energy_gap"] == pytest.approx(r["totals"]["energy_pj"] / lb["energy_pj"] - 1, rel=1e-6)
+    for ly in r["layers"]:
+        assert 0 < ly["energy_lower_bound_pj"] <= ly["energy_pj"]
+        assert 0 < ly["cycles_lower_bound"] <= ly["cycles"]
+        assert ly["energy_gap_to_bound"] >= 0 and ly["cycles_gap_to_bound"] >= 0
+    md = render_markdown(r)
+    assert "## Gap to lower bound" in md and "| network |" in md
+    assert "Gap to lower bound</h2>" in render_html(r)
+    assert r["unfinished_layers"] == [ly["index"] for ly in r["layers"] if not ly["finished"]]
