@@ -5,7 +5,9 @@
   a few seeded sampled rollouts, keeping the best table seen. No fallback to any other strategy.
 * ``rl-hybrid``: bottom-up's table, the agent started from it and from the paper's table, then a row
   polish (exact re-factorization of every pair and triple of writable rows until a sweep changes
-  nothing) of both bottom-up's table and the agent's best table; the best result wins. Polishing
+  nothing) of both bottom-up's table and the agent's best table - and, on layers where bottom-up
+  is cheap, of bottom-up's tables under the other objectives (raw and polished under their own
+  objective), so no other objective's table is better in this one; the best result wins. Polishing
   bottom-up's table is exactly ``row-sweep``, so the hybrid is never worse than ``bottom-up`` nor
   than ``row-sweep``; the agent contributes whenever its table polishes to a better local optimum.
 
@@ -40,6 +42,13 @@ SAMPLED_ROLLOUTS = 3
 #: (compile-time budget; the agent alone runs its full episodes).
 HYBRID_SAMPLED_ROLLOUTS = 2
 HYBRID_STOP_AFTER_IDLE = 6
+#: ``rl-hybrid``: when bottom-up under the requested objective evaluated at most this many
+#: candidates (a cheap layer), bottom-up also runs under the other objectives and their tables,
+#: raw and polished under their own objective, seed the final polish too, so the result is never
+#: worse than those tables (the cross-objective blind spots of issue 14). Deterministic: the count
+#: does not depend on time.
+CROSS_OBJECTIVE_MAX_CANDIDATES = 3_000_000
+_OBJECTIVES = ("energy", "cycles", "edp")
 
 
 def _metric(objective: str, energy_pj: float, cycles: float) -> float:
@@ -89,7 +98,8 @@ class _AgentBase:
         """sha256 of the policy file (the schedule cache keys on it), plus the rollout count."""
         path = SHIPPED_POLICY if self.policy_path is None else self.policy_path
         digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "missing"
-        return f"{digest}:{SAMPLED_ROLLOUTS}:{HYBRID_SAMPLED_ROLLOUTS}:{HYBRID_STOP_AFTER_IDLE}"
+        return (f"{digest}:{SAMPLED_ROLLOUTS}:{HYBRID_SAMPLED_ROLLOUTS}:{HYBRID_STOP_AFTER_IDLE}:"
+                f"xobj{CROSS_OBJECTIVE_MAX_CANDIDATES}")
 
     def _agent(self, target: Target, layer: Layer, table: np.ndarray, *, objective: str, seed: int,
                policy: NumpyPolicy, sampled_rollouts: int = SAMPLED_ROLLOUTS,
@@ -157,6 +167,7 @@ class AgentHybrid(_AgentBase):
             # the paper's start or, failing that, a seeded valid sample (SearchError if none exists)
             bu_table, evaluations = self._valid_start(target, layer, seed), 0
             bu_finished = True
+        bu_evaluations = evaluations
         bu_eval = evaluate_table(target, layer, bu_table)
         starts = [bu_table]
         try:
@@ -174,6 +185,21 @@ class AgentHybrid(_AgentBase):
                 agent_best = (value, table)
         # Polish bottom-up's table (= row-sweep) and the agent's best; ties keep bottom-up's polish.
         seeds = [bu_table] + ([agent_best[1]] if not np.array_equal(agent_best[1], bu_table) else [])
+        if budget is None and 0 < bu_evaluations <= CROSS_OBJECTIVE_MAX_CANDIDATES:
+            for other in _OBJECTIVES:
+                if other == objective:
+                    continue
+                try:
+                    other_bu = native_search.bottom_up(target, layer, other)
+                except SearchError:
+                    continue
+                evaluations += other_bu.candidates
+                other_table = np.array(other_bu.table)
+                own, _, _, candidates, _ = polish_rows(target, layer, other_table, objective=other)
+                evaluations += candidates
+                for cand in (other_table, own):
+                    if not any(np.array_equal(cand, s) for s in seeds):
+                        seeds.append(cand)
         best: tuple[float, np.ndarray] | None = None
         finished = bu_finished
         for table in seeds:
