@@ -31,6 +31,7 @@ from ..native.costmodel import evaluate_table
 from ..rl.mdp import writable_rows
 from ..rl.policy import SHIPPED_POLICY, NumpyPolicy, improve_table, load_policy, shipped_policy
 from ..targets.model import Target
+from . import deadline
 from .base import SearchResult, make_result, register_strategy
 from .diagnose import smallest_table
 
@@ -72,7 +73,7 @@ def polish_rows(target: Target, layer: Layer, table: np.ndarray, *, objective: s
     while True:
         improved = False
         for group in groups:
-            if budget is not None and candidates >= budget:
+            if (budget is not None and candidates >= budget) or deadline.expired():
                 return table, energy_pj, cycles, candidates, False
             r = native_search.search_rows(target, layer, table, group, objective)
             candidates += r.candidates
@@ -176,6 +177,8 @@ class AgentHybrid(_AgentBase):
             pass
         agent_best = (_metric(objective, bu_eval.energy_pj, bu_eval.cycles), bu_table)
         for start in starts:
+            if deadline.expired():  # --time-limit: keep the best so far
+                break
             table, energy_pj, cycles, candidates = self._agent(
                 target, layer, start, objective=objective, seed=seed, policy=policy,
                 sampled_rollouts=HYBRID_SAMPLED_ROLLOUTS, stop_after_idle=HYBRID_STOP_AFTER_IDLE)
@@ -187,7 +190,7 @@ class AgentHybrid(_AgentBase):
         seeds = [bu_table] + ([agent_best[1]] if not np.array_equal(agent_best[1], bu_table) else [])
         if budget is None and 0 < bu_evaluations <= CROSS_OBJECTIVE_MAX_CANDIDATES:
             for other in _OBJECTIVES:
-                if other == objective:
+                if other == objective or deadline.expired():
                     continue
                 try:
                     other_bu = native_search.bottom_up(target, layer, other)
@@ -211,6 +214,7 @@ class AgentHybrid(_AgentBase):
             if best is None or value < best[0]:
                 best = (value, polished)
         assert best is not None
+        finished = finished and not deadline.was_hit()
         return make_result(target, layer, best[1], evaluations=evaluations, started_s=started, finished=finished,
                            strategy=self.name, objective=objective)
 
