@@ -52,7 +52,7 @@ typedef struct {
  * calling the cost model. The survivors, their tie-breaks and the candidate counts are exactly
  * those of the evaluating walk. Used only without a budget (a budgeted walk may stop inside a
  * phase); the memo stops growing at MEMO_MAX_ENTRIES positions (later options are evaluated). */
-#define MEMO_MAX_ENTRIES ((size_t)1 << 24)
+#define MEMO_MAX_ENTRIES ((size_t)1 << 22) /* about 84 MB of pools */
 
 typedef struct {
     uint64_t hash;

@@ -70,16 +70,25 @@ def polish_rows(target: Target, layer: Layer, table: np.ndarray, *, objective: s
     energy_pj, cycles = ev.energy_pj, ev.cycles
     best = _metric(objective, energy_pj, cycles)
     candidates = 0
+    # A group searched from this very table found nothing better (search_rows is deterministic):
+    # searching it again cannot improve, so the confirming sweep skips it. Exact: same result.
+    searched_on: dict[tuple[int, ...], bytes] = {}
     while True:
         improved = False
         for group in groups:
             if (budget is not None and candidates >= budget) or deadline.expired():
                 return table, energy_pj, cycles, candidates, False
+            key = table.tobytes()
+            if searched_on.get(group) == key:
+                continue
             r = native_search.search_rows(target, layer, table, group, objective)
             candidates += r.candidates
             value = r.objective(objective)
             if value < best:
                 table, energy_pj, cycles, best, improved = np.array(r.table), r.energy_pj, r.cycles, value, True
+                searched_on[group] = table.tobytes()  # its own optimum: the same search returns it
+            else:
+                searched_on[group] = key
         if not improved:
             return table, energy_pj, cycles, candidates, True
 
