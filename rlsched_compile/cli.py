@@ -1,7 +1,8 @@
 """Command line: ``rlsched-compile MODEL.onnx --target NAME|PATH [options]`` and subcommands.
 
 Subcommands (dispatched on the first argument, since a positional MODEL and argparse
-subparsers do not mix): ``targets``, ``show-target``, ``zoo``, ``evaluate``, ``pipeline``, ``train``.
+subparsers do not mix): ``targets``, ``show-target``, ``zoo``, ``evaluate``, ``pipeline``, ``train``,
+``sweep``.
 
 Exit codes: 0 success; 1 a check failed (a layer without a valid schedule, a regression past
 ``--max-regression``, an invalid user schedule); 2 bad usage or bad input (one ``error:`` line on
@@ -10,6 +11,7 @@ stderr; the traceback only with ``-v``). Results go to stdout, everything else t
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -20,12 +22,14 @@ from pathlib import Path
 from typing import Any, Callable, Sequence, TextIO
 
 from . import __version__
+from ._options import OUTPUT_ROOT, add_format, add_out
+from ._stdout import results_only_stdout
 from .errors import RlschedError
 
 logger = logging.getLogger(__name__)
 
 PROG = "rlsched-compile"
-SUBCOMMANDS: tuple[str, ...] = ("targets", "show-target", "zoo", "evaluate", "pipeline", "train")
+SUBCOMMANDS: tuple[str, ...] = ("targets", "show-target", "zoo", "evaluate", "pipeline", "train", "sweep")
 
 
 # ---- logging and progress ------------------------------------------------------------------
@@ -139,7 +143,8 @@ def _compile_parser() -> argparse.ArgumentParser:
         description="Schedule every layer of an ONNX model on a DNN accelerator and report energy and cycles.",
         epilog=("subcommands: targets (list shipped targets), show-target NAME, zoo (list/regenerate "
                 "the model zoo), evaluate SCHEDULE --target T (cost of your own schedule), pipeline "
-                "(pipeline-stage assignment), train (train the scheduling agent); "
+                "(pipeline-stage assignment), train (train the scheduling agent), sweep SWEEP.yaml --out DIR "
+                "(design-space sweep); "
                 f"run `{PROG} SUBCOMMAND -h` for each."))
     p.add_argument("model", metavar="MODEL.onnx", help="the ONNX model to compile")
     p.add_argument("--target", "-t", required=True, metavar="NAME|PATH",
@@ -159,8 +164,7 @@ def _compile_parser() -> argparse.ArgumentParser:
                         "marked unfinished in the report)")
     p.add_argument("--batch", type=int, default=None, metavar="N",
                    help="batch size for models with a symbolic batch dimension")
-    p.add_argument("--out", "-o", default=None, metavar="DIR",
-                   help="output directory (default: rlsched_out/<model>__<target>/)")
+    add_out(p, "rlsched_out/<model>__<target>/")
     p.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
                    help="worker processes for unique layers (default: all cores)")
     p.add_argument("--seed", type=int, default=0, help="random seed of the search (default: 0)")
@@ -171,8 +175,7 @@ def _compile_parser() -> argparse.ArgumentParser:
                    help="fine-tune the scheduling agent for about STEPS environment steps on this model's "
                         "layers before scheduling (strategies rl, rl-hybrid; needs torch; the tuned policy "
                         "is cached and reused)")
-    p.add_argument("--format", choices=("table", "json"), default="table",
-                   help="stdout: summary table (default) or the full report JSON")
+    add_format(p, json_help="the full report JSON")
     p.add_argument("--baseline", metavar="REPORT.json", default=None,
                    help="compare totals and per-layer energy/cycles with an earlier report.json")
     p.add_argument("--max-regression", type=float, default=0.0, metavar="PCT",
@@ -195,7 +198,7 @@ def _verbosity(args: argparse.Namespace) -> int:
 def _default_out(model: str, target: str) -> Path:
     t = Path(target)
     target_name = t.stem if (os.sep in target or t.suffix.lower() in (".yaml", ".yml", ".json")) else target
-    return Path("rlsched_out") / f"{Path(model).stem}__{target_name}"
+    return OUTPUT_ROOT / f"{Path(model).stem}__{target_name}"
 
 
 def check_output_dir(path: Path) -> None:
@@ -286,7 +289,7 @@ def _read_baseline(path: str) -> dict[str, Any]:
 
 def _cmd_targets(argv: Sequence[str], stdout: TextIO) -> int:
     p = argparse.ArgumentParser(prog=f"{PROG} targets", description="List the shipped targets.")
-    p.add_argument("--format", choices=("table", "json"), default="table")
+    add_format(p, json_help="a JSON list")
     _add_verbosity(p)
     args = p.parse_args(argv)
     configure_logging(_verbosity(args))
@@ -318,7 +321,7 @@ def _print_table(stdout: TextIO, headers: Sequence[str], rows: Sequence[Sequence
 def _cmd_show_target(argv: Sequence[str], stdout: TextIO) -> int:
     p = argparse.ArgumentParser(prog=f"{PROG} show-target", description="Show one target in detail.")
     p.add_argument("target", metavar="NAME|PATH")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    add_format(p, aliases={"text": "table"}, json_help="the target as JSON")
     _add_verbosity(p)
     args = p.parse_args(argv)
     configure_logging(_verbosity(args))
@@ -353,8 +356,7 @@ def _cmd_zoo(argv: Sequence[str], stdout: TextIO) -> int:
     p.add_argument("action", nargs="?", choices=("list", "regenerate", "check"), default="list",
                    help="list the zoo files (default), regenerate them, or check they match a rebuild")
     p.add_argument("names", nargs="*", help="models to regenerate (default: all)")
-    p.add_argument("--out", default=None, metavar="DIR",
-                   help="regenerate into DIR (default: the zoo folder in use)")
+    add_out(p, "regenerate into the zoo folder in use")
     _add_verbosity(p)
     args = p.parse_args(argv)
     configure_logging(_verbosity(args))
@@ -413,7 +415,7 @@ def _cmd_evaluate(argv: Sequence[str], stdout: TextIO) -> int:
     p.add_argument("--target", "-t", required=True, metavar="NAME|PATH")
     p.add_argument("--layer", default=None, metavar="FILE|K=..,C=..",
                    help="the layer, if the schedule file has none: a JSON/YAML file or K=64,B=1,P=56,...")
-    p.add_argument("--format", choices=("table", "json"), default="table")
+    add_format(p, json_help="the evaluation as JSON")
     _add_verbosity(p)
     args = p.parse_args(argv)
     configure_logging(_verbosity(args))
@@ -536,6 +538,7 @@ _HANDLERS: dict[str, Callable[[Sequence[str], TextIO], int]] = {
     "evaluate": _cmd_evaluate,
     "pipeline": _delegate(("rlsched_compile.pipeline.command",), "pipeline"),
     "train": _delegate(("rlsched_compile.rl.command", "rlsched_compile.rl.train"), "train"),
+    "sweep": _delegate(("rlsched_compile.sweep.command",), "sweep"),
 }
 
 
@@ -550,7 +553,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args = list(sys.argv[1:] if argv is None else argv)
     verbose = "-v" in args or "--verbose" in args
-    stdout = sys.stdout
+    guard = contextlib.ExitStack()
+    stdout = guard.enter_context(results_only_stdout())  # stray writes to fd 1 go to stderr
     try:
         if args and args[0] in _HANDLERS:
             return _HANDLERS[args[0]](args[1:], stdout)
@@ -570,6 +574,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     finally:
         reset_logging()
+        guard.close()
 
 
 if __name__ == "__main__":  # pragma: no cover

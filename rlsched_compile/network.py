@@ -64,11 +64,14 @@ class Network:
         layers: every Conv, Gemm and MatMul-with-constant-weight layer, in topological order.
         graph: networkx DiGraph of operators. Node keys are node names (the layer names for
             layers); node attributes ``op_type``, ``name``, ``macs``, ``param_bytes``,
-            ``output_shapes`` (tuple of shapes, ``None`` where unknown) and ``layer_index`` (index
-            into :attr:`layers` or ``None``). Graph inputs and outputs are nodes with op_type
-            ``Input``/``Output``. Edge attributes ``tensor`` (first tensor name), ``tensors`` (all
-            tensor names from producer to consumer), ``shape`` (of ``tensor``) and ``bytes``
-            (total over ``tensors``; ``None`` if a shape is unknown). Operators whose outputs do
+            ``param_elements`` (elements of the constant, non-int64 inputs), ``window``
+            (elements of the ``kernel_shape`` attribute, e.g. 9 for a 3x3 MaxPool; ``None``
+            without one), ``output_shapes`` (tuple of shapes, ``None`` where unknown) and
+            ``layer_index`` (index into :attr:`layers` or ``None``). Graph inputs and outputs are
+            nodes with op_type ``Input``/``Output``. Edge attributes ``tensor`` (first tensor
+            name), ``tensors`` (all tensor names from producer to consumer), ``shape`` (of
+            ``tensor``), ``bytes`` and ``elements`` (totals over ``tensors``; ``None`` if a shape
+            is unknown). Operators whose outputs do
             not depend on any data input (weight producers such as ``Constant``,
             ``ConstantOfShape`` or ``Identity`` on a weight) are folded into the
             ``param_bytes`` of their consumers and are not nodes.

@@ -4,7 +4,14 @@ with the network report's plots:
 * energy per layer, stacked by component (dynamic and static parts of MAC, LB, GB, DRAM);
 * cycles per layer;
 * MAC-unit utilization per layer;
-* the share of each energy component in the network total.
+* bytes moved through each memory level per layer;
+* the share of each energy component in the network total;
+
+and the coverage of the model's MACs, the target's levels, what the utilization figures mean
+(with the static-energy share), the whole model's totals with the operators between the layers,
+and a table of every layer with its traffic and links to its schedule files. Every plot's x axis
+names the layers (rotated, shortened to :data:`LABEL_CHARS` characters; the full name is the
+label's tooltip and is in the layer table).
 
 The SVG is generated here, deterministically (fixed formatting of every coordinate), so the same
 report gives the same bytes.
@@ -16,7 +23,9 @@ import logging
 import math
 from typing import Any, Mapping, Sequence
 
-from .report import DYNAMIC_COMPONENTS, STATIC_COMPONENTS
+from ._escape import html_text
+from .report import (DYNAMIC_COMPONENTS, STATIC_COMPONENTS, coverage_sentence, level_text,
+                     skipped_nodes_text, utilization_story)
 
 logger = logging.getLogger(__name__)
 
@@ -32,11 +41,22 @@ LABELS: dict[str, str] = {
     "gb_static": "global buffer static", "dram_static": "DRAM static",
 }
 
+#: Memory levels of the traffic plot, with their colours and labels.
+TRAFFIC_COLORS: dict[str, str] = {"local_buffer": "#f28e2b", "global_buffer": "#59a14f", "dram": "#e15759"}
+TRAFFIC_LABELS: dict[str, str] = {"local_buffer": "local buffer", "global_buffer": "global buffer",
+                                  "dram": "DRAM"}
+#: Characters of a layer name shown under a bar (the rest is in the tooltip).
+LABEL_CHARS: int = 24
+
 _BAR_W = 12.0
 _PLOT_H = 220.0
 _LEFT = 78.0
 _TOP = 16.0
-_BOTTOM = 24.0
+_BOTTOM = 128.0
+
+
+def _short(label: str) -> str:
+    return label if len(label) <= LABEL_CHARS else label[:LABEL_CHARS - 1] + "\u2026"
 
 
 def _f(x: float) -> str:
@@ -70,7 +90,6 @@ def _bars_svg(plot_id: str, title: str, unit: str, labels: Sequence[str],
     """A (stacked) bar chart. ``stacks[i]`` is a list of (series, value, colour) for bar i."""
     n = len(stacks)
     bar_w = max(_BAR_W, min(40.0, 700.0 / max(n, 1)))
-    label_step = 1 if n <= 12 or bar_w >= 24 else (2 if n <= 60 else 5)
     top_value = max((sum(v for _, v, _ in st) for st in stacks), default=0.0)
     ymax, intervals = (y_max, 4) if y_max is not None else _nice_axis(top_value)
     width = _LEFT + n * bar_w + 20
@@ -98,9 +117,10 @@ def _bars_svg(plot_id: str, title: str, unit: str, labels: Sequence[str],
             out.append(f'<rect class="bar" x="{_f(x)}" y="{_f(y)}" width="{_f(bar_w - 2)}" height="{_f(h)}" '
                        f'fill="{color}"><title>{html.escape(label)}: {html.escape(series)} {value:.6g}</title></rect>')
             base += value
-        if i % label_step == 0:
-            out.append(f'<text class="xtick" x="{_f(x + bar_w / 2 - 1)}" y="{_f(_TOP + _PLOT_H + 14)}" '
-                       f'text-anchor="middle">{i}</text>')
+        lx, ly = x + bar_w / 2 + 2, _TOP + _PLOT_H + 10
+        out.append(f'<text class="xlabel" x="{_f(lx)}" y="{_f(ly)}" text-anchor="end" '
+                   f'transform="rotate(-60 {_f(lx)} {_f(ly)})"><title>{html.escape(label)}</title>'
+                   f"{html.escape(_short(label))}</text>")
     out.append(f'<line class="axisline" x1="{_f(_LEFT)}" y1="{_f(_TOP + _PLOT_H)}" x2="{_f(width - 10)}" '
                f'y2="{_f(_TOP + _PLOT_H)}"/>')
     out.append("</svg>")
@@ -148,12 +168,88 @@ h1{font-size:1.5em}h2{font-size:1.15em;margin-top:1.8em}
 table{border-collapse:collapse;font-size:.9em}td,th{border:1px solid #ccc;padding:3px 8px}
 td.n,th.n{text-align:right}
 .scroll{overflow-x:auto;border:1px solid #eee;padding:4px}
-svg.plot text{font-size:11px;fill:#333}svg.plot .xtick{font-size:9px}
+svg.plot text{font-size:11px;fill:#333}svg.plot .xlabel{font-size:9px}
+.note{max-width:900px;line-height:1.45}
 svg.plot .grid{stroke:#e4e4e4;stroke-width:1}svg.plot .axisline{stroke:#555;stroke-width:1}
 .legend{font-size:.85em;margin:6px 0}.key{margin-right:14px;white-space:nowrap}
 .sw{display:inline-block;width:11px;height:11px;margin-right:4px;vertical-align:middle}
 .warn{background:#fff3cd;border:1px solid #e0c36c;padding:8px}
 """.strip()
+
+
+def _table_html(headers: Sequence[tuple[str, bool]], rows: Sequence[Sequence[str]], *, table_id: str) -> str:
+    """A table; ``headers`` are (text, numeric); cells are already-escaped HTML."""
+    def cls(num: bool) -> str:
+        return ' class="n"' if num else ""
+
+    head = "".join(f"<th{cls(num)}>{html_text(h)}</th>" for h, num in headers)
+    body = "".join("<tr>" + "".join(f"<td{cls(num)}>{c}</td>" for c, (_, num) in zip(r, headers)) + "</tr>"
+                   for r in rows)
+    return f'<table id="{table_id}"><tr>{head}</tr>{body}</table>'
+
+
+def _coverage_html(report: Mapping[str, Any]) -> list[str]:
+    c = report["coverage"]
+    parts = [f'<p id="coverage"><b>Coverage:</b> {html_text(coverage_sentence(report))}.</p>']
+    if c["skipped"]:
+        rows = [(", ".join(html_text(n) for n in skipped_nodes_text(sk["nodes"])), html_text(sk["op_type"]),
+                 str(sk["count"]), "unknown" if sk["macs"] is None else f"{sk['macs']:,}") for sk in c["skipped"]]
+        parts.append(_table_html((("skipped operators", False), ("op type", False), ("count", True), ("MACs", True)),
+                                 rows, table_id="skipped"))
+    return parts
+
+
+def _target_html(report: Mapping[str, Any]) -> list[str]:
+    ts = report["target"]["summary"]
+    vu = ts["vector_unit"]
+    rows = []
+    for lv in ts["levels"]:
+        size, details = level_text(lv)
+        rows.append((html_text(lv["level"]), html_text(lv["type"]), html_text(size), html_text(details)))
+    return [
+        "<h2>Target</h2>",
+        f'<p class="note">{html_text(report["target"]["name"])}: {ts["precision_bits"]}-bit data, '
+        f'{ts["frequency_mhz"]:g} MHz, {ts["mac_units"]:,} MAC units at {ts["mac_energy_pj"]:g} pJ/MAC, leakage '
+        f'{ts["static_power_pj_per_cycle"]:.6g} pJ/cycle; vector unit (operators between layers) '
+        f'{vu["ops_per_cycle"]:g} ops/cycle at {vu["energy_per_op_pj"]:g} pJ/op '
+        f'({"declared" if vu["declared"] else "default"}). Levels, outermost first:</p>',
+        _table_html((("level", False), ("kind", False), ("size", False), ("details", False)), rows,
+                    table_id="target-summary"),
+    ]
+
+
+def _whole_model_html(report: Mapping[str, Any]) -> list[str]:
+    w, t, o = report["whole_model"], report["totals"], report["other_operators"]
+    ot = o["total"]
+
+    def row(name: str, d: Mapping[str, Any]) -> tuple[str, ...]:
+        return (html_text(name), f"{d['energy_pj']:.6g}", f"{d['dynamic_energy_pj']:.6g}",
+                f"{d['static_energy_pj']:.6g}", f"{d['cycles']:.6g}")
+
+    parts = [
+        "<h2>Whole model: layers and the operators between them</h2>",
+        f'<p class="note" id="other-share">The totals above are the scheduled layers\' (what the paper\'s tables '
+        f"compare). The {o['count']} operators between the layers (pooling, activations, normalisation, data "
+        "movement, ...) cost their tensor traffic at the level the tensor fits in and their vector-unit "
+        f"operations: <b>{100 * w['other_operators_energy_share']:.3g}%</b> of the whole model's energy and "
+        f"<b>{100 * w['other_operators_cycle_share']:.3g}%</b> of its cycles.</p>",
+        _table_html((("", False), ("energy (pJ)", True), ("dynamic (pJ)", True), ("static (pJ)", True),
+                     ("cycles", True)),
+                    [row("scheduled layers", t), row("operators between layers", ot), row("whole model", w)],
+                    table_id="whole-model"),
+    ]
+    if o["by_op_type"]:
+        rows = [(html_text(e["op_type"]), str(e["count"]), f"{e['vector_ops']:.6g}",
+                 f"{e['traffic_bytes']['global_buffer']:.6g}", f"{e['traffic_bytes']['dram']:.6g}",
+                 f"{e['energy_pj']:.6g}", f"{e['cycles']:.6g}") for e in o["by_op_type"]]
+        parts += ["<p>Operators between layers, by type:</p>",
+                  _table_html((("op type", False), ("count", True), ("vector ops", True), ("GB bytes", True),
+                               ("DRAM bytes", True), ("energy (pJ)", True), ("cycles", True)), rows,
+                              table_id="other-operators")]
+    if o["uncosted"]:
+        parts.append("<p>Not costed (unknown shapes): "
+                     + ", ".join(f"{html_text(k)} x{v}" for k, v in o["uncosted"].items()) + ".</p>")
+    return parts
 
 
 def render_html(report: Mapping[str, Any]) -> str:
@@ -164,9 +260,12 @@ def render_html(report: Mapping[str, Any]) -> str:
     energy = [[(LABELS[c], ly["energy_by_component_pj"][c], COLORS[c]) for c in COMPONENTS] for ly in layers]
     cycles = [[("cycles", ly["cycles"], "#4e79a7")] for ly in layers]
     util = [[("MAC utilization %", 100 * ly["mac_utilization"], "#59a14f")] for ly in layers]
+    levels = [b for b in TRAFFIC_COLORS if layers and b in layers[0]["traffic_bytes"]]
+    traffic = [[(TRAFFIC_LABELS[b] + " bytes", ly["traffic_bytes"][b], TRAFFIC_COLORS[b]) for b in levels]
+               for ly in layers]
     title = f"{report['model']['name']} on {report['target']['name']}"
     s = report["settings"]
-    esc = html.escape
+    esc = html_text
     parts = [
         "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
         f"<title>{esc(title)} · rlsched_compile report</title>", f"<style>{_CSS}</style>", "</head>", "<body>",
@@ -176,21 +275,28 @@ def render_html(report: Mapping[str, Any]) -> str:
         f"<br>model sha256 <code>{esc(report['model']['sha256'])}</code><br>target sha256 "
         f"<code>{esc(report['target']['sha256'])}</code></p>",
     ]
+    parts += _coverage_html(report)
     if not report["complete"]:
         parts.append('<p class="warn">Incomplete: no valid schedule for '
                      + ", ".join(f"<code>{esc(f['name'])}</code> ({esc(f['message'])})" for f in report["failures"])
                      + ".</p>")
     summary_rows = [
         ("energy (pJ)", f"{t['energy_pj']:.6g}"), ("dynamic energy (pJ)", f"{t['dynamic_energy_pj']:.6g}"),
-        ("static energy (pJ)", f"{t['static_energy_pj']:.6g}"), ("cycles", f"{t['cycles']:.6g}"),
+        ("static energy (pJ)", f"{t['static_energy_pj']:.6g}"),
+        ("static energy share", f"{100 * t['static_energy_pj'] / t['energy_pj']:.3g}%" if t["energy_pj"] else "-"),
+        ("cycles", f"{t['cycles']:.6g}"),
         ("MACs", f"{t['macs']:,}"), ("energy per MAC (pJ)", f"{t['energy_per_mac_pj']:.4g}"),
         ("MAC utilization (cycle-weighted)", f"{100 * t['mac_utilization']:.1f}%"),
         ("PE utilization (cycle-weighted)", f"{100 * t['pe_utilization']:.1f}%"),
-        ("compute utilization", f"{100 * t['compute_utilization']:.1f}%"),
+        ("compute utilization", f"{100 * t['compute_utilization']:.3g}%"),
         ("layers / unique", f"{t['layers']} / {t['unique_layers']}"),
     ]
-    parts.append("<h2>Totals</h2><table>" + "".join(
+    parts.append("<h2>Totals of the scheduled layers</h2><table>" + "".join(
         f'<tr><th>{esc(k)}</th><td class="n">{esc(v)}</td></tr>' for k, v in summary_rows) + "</table>")
+    parts += ["<h3>What the utilization figures mean</h3>", '<ul class="note" id="utilization-story">',
+              *(f"<li>{esc(x)}</li>" for x in utilization_story(report)), "</ul>"]
+    parts += _target_html(report)
+    parts += _whole_model_html(report)
     parts += [
         "<h2>Energy per layer, by component</h2>", _legend(),
         f'<div class="scroll">{_bars_svg("plot-energy", "energy per layer (pJ), stacked by component", "pJ", labels, energy)}</div>',
@@ -198,17 +304,32 @@ def render_html(report: Mapping[str, Any]) -> str:
         f'<div class="scroll">{_bars_svg("plot-cycles", "cycles per layer", "cycles", labels, cycles)}</div>',
         "<h2>MAC-unit utilization per layer</h2>",
         f'<div class="scroll">{_bars_svg("plot-utilization", "MAC-unit utilization per layer (%)", "%", labels, util, y_max=100.0)}</div>',
+        "<h2>Traffic per layer and memory level</h2>",
+        '<p class="note">Bytes moved through each memory level: every access the energy counts (tiles sent inward '
+        "and tiles filled from the next level out, in every active PE or chip), at "
+        f"{report['target']['summary']['precision_bits']} bits per element.</p>",
+        '<div class="legend">' + "".join(
+            f'<span class="key"><span class="sw" style="background:{TRAFFIC_COLORS[b]}"></span>{TRAFFIC_LABELS[b]}</span>'
+            for b in levels) + "</div>",
+        f'<div class="scroll">{_bars_svg("plot-traffic", "bytes per layer, stacked by memory level", "bytes", labels, traffic)}</div>',
         "<h2>Share of each component in the total energy</h2>",
         _share_svg("plot-share", t["energy_by_component_pj"], t["energy_pj"]),
         "<h2>Layers</h2>",
-        '<table><tr><th class="n">#</th><th>layer</th><th>op</th><th class="n">energy (pJ)</th>'
-        '<th class="n">cycles</th><th class="n">util %</th><th>strategy</th><th>schedule</th></tr>',
+        '<p class="note">Schedule: the loop nest (<code>.txt</code>) and the full schedule (<code>.json</code>), '
+        "relative to this page.</p>",
+        '<table id="layers"><tr><th class="n">#</th><th>layer</th><th>op</th><th class="n">energy (pJ)</th>'
+        '<th class="n">cycles</th><th class="n">util %</th>'
+        + "".join(f'<th class="n">{TRAFFIC_LABELS[b]} bytes</th>' for b in levels)
+        + "<th>strategy</th><th>schedule</th></tr>",
     ]
     for ly in layers:
         parts.append(f'<tr><td class="n">{ly["index"]}</td><td>{esc(ly["name"])}</td><td>{esc(ly["op"])}</td>'
                      f'<td class="n">{ly["energy_pj"]:.6g}</td><td class="n">{ly["cycles"]:.6g}</td>'
-                     f'<td class="n">{100 * ly["mac_utilization"]:.1f}</td><td>{esc(ly["strategy"])}</td>'
-                     f'<td><a href="{esc(ly["schedule"])}">{esc(ly["schedule"].rsplit("/", 1)[-1])}</a></td></tr>')
+                     f'<td class="n">{100 * ly["mac_utilization"]:.1f}</td>'
+                     + "".join(f'<td class="n">{ly["traffic_bytes"][b]:.6g}</td>' for b in levels)
+                     + f'<td>{esc(ly["strategy"])}</td>'
+                     f'<td><a class="loopnest" href="{esc(ly["schedule_text"])}">{esc(ly["schedule_text"].rsplit("/", 1)[-1])}</a> '
+                     f'<a href="{esc(ly["schedule"])}">json</a></td></tr>')
     parts.append("</table>")
     parts += _bound_sections(report)
     parts += ["</body>", "</html>"]

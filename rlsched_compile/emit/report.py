@@ -20,11 +20,14 @@ import math
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
-from ..bound import layer_lower_bound
 from .. import __version__
+from ..bound import layer_lower_bound
 from ..cost import CYCLE_COMPONENTS, ENERGY_COMPONENTS
+from ..operators import OtherOperators, cost_other_operators, static_power_pj_per_cycle
 from ..targets.model import Target
-from .schedule import LayerFailure, LayerSchedule, array_utilization, file_stem
+from ._escape import md_cell
+from .coverage import coverage_phrase, coverage_section
+from .schedule import LayerFailure, LayerSchedule, array_utilization, file_stem, level_traffic
 
 if TYPE_CHECKING:  # networkx is not needed at import time
     from ..network import Network
@@ -122,10 +125,49 @@ def _r(x: float) -> float:
     return float(f"{x:.12g}")
 
 
+def target_summary(target: Target) -> dict[str, Any]:
+    """What the reports show about the target: its levels outermost first (arrays with their
+    sizes, buffers with capacity, dataflow, bypass, energies and bandwidth), the MAC-unit count,
+    the leakage per cycle and the vector unit used for the operators between layers."""
+    levels = list(reversed(target.to_dict()["levels"]))
+    return {
+        "precision_bits": target.precision_bits, "frequency_mhz": target.frequency_mhz,
+        "mac_energy_pj": target.mac_energy_pj, "mac_units": _mac_units(target),
+        "static_power_pj_per_cycle": _r(static_power_pj_per_cycle(target)),
+        "vector_unit": {"ops_per_cycle": target.vector_ops_per_cycle,
+                        "energy_per_op_pj": target.vector_energy_per_op_pj,
+                        "declared": target.vector_unit is not None},
+        "levels": levels,
+    }
+
+
+def whole_model_totals(totals: NetworkTotals, other: OtherOperators) -> dict[str, Any]:
+    """Scheduled layers plus the operators between them (layers run one after another, then
+    the other operators' cycles are added: the same serialized latency the layer model uses)."""
+    o = other.total
+    energy = totals.energy_pj + o.energy_pj
+    cycles = totals.cycles + o.cycles
+    return {
+        "energy_pj": _r(energy),
+        "dynamic_energy_pj": _r(totals.dynamic_energy_pj + o.dynamic_energy_pj),
+        "static_energy_pj": _r(totals.static_energy_pj + o.static_energy_pj),
+        "cycles": _r(cycles),
+        "layers_energy_pj": totals.energy_pj, "layers_cycles": totals.cycles,
+        "other_operators_energy_pj": _r(o.energy_pj), "other_operators_cycles": _r(o.cycles),
+        "other_operators_energy_share": _r(o.energy_pj / energy) if energy else 0.0,
+        "other_operators_cycle_share": _r(o.cycles / cycles) if cycles else 0.0,
+    }
+
+
 def build_report(*, network: Network, target: Target, settings: Mapping[str, Any],
                  schedules: Sequence[LayerSchedule], failures: Sequence[LayerFailure],
                  totals: NetworkTotals) -> dict[str, Any]:
-    """The ``report.json`` document (plain data, stable key order)."""
+    """The ``report.json`` document (plain data, stable key order).
+
+    ``totals`` are the scheduled layers' (what the paper's tables compare); ``other_operators``
+    and ``whole_model`` add the operators between the layers (:mod:`rlsched_compile.operators`),
+    ``coverage`` the share of the model's MACs that got a schedule."""
+    bytes_per_element = target.precision_bits / 8
     by_group: dict[int, list[int]] = {}
     for s in schedules:
         by_group.setdefault(s.group, []).append(s.index)
@@ -152,6 +194,10 @@ def build_report(*, network: Network, target: Target, settings: Mapping[str, Any
             **_bound_fields(target, ly, ev.energy_pj, ev.cycles),
             "mac_utilization": _r(util["mac_units"]), "pe_utilization": _r(util["pe_array"]),
             "schedule": f"schedules/{file_stem(s.index, ly.name)}.json",
+            "schedule_text": f"schedules/{file_stem(s.index, ly.name)}.txt",
+            "traffic_bytes": {buf: _r(sum(parts.values()) * bytes_per_element)
+                              for buf, parts in level_traffic(ev).items()
+                              if getattr(target, buf) is not None},
         })
     first = {}
     for s in schedules:
@@ -171,6 +217,7 @@ def build_report(*, network: Network, target: Target, settings: Mapping[str, Any
     t = totals.to_dict()
     for k in ("energy_per_mac_pj", "mac_utilization", "pe_utilization", "compute_utilization"):
         t[k] = _r(t[k])
+    other = cost_other_operators(network, target)
     return {
         "schema_version": REPORT_SCHEMA_VERSION,
         "tool": {"name": "rlsched_compile", "version": __version__},
@@ -179,14 +226,17 @@ def build_report(*, network: Network, target: Target, settings: Mapping[str, Any
                   "sha256": network.sha256, "batch": network.batch,
                   "unsupported_ops": [{"op_type": u.op_type, "count": u.count, "nodes": list(u.nodes)}
                                       for u in network.unsupported]},
-        "target": {"name": target.name, "sha256": target.sha256},
+        "target": {"name": target.name, "sha256": target.sha256, "summary": target_summary(target)},
         "settings": dict(settings),
         "complete": not failures,
         "totals": t,
+        "coverage": coverage_section(network, totals.macs),
         "unique_layers": unique,
         "layers": layers,
         "failures": [{"index": f.index, "name": f.layer.name, "group": f.group, "message": f.message}
                      for f in failures],
+        "other_operators": other.to_dict(),
+        "whole_model": whole_model_totals(totals, other),
         "lower_bound": _network_bound(layers),
         "unfinished_layers": [ly["index"] for ly in layers if not ly["finished"]],
     }
@@ -263,29 +313,156 @@ def render_summary(report: Mapping[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def coverage_sentence(report: Mapping[str, Any]) -> str:
+    """``100.0% of 17.56 G MACs scheduled`` plus how many operators were skipped (plain text,
+    no names)."""
+    c = report["coverage"]
+    n = sum(sk["count"] for sk in c["skipped"])
+    return coverage_phrase(c) + (f"; {n} operator{'s' if n != 1 else ''} with MACs or weights not scheduled"
+                                 if n else "")
+
+
+def skipped_nodes_text(nodes: Sequence[str], limit: int = 5) -> list[str]:
+    """The first ``limit`` node names and, when there are more, ``… N more``."""
+    return list(nodes[:limit]) + ([f"\u2026 {len(nodes) - limit} more"] if len(nodes) > limit else [])
+
+
+def utilization_story(report: Mapping[str, Any]) -> list[str]:
+    """Plain-text sentences (numbers only, no input text) that explain MAC utilization,
+    compute utilization and static energy side by side for the scheduled layers."""
+    t = report["totals"]
+    cyc = t["cycles_by_component"]
+    total = t["cycles"] or 1.0
+    units = report["target"]["summary"]["mac_units"]
+    share = {k: cyc[k] / total for k in ("mac_cycle", "lb_cycle", "gb_cycle", "dram_cycle")}
+    busy = t["compute_utilization"] / share["mac_cycle"] if share["mac_cycle"] else 0.0
+    static_share = t["static_energy_pj"] / t["energy_pj"] if t["energy_pj"] else 0.0
+    p_static = report["target"]["summary"]["static_power_pj_per_cycle"]
+    return [
+        f"MAC utilization ({100 * t['mac_utilization']:.1f}%) is the share of the target's "
+        f"{units:,} MAC units that the schedules give work to (active MACs x PEs x chips / all of "
+        f"them), averaged over the layers weighted by their cycles: it measures how well each "
+        f"layer's loops fill the arrays.",
+        f"Compute utilization ({100 * t['compute_utilization']:.3g}%) is MACs / ({units:,} MAC "
+        f"units x all {t['cycles']:.6g} cycles): the share of the peak MAC throughput achieved. "
+        f"The cost model adds the cycles of the memory levels to the compute cycles (no overlap, "
+        f"spec Q12): MAC cycles are {100 * share['mac_cycle']:.3g}% of the total, local buffer "
+        f"{100 * share['lb_cycle']:.3g}%, global buffer {100 * share['gb_cycle']:.3g}%, DRAM "
+        f"{100 * share['dram_cycle']:.3g}%. So compute utilization = {100 * share['mac_cycle']:.3g}% "
+        f"of the cycles x {100 * busy:.3g}% of the MAC units busy in them.",
+        f"Static energy is {100 * static_share:.3g}% of the energy: every MAC unit and buffer "
+        f"leaks for every cycle ({p_static:.6g} pJ per cycle x {t['cycles']:.6g} cycles = "
+        f"{t['static_energy_pj']:.6g} pJ), busy or not, so the more cycles go to memory transfers "
+        f"the more static energy dominates.",
+    ]
+
+
+def _md_coverage(report: Mapping[str, Any]) -> list[str]:
+    c = report["coverage"]
+    out = [f"**Coverage:** {coverage_sentence(report)}.", ""]
+    if c["skipped"]:
+        out += ["| skipped operators | op type | count | MACs |", "|---|---|---:|---:|"]
+        out += [f"| {', '.join(md_cell(n) for n in skipped_nodes_text(sk['nodes']))} | {md_cell(sk['op_type'])} | "
+                f"{sk['count']} | {'unknown' if sk['macs'] is None else format(sk['macs'], ',')} |"
+                for sk in c["skipped"]]
+        out.append("")
+    return out
+
+
+def level_text(level: Mapping[str, Any]) -> tuple[str, str]:
+    """(size, details) of one level of :func:`target_summary`, as plain text."""
+    if level["type"] == "spatial":
+        allowed = [f"{ax} only {','.join(level[k])}" for ax, k in (("X", "allowed_x"), ("Y", "allowed_y")) if k in level]
+        return f"{level['x']} x {level['y']}", "; ".join(allowed)
+    cap = level.get("capacity_bytes")
+    if cap is None:
+        size = "-"
+    elif "shared" in cap:
+        size = f"{cap['shared']:,} B shared" + "".join(f" + {v:,} B {k}" for k, v in cap.get("dedicated", {}).items())
+    else:
+        size = " / ".join(f"{cap[t]:,}" for t in ("input", "weight", "output")) + " B (I/W/O)"
+    e = level["access_energy_pj"]
+    details = [f"dataflow {level['dataflow'] or '-'}"]
+    if level.get("bypass"):
+        details.append("bypass " + ",".join(level["bypass"]))
+    details.append("pJ/access I/W/O " + "/".join(f"{e[t]:g}" for t in ("input", "weight", "output")))
+    details.append(f"{level['bandwidth_bits_per_cycle']} bit/cycle")
+    return size, "; ".join(details)
+
+
+def _md_target(report: Mapping[str, Any]) -> list[str]:
+    ts = report["target"]["summary"]
+    vu = ts["vector_unit"]
+    out = ["## Target", "",
+           f"{md_cell(report['target']['name'])}: {ts['precision_bits']}-bit data, {ts['frequency_mhz']:g} MHz, "
+           f"{ts['mac_units']:,} MAC units at {ts['mac_energy_pj']:g} pJ/MAC, leakage "
+           f"{ts['static_power_pj_per_cycle']:.6g} pJ/cycle; vector unit {vu['ops_per_cycle']:g} ops/cycle at "
+           f"{vu['energy_per_op_pj']:g} pJ/op ({'declared' if vu['declared'] else 'default'}).", "",
+           "| level | size | details |", "|---|---|---|"]
+    for lv in ts["levels"]:
+        size, details = level_text(lv)
+        out.append(f"| {lv['level']} | {size} | {details} |")
+    return out + [""]
+
+
+def _md_whole_model(report: Mapping[str, Any]) -> list[str]:
+    w, t, o = report["whole_model"], report["totals"], report["other_operators"]
+    ot = o["total"]
+    out = ["## Whole model: layers and the operators between them", "",
+           "The totals above are the scheduled layers' (what the paper's tables compare). The "
+           f"{o['count']} operators between the layers (pooling, activations, normalisation, data "
+           "movement, ...) cost their tensor traffic at the level the tensor fits in and their "
+           f"vector-unit operations: {100 * w['other_operators_energy_share']:.3g}% of the whole "
+           f"model's energy and {100 * w['other_operators_cycle_share']:.3g}% of its cycles.", "",
+           "| | energy (pJ) | dynamic (pJ) | static (pJ) | cycles |", "|---|---:|---:|---:|---:|",
+           f"| scheduled layers | {t['energy_pj']:.6g} | {t['dynamic_energy_pj']:.6g} | "
+           f"{t['static_energy_pj']:.6g} | {t['cycles']:.6g} |",
+           f"| operators between layers | {ot['energy_pj']:.6g} | {ot['dynamic_energy_pj']:.6g} | "
+           f"{ot['static_energy_pj']:.6g} | {ot['cycles']:.6g} |",
+           f"| whole model | {w['energy_pj']:.6g} | {w['dynamic_energy_pj']:.6g} | "
+           f"{w['static_energy_pj']:.6g} | {w['cycles']:.6g} |", ""]
+    if o["by_op_type"]:
+        out += ["| op type | count | vector ops | GB bytes | DRAM bytes | energy (pJ) | cycles |",
+                "|---|---:|---:|---:|---:|---:|---:|"]
+        for e in o["by_op_type"]:
+            tb = e["traffic_bytes"]
+            out.append(f"| {md_cell(e['op_type'])} | {e['count']} | {e['vector_ops']:.6g} | "
+                       f"{tb['global_buffer']:.6g} | {tb['dram']:.6g} | {e['energy_pj']:.6g} | {e['cycles']:.6g} |")
+        out.append("")
+    if o["uncosted"]:
+        out += ["Not costed (unknown shapes): " + ", ".join(f"{md_cell(k)} x{v}" for k, v in o["uncosted"].items())
+                + ".", ""]
+    return out
+
+
 def render_markdown(report: Mapping[str, Any]) -> str:
-    """``report.md``: settings, totals, energy split, unique layers, every layer."""
+    """``report.md``: settings, coverage, totals, what the utilizations mean, energy split, the
+    target, the whole model with the operators between layers, unique layers, every layer with
+    its per-level traffic and links to its schedule files."""
     t = report["totals"]
     s = report["settings"]
-    out = [f"# {report['model']['name']} on {report['target']['name']}", "",
+    out = [f"# {md_cell(report['model']['name'])} on {md_cell(report['target']['name'])}", "",
            f"rlsched_compile {report['tool']['version']}; objective `{s['objective']}`, strategy "
            f"`{s['strategy']}`, seed {s['seed']}, batch {report['model']['batch']}.", "",
            f"- model sha256 `{report['model']['sha256']}`",
            f"- target sha256 `{report['target']['sha256']}`", ""]
+    out += _md_coverage(report)
     if not report["complete"]:
         out += ["**Incomplete:** no valid schedule for "
-                + ", ".join(f"`{f['name']}` ({f['message']})" for f in report["failures"]) + ".", ""]
-    out += ["## Totals", "", "| metric | value |", "|---|---:|",
+                + ", ".join(f"{md_cell(f['name'])} ({md_cell(f['message'])})" for f in report["failures"]) + ".", ""]
+    out += ["## Totals of the scheduled layers", "", "| metric | value |", "|---|---:|",
             f"| energy (pJ) | {t['energy_pj']:.6g} |",
             f"| dynamic energy (pJ) | {t['dynamic_energy_pj']:.6g} |",
             f"| static energy (pJ) | {t['static_energy_pj']:.6g} |",
+            f"| static energy share | {100 * t['static_energy_pj'] / t['energy_pj'] if t['energy_pj'] else 0.0:.3g}% |",
             f"| cycles | {t['cycles']:.6g} |",
             f"| MACs | {t['macs']:,} |",
             f"| energy per MAC (pJ) | {t['energy_per_mac_pj']:.4g} |",
             f"| MAC utilization (cycle-weighted) | {100 * t['mac_utilization']:.1f}% |",
             f"| PE utilization (cycle-weighted) | {100 * t['pe_utilization']:.1f}% |",
-            f"| compute utilization | {100 * t['compute_utilization']:.1f}% |",
+            f"| compute utilization | {100 * t['compute_utilization']:.3g}% |",
             f"| layers / unique | {t['layers']} / {t['unique_layers']} |", "",
+            "### What the utilization figures mean", "", *(f"- {x}" for x in utilization_story(report)), "",
             "## Energy by component", "", "| component | kind | energy (pJ) | share |", "|---|---|---:|---:|"]
     # (the lower-bound and unfinished sections are appended at the end: added sections only)
     for kind, comps in (("dynamic", DYNAMIC_COMPONENTS), ("static", STATIC_COMPONENTS)):
@@ -293,22 +470,34 @@ def render_markdown(report: Mapping[str, Any]) -> str:
             e = t["energy_by_component_pj"][c]
             share = e / t["energy_pj"] if t["energy_pj"] else 0.0
             out.append(f"| {c} | {kind} | {e:.6g} | {100 * share:.1f}% |")
-    out += ["", "## Unique layers", "", "| # | layer | count | energy (pJ) | cycles | util % | strategy |",
+    out += [""] + _md_target(report) + _md_whole_model(report)
+    out += ["## Unique layers", "", "| # | layer | count | energy (pJ) | cycles | util % | strategy |",
             "|---:|---|---:|---:|---:|---:|---|"]
     for u in report["unique_layers"]:
         if "failed" in u:
-            out.append(f"| {u['group']} | {u['name']} | {u['count']} | - | - | - | failed: {u['failed']} |")
+            out.append(f"| {u['group']} | {md_cell(u['name'])} | {u['count']} | - | - | - | "
+                       f"failed: {md_cell(u['failed'])} |")
         else:
-            out.append(f"| {u['group']} | {u['name']} | {u['count']} | {u['energy_pj']:.6g} | "
-                       f"{u['cycles']:.6g} | {100 * u['mac_utilization']:.1f} | {u['strategy']} |")
+            out.append(f"| {u['group']} | {md_cell(u['name'])} | {u['count']} | {u['energy_pj']:.6g} | "
+                       f"{u['cycles']:.6g} | {100 * u['mac_utilization']:.1f} | {md_cell(u['strategy'])} |")
+    levels = [b for b in ("local_buffer", "global_buffer", "dram")
+              if report["layers"] and b in report["layers"][0]["traffic_bytes"]]
+    short = {"local_buffer": "LB", "global_buffer": "GB", "dram": "DRAM"}
     out += ["", "## Layers", "",
-            "| # | layer | op | K | C | P×Q | R×S | G | energy (pJ) | cycles | util % | schedule |",
-            "|---:|---|---|---:|---:|---|---|---:|---:|---:|---:|---|"]
+            "Traffic: bytes moved through each memory level (every access the energy counts, at "
+            f"{report['target']['summary']['precision_bits']} bits per element). Schedule: the loop nest "
+            "(`.txt`) and the full schedule (`.json`).", "",
+            "| # | layer | op | K | C | P×Q | R×S | G | energy (pJ) | cycles | util % | "
+            + "".join(f"{short[b]} bytes | " for b in levels) + "schedule |",
+            "|---:|---|---|---:|---:|---|---|---:|---:|---:|---:|" + "---:|" * len(levels) + "---|"]
     for ly in report["layers"]:
         sh = ly["shape"]
-        out.append(f"| {ly['index']} | {ly['name']} | {ly['op']} | {sh['K']} | {sh['C']} | {sh['P']}×{sh['Q']} | "
-                   f"{sh['R']}×{sh['S']} | {sh['G']} | {ly['energy_pj']:.6g} | {ly['cycles']:.6g} | "
-                   f"{100 * ly['mac_utilization']:.1f} | [{ly['schedule'].rsplit('/', 1)[-1]}]({ly['schedule']}) |")
+        out.append(f"| {ly['index']} | {md_cell(ly['name'])} | {md_cell(ly['op'])} | {sh['K']} | {sh['C']} | "
+                   f"{sh['P']}×{sh['Q']} | {sh['R']}×{sh['S']} | {sh['G']} | {ly['energy_pj']:.6g} | "
+                   f"{ly['cycles']:.6g} | {100 * ly['mac_utilization']:.1f} | "
+                   + "".join(f"{ly['traffic_bytes'][b]:.6g} | " for b in levels)
+                   + f"[{ly['schedule_text'].rsplit('/', 1)[-1]}]({ly['schedule_text']}), "
+                   f"[{ly['schedule'].rsplit('/', 1)[-1]}]({ly['schedule']}) |")
     out += _markdown_bound_sections(report)
     return "\n".join(out) + "\n"
 
@@ -326,7 +515,7 @@ def _markdown_bound_sections(report: Mapping[str, Any]) -> list[str]:
                 f"{100 * lb['cycles_gap']:.1f}% |"]
         for ly in report["layers"]:
             if "energy_lower_bound_pj" in ly:
-                out.append(f"| {ly['index']} {_md_text(ly['name'])} | "
+                out.append(f"| {ly['index']} {md_cell(ly['name'])} | "
                            f"{ly['energy_lower_bound_pj']:.6g} | {100 * ly['energy_gap_to_bound']:.1f}% | "
                            f"{ly['cycles_lower_bound']:.6g} | {100 * ly['cycles_gap_to_bound']:.1f}% |")
     unfinished = report.get("unfinished_layers") or []
@@ -335,14 +524,9 @@ def _markdown_bound_sections(report: Mapping[str, Any]) -> list[str]:
         out += ["", "## Stopped at budget", "",
                 "These layers' searches stopped at their budget or time limit before covering their space; "
                 "their schedules are the best found so far:", ""]
-        out += [f"- {i} {_md_text(names.get(i, ''))}" for i in unfinished]
+        out += [f"- {i} {md_cell(names.get(i, ''))}" for i in unfinished]
     return out
 
-
-def _md_text(text: str) -> str:
-    """A name as inert Markdown table text (no HTML, no cell breaks, one line)."""
-    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
-            .replace("\r", " ").replace("\n", " "))
 
 
 # ---- baseline comparison -------------------------------------------------------------------

@@ -230,6 +230,45 @@ def buffer_utilization(target: Target, evaluation: Evaluation) -> dict[str, dict
     return out
 
 
+def level_traffic(evaluation: Evaluation) -> dict[str, dict[str, int]]:
+    """Elements moved through each buffer level, per data type: the accesses the cost model
+    charges energy for (spec §6), so ``sum(traffic[level][type] x access_energy_pj[type])`` is
+    that level's dynamic energy.
+
+    * local buffer: tiles sent to the MACs plus tiles filled from the global buffer, in every
+      active PE of every active chip;
+    * global buffer: tiles sent to the PEs plus tiles filled from DRAM, in every active chip;
+    * DRAM: tiles sent to the chips.
+
+    Output traffic counts reads and writes (``output_read + output_write``).
+
+    Returns:
+        ``{buffer: {type: elements}}`` for ``local_buffer``, ``global_buffer`` and ``dram`` (a
+        level the target lacks has all zeros).
+    """
+    counts = evaluation.access_counts
+    assert counts is not None, "traffic of an invalid evaluation"
+    tiles = evaluation.tile_sizes
+    act = evaluation.active
+
+    def n(buf: str, t: str) -> int:
+        c = counts[buf]
+        return c["output_read"] + c["output_write"] if t == "output" else c[f"{t}_read"]
+
+    inner = {"local_buffer": "global_buffer", "global_buffer": "dram"}
+    copies = {"local_buffer": act["pes"] * act["chips"], "global_buffer": act["chips"], "dram": 1}
+    out: dict[str, dict[str, int]] = {}
+    for buf in BUFFERS:
+        per_type: dict[str, int] = {}
+        for t in DATA_TYPES:
+            moved = tiles[buf]["send"][t] * n(buf, t)
+            if buf in inner:
+                moved += tiles[buf]["alloc"][t] * n(inner[buf], t)
+            per_type[t] = moved * copies[buf]
+        out[buf] = per_type
+    return out
+
+
 def dataflows(target: Target) -> dict[str, str | None]:
     """Dataflow (stationary type code) of each present buffer level."""
     out: dict[str, str | None] = {}

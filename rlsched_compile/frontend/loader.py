@@ -226,15 +226,21 @@ def _build_graph(graph: onnx.GraphProto, order: list[int], names: list[str], dat
         ti, s = info.get(t), shape_of(t)
         return None if ti is None or s is None else math.prod(s) * ti.itemsize_bytes
 
+    def elements_of(t: str) -> int | None:
+        s = shape_of(t)
+        return None if s is None else math.prod(s)
+
     def link(src: str, dst: str, t: str) -> None:
         if g.has_edge(src, dst):
             e = g.edges[src, dst]
             if t not in e["tensors"]:
                 e["tensors"] += (t,)
-                b = bytes_of(t)
+                b, n = bytes_of(t), elements_of(t)
                 e["bytes"] = None if e["bytes"] is None or b is None else e["bytes"] + b
+                e["elements"] = None if e["elements"] is None or n is None else e["elements"] + n
             return
-        g.add_edge(src, dst, tensor=t, tensors=(t,), shape=shape_of(t), bytes=bytes_of(t))
+        g.add_edge(src, dst, tensor=t, tensors=(t,), shape=shape_of(t), bytes=bytes_of(t),
+                   elements=elements_of(t))
 
     for t in data_inputs:
         key = f"input:{t}"
@@ -247,14 +253,16 @@ def _build_graph(graph: onnx.GraphProto, order: list[int], names: list[str], dat
             continue
         key = names[i]
         li = layer_of_node.get(i)
-        params = 0
+        params = param_elements = 0
         for t in dict.fromkeys(x for x in node.input if x and x not in data):
             ti = info.get(t)
             b = bytes_of(t)
             if ti is not None and ti.elem_type != onnx.TensorProto.INT64 and b is not None:
                 params += b
+                param_elements += elements_of(t) or 0
         g.add_node(key, op_type=node.op_type, name=key,
                    macs=layers[li].macs if li is not None else 0, param_bytes=params,
+                   param_elements=param_elements, window=_window(node),
                    output_shapes=tuple(shape_of(t) for t in node.output), layer_index=li)
         for t in node.input:
             if t in producer:
@@ -269,6 +277,14 @@ def _build_graph(graph: onnx.GraphProto, order: list[int], names: list[str], dat
         if vi.name in producer:
             link(producer[vi.name], key, vi.name)
     return g
+
+
+def _window(node: onnx.NodeProto) -> int | None:
+    """Elements of a pooling window (product of ``kernel_shape``), None without one."""
+    for a in node.attribute:
+        if a.name == "kernel_shape" and a.ints:
+            return math.prod(int(k) for k in a.ints)
+    return None
 
 
 def _dedupe(items: Iterable[str]) -> list[str]:

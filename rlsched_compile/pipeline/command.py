@@ -2,7 +2,8 @@
 
 ``rlsched-compile pipeline MODEL.onnx|GRAPH.json --target edgetpu --stages 4``: assigns every operator to one of k pipeline stages (one chip each), prints per-stage operators,
 T_s, memory, off-chip bytes, the bottleneck and the comparison with ``param-balance``, and writes
-``<out>/<graph>__<target>/pipeline.json`` and ``pipeline.svg`` (stage timeline).
+``pipeline.json`` and ``pipeline.svg`` (stage timeline) into ``--out DIR`` (default
+``rlsched_out/<graph>__<target>/``, as for every subcommand).
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import logging
 from pathlib import Path
 
 from .. import __version__
+from .._options import OUTPUT_ROOT, REMOVAL_VERSION, add_format, add_out
 from ..errors import PipelineError
 from .base import SOLVERS, solve
 from .cost import check_stage_count
@@ -51,20 +53,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``pipeline`` command's arguments to ``parser``."""
     parser.add_argument("model", metavar="MODEL.onnx|GRAPH.json",
                         help="ONNX model, or a graph in the JSON graph format")
-    parser.add_argument("--target", default="edgetpu",
+    parser.add_argument("--target", "-t", default="edgetpu", metavar="NAME|PATH",
                         help="pipeline target name (accelerators/NAME.yaml) or YAML path (default: edgetpu)")
-    parser.add_argument("--stages", default="4", help="number of stages k, or a list like 4,5,6 (default: 4)")
+    parser.add_argument("--stages", default="4", metavar="K[,K...]",
+                        help="number of stages k, or a list like 4,5,6 (default: 4)")
     parser.add_argument("--solver", default=DEFAULT_SOLVER, choices=sorted(SOLVERS),
                         help=f"stage-assignment solver (default: {DEFAULT_SOLVER})")
-    parser.add_argument("--out", default="out", help="output folder (default: out)")
-    parser.add_argument("--time-limit", type=float, default=30.0, metavar="S",
+    add_out(parser, "rlsched_out/<graph>__<target>/")
+    parser.add_argument("--time-limit", type=float, default=30.0, metavar="SECONDS",
                         help="time limit of the exact solver per stage count, seconds (default: 30)")
-    parser.add_argument("--format", choices=("table", "json"), default="table",
-                        help="stdout format (default: table)")
+    add_format(parser, json_help="pipeline.json")
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the command. Results go to stdout, files to ``<out>/<graph>__<target>/``.
+    """Run the command. Results go to stdout, files to ``--out`` (default ``rlsched_out/<graph>__<target>/``).
 
     Returns:
         0 on success.
@@ -80,6 +82,10 @@ def run(args: argparse.Namespace) -> int:
     graph = load_graph(path, data_type_bytes=target.data_type_bytes)
     for k in counts:
         check_stage_count(graph, k)
+    out_dir = OUTPUT_ROOT / f"{graph.name}__{target.name}" if args.out is None else Path(args.out)
+    if args.out is not None:
+        logger.warning("pipeline --out DIR now writes into DIR itself, as every subcommand does (earlier "
+                       "versions wrote DIR/%s__%s/); this note goes in %s", graph.name, target.name, REMOVAL_VERSION)
     runs = []
     for k in counts:
         logger.info("k = %d: running %s on %s (%d operators)", k, args.solver, graph.name, graph.n)
@@ -89,7 +95,6 @@ def run(args: argparse.Namespace) -> int:
     doc = build_report(graph=graph, target=target, runs=runs, source=path.name,
                        source_sha256=hashlib.sha256(path.read_bytes()).hexdigest(), version=__version__)
     text = render_json(doc)
-    out_dir = Path(args.out) / f"{graph.name}__{target.name}"
     out_dir.mkdir(parents=True, exist_ok=True)
     write_bytes_atomic(out_dir / "pipeline.json", text.encode("utf-8"))
     write_bytes_atomic(out_dir / "pipeline.svg", render_plot(graph, runs))

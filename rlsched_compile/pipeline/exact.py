@@ -28,6 +28,7 @@ from typing import Sequence
 import highspy
 import numpy as np
 
+from .._stdout import native_stdout_diverted
 from ..errors import SearchError
 from .base import PipelineResult, make_result, register
 from .cost import best_contiguous_cuts, evaluate, segment_cost_matrix, stages_from_cuts
@@ -62,8 +63,8 @@ class _Model:
         return len(self.rows) - 1
 
     def to_highs(self, *, time_limit_s: float) -> highspy.Highs:
-        h = highspy.Highs()
-        for option, value in (("output_flag", False), ("threads", 1), ("random_seed", 0),
+        h = _new_highs()
+        for option, value in (("threads", 1), ("random_seed", 0),
                               ("mip_rel_gap", MIP_REL_GAP), ("time_limit", max(0.01, time_limit_s))):
             h.setOptionValue(option, value)
         n = len(self.lower)
@@ -83,6 +84,31 @@ class _Model:
                   len(index), np.asarray(starts, dtype=np.int32), np.asarray(index, dtype=np.int32),
                   np.asarray(value, dtype=np.float64))
         return h
+
+
+def _new_highs() -> highspy.Highs:
+    """A silent HiGHS object: nothing of it ever reaches stdout.
+
+    HiGHS prints a banner to file descriptor 1 from the constructor of the first solver object of
+    a process, before any option can be set, so the constructor runs with that descriptor
+    diverted. Afterwards the solver's console log is off (``log_to_console`` false); when this
+    module's logger is at DEBUG level (``-v``) its log lines are passed to the logger (stderr)
+    through HiGHS's logging callback, otherwise logging is off (``output_flag`` false).
+    """
+    debug = logger.isEnabledFor(logging.DEBUG)
+    with native_stdout_diverted(to_stderr=debug):
+        h = highspy.Highs()
+    h.setOptionValue("log_to_console", False)
+    h.setOptionValue("output_flag", debug)
+    if debug:
+        h.cbLogging.subscribe(_log_highs_line)
+    return h
+
+
+def _log_highs_line(event: object) -> None:
+    text = str(getattr(event, "message", "")).rstrip()
+    if text:
+        logger.debug("HiGHS: %s", text)
 
 
 def _add(terms: dict[int, float], col: int | None, coef: float) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from ..errors import TargetError
+from ..targets.kind import PER_LAYER, target_kind, wrong_kind_error
 
 logger = logging.getLogger(__name__)
 
@@ -227,6 +228,8 @@ def load_pipeline_target(name_or_path: str | Path) -> PipelineTarget:
         raise TargetError(f"{path.name}: not valid YAML ({reason}); fix the file") from None
     except OSError as exc:
         raise TargetError(f"{path}: cannot read ({exc.strerror})") from None
+    if target_kind(raw) == PER_LAYER:  # before validation: one line naming the fix, not a list of keys
+        raise wrong_kind_error(str(name_or_path), PER_LAYER)
     flat = validate_pipeline_dict(raw, source=path.name)
     logger.debug("loaded pipeline target %s from %s", flat["name"], path)
     return PipelineTarget(**flat)

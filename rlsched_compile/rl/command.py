@@ -17,6 +17,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .._options import OUTPUT_ROOT, REMOVAL_VERSION, add_deprecated_alias, add_out
 from ..errors import RlschedError
 from ..layer import Layer
 from ..targets.model import Target
@@ -25,25 +26,30 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_TARGETS = ("eyeriss", "eyeriss_v2", "tpu_v3", "simba")
 DEFAULT_HELD_OUT = ("yolov3",)
+#: Default output folder (``rl_runs/policy`` in earlier versions, see README "Command-line conventions").
+DEFAULT_OUT = OUTPUT_ROOT / "policy"
+_OLD_DEFAULT_OUT = Path("rl_runs") / "policy"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``rlsched-compile train``."""
-    parser.add_argument("--out", default="rl_runs/policy", help="output folder: checkpoint, policy.npz + "
-                        "policy.json, learning_curve.png, evaluation.json (default: %(default)s)")
+    add_out(parser, f"{DEFAULT_OUT}/; holds the checkpoint, policy.npz + policy.json, learning_curve.png, "
+                    "evaluation.json")
     parser.add_argument("--models", nargs="*", default=None, metavar="MODEL.onnx",
-                        help="ONNX models whose layers are trained on (default: model_zoo/*.onnx)")
+                        help="ONNX models whose layers are trained on, comma- or space-separated "
+                             "(default: model_zoo/*.onnx)")
     parser.add_argument("--held-out", nargs="*", default=list(DEFAULT_HELD_OUT), metavar="NAME",
-                        help="model names (file stems) kept out of training and evaluated separately "
-                             "(default: %(default)s)")
-    parser.add_argument("--targets", default=",".join(DEFAULT_TARGETS),
+                        help="model names (file stems) kept out of training and evaluated separately, comma- or "
+                             f"space-separated (default: {','.join(DEFAULT_HELD_OUT)})")
+    parser.add_argument("--targets", default=",".join(DEFAULT_TARGETS), metavar="NAME|PATH[,...]",
                         help="comma-separated target names or files (default: %(default)s)")
     parser.add_argument("--synthetic", type=int, default=16, metavar="N",
                         help="synthetic layers added per target (default: %(default)s)")
     parser.add_argument("--layers-per-model", type=int, default=None, metavar="N",
                         help="use at most N unique layers of each model, chosen with the seed (default: all)")
-    parser.add_argument("--episodes", type=int, default=3000, help="training episodes (default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of everything (default: %(default)s)")
+    parser.add_argument("--episodes", type=int, default=3000, metavar="N",
+                        help="training episodes (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=0, metavar="N", help="seed of everything (default: %(default)s)")
     parser.add_argument("--objective", choices=("mixed", "energy", "cycles", "edp"), default="mixed",
                         help="reward metric; mixed draws energy or cycles per episode (default: %(default)s)")
     parser.add_argument("--start", choices=("mixed", "paper", "bottom-up"), default="mixed",
@@ -54,16 +60,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--bottom-up-targets", default=None, metavar="NAMES",
                         help="comma-separated targets whose episodes may start from bottom-up's table "
                              "(default: all targets)")
-    parser.add_argument("--max-steps", type=int, default=24, help="actions per episode (default: %(default)s)")
-    parser.add_argument("--patience", type=int, default=24,
+    parser.add_argument("--max-steps", type=int, default=24, metavar="N",
+                        help="actions per episode (default: %(default)s)")
+    parser.add_argument("--patience", type=int, default=24, metavar="N",
                         help="consecutive non-improving actions that end an episode early; >= --max-steps gives "
                              "fixed-length episodes, where each improvement saves a -1 reward (default: %(default)s)")
-    parser.add_argument("--time-limit-s", type=float, default=None,
-                        help="stop after this wall time with a checkpoint; rerun to resume")
+    parser.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
+                        help="stop after this wall time (seconds) with a checkpoint and exit code 3; rerun to resume")
+    add_deprecated_alias(parser, "--time-limit-s", "--time-limit", "time_limit", type=float)
     parser.add_argument("--eval-pairs", type=int, default=24, metavar="N",
                         help="evaluate the result on at most N (target, layer) pairs per split (default: %(default)s)")
     parser.add_argument("--no-resume", action="store_true", help="ignore an existing checkpoint in --out")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr (-q implies it)")
     parser.add_argument("--export", default=None, metavar="PATH.npz",
                         help="also write the policy (and its .json card) to this path")
 
@@ -120,6 +128,20 @@ def _dedupe(layers: list[Layer], seen: set[tuple[int, ...]]) -> list[Layer]:
     return out
 
 
+def _split_list(values: Sequence[str]) -> list[str]:
+    """``["a,b", "c"]`` -> ``["a", "b", "c"]``: list options take commas, spaces, or both."""
+    return [v.strip() for value in values for v in value.split(",") if v.strip()]
+
+
+def _default_out() -> Path:
+    """:data:`DEFAULT_OUT`, with a one-release note when a run sits in the old default folder."""
+    if (_OLD_DEFAULT_OUT / "checkpoint.pt").is_file() and not DEFAULT_OUT.exists():
+        logger.warning("the default output folder is now %s (it was %s, which holds an earlier run: pass "
+                       "--out %s to resume it); this note goes in %s", DEFAULT_OUT, _OLD_DEFAULT_OUT,
+                       _OLD_DEFAULT_OUT, REMOVAL_VERSION)
+    return DEFAULT_OUT
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the subcommand; returns the exit code (0: policy written, 3: stopped by the time limit)."""
     from ..targets.loader import load_target
@@ -129,12 +151,14 @@ def run(args: argparse.Namespace) -> int:
     targets: list[Target] = [load_target(name.strip()) for name in args.targets.split(",") if name.strip()]
     if not targets:
         raise RlschedError("--targets is empty: give at least one target name, e.g. --targets eyeriss")
+    args.held_out = _split_list(args.held_out)
     if args.models is None:
         paths = sorted(Path("model_zoo").glob("*.onnx"))
         if not paths:
             raise RlschedError("no models: run from the repository root (model_zoo/*.onnx) or pass --models")
     else:
-        paths = [Path(p) for p in args.models]
+        paths = [Path(p) for p in _split_list(args.models)]
+    out = Path(args.out) if args.out is not None else _default_out()
     by_model = _model_layers(paths, per_model=args.layers_per_model, seed=args.seed)
     unknown = sorted(set(args.held_out) - set(by_model))
     if unknown:
@@ -165,9 +189,10 @@ def run(args: argparse.Namespace) -> int:
         },
     }
     logger.info("training on %d pairs, %d held out", len(train_pairs), len(held_pairs))
-    summary = train(config, train_pairs=train_pairs, held_out_pairs=held_pairs, out_dir=args.out,
-                    resume=not args.no_resume, progress=not args.no_progress, card=card,
-                    time_limit_s=args.time_limit_s, bottom_up_targets=bu_targets, eval_pairs=args.eval_pairs)
+    summary = train(config, train_pairs=train_pairs, held_out_pairs=held_pairs, out_dir=out,
+                    resume=not args.no_resume, progress=not (args.no_progress or getattr(args, "quiet", False)),
+                    card=card, time_limit_s=args.time_limit, bottom_up_targets=bu_targets,
+                    eval_pairs=args.eval_pairs)
     if summary.episodes < config.episodes:
         print(f"stopped at episode {summary.episodes}/{config.episodes} (time limit); rerun the same command "
               f"to resume from {summary.out_dir / 'checkpoint.pt'}")

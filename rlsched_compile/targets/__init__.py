@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from .loader import TargetInfo, list_target_names, list_targets, load_target, target_from_dict
-from .model import DATA_TYPES, ROW_NAMES, Capacity, PerType, SpatialLevel, Target, TemporalLevel
+from .model import (DATA_TYPES, ROW_NAMES, Capacity, PerType, SpatialLevel, Target, TemporalLevel,
+                    VectorUnit)
 
 __all__ = [
     "DATA_TYPES", "ROW_NAMES", "Capacity", "PerType", "SpatialLevel", "Target", "TargetInfo",
-    "TemporalLevel", "list_target_names", "list_targets", "load_target", "target_from_dict",
+    "TemporalLevel", "VectorUnit", "list_target_names", "list_targets", "load_target", "target_from_dict",
 ]

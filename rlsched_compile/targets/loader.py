@@ -23,8 +23,9 @@ from typing import Any, Mapping
 import yaml
 
 from ..errors import TargetError
-from .model import DATA_TYPES, Capacity, PerType, SpatialLevel, Target, TemporalLevel
-from .schema import PIPELINE_SCHEMA_ID, SCHEMA_ID, Problems, show, validate
+from .kind import PIPELINE, target_kind, wrong_kind_error
+from .model import DATA_TYPES, Capacity, PerType, SpatialLevel, Target, TemporalLevel, VectorUnit
+from .schema import SCHEMA_ID, Problems, show, validate
 
 logger = logging.getLogger(__name__)
 
@@ -166,6 +167,7 @@ def _build(doc: Mapping[str, Any]) -> Target:
         mac_static_power_mw=doc["mac_static_power_mw"],
         source=doc["source"],
         notes=doc["notes"],
+        vector_unit=None if doc.get("vector_unit") is None else VectorUnit(**doc["vector_unit"]),
         **parts,  # type: ignore[arg-type]
     )
 
@@ -179,12 +181,10 @@ def _raise_if(problems: Problems, *, source: str) -> None:
         raise TargetError(f"invalid target {source}: {n} problem{'s' if n > 1 else ''}: {text}")
 
 
-def _check_schema_id(raw: Any, *, source: str) -> None:
-    """Refuse pipeline targets with a pointer to the command that reads them."""
-    if isinstance(raw, Mapping) and raw.get("schema") == PIPELINE_SCHEMA_ID:
-        raise TargetError(f"{source} is a pipeline target (schema {PIPELINE_SCHEMA_ID}), not a "
-                          f"per-layer target ({SCHEMA_ID}); use it with "
-                          f"`rlsched-compile pipeline`")
+def _check_kind(raw: Any, *, given: str | None) -> None:
+    """Refuse pipeline targets (told by their keys) with a pointer to the command that reads them."""
+    if target_kind(raw) == PIPELINE:
+        raise wrong_kind_error(given, PIPELINE)
 
 
 def target_from_dict(d: Mapping[str, Any], *, source: str = "<dict>") -> Target:
@@ -200,14 +200,14 @@ def target_from_dict(d: Mapping[str, Any], *, source: str = "<dict>") -> Target:
     Raises:
         TargetError: listing every problem with its dotted path.
     """
-    _check_schema_id(d, source=source)
+    _check_kind(d, given=None if source == "<dict>" else source)
     problems = Problems()
     doc = validate(d, problems)
     _raise_if(problems, source=source)
     return _build(doc)
 
 
-def _load_file(path: Path) -> Target:
+def _load_file(path: Path, *, given: str | None = None) -> Target:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -218,7 +218,7 @@ def _load_file(path: Path) -> Target:
         raise TargetError(f"cannot read target file {path}: {e}") from None
     raw, duplicates = _parse(text, path=path)
     source = f"file {path}"
-    _check_schema_id(raw, source=source)
+    _check_kind(raw, given=given if given is not None else str(path))
     problems = Problems()
     for dup in duplicates:
         problems.add("", dup)
@@ -259,13 +259,13 @@ def load_target(name_or_path: str | os.PathLike[str] | Mapping[str, Any] | Targe
     text = os.fspath(name_or_path)
     shipped = _shipped_files()
     if isinstance(name_or_path, str) and text in shipped:
-        return _load_file(shipped[text])
+        return _load_file(shipped[text], given=text)
     if isinstance(name_or_path, os.PathLike) or _looks_like_path(text) or Path(text).is_file():
         path = Path(text)
         if path.is_file() and path.suffix.lower() not in SUFFIXES:
             raise TargetError(f"target file {path} has an unsupported suffix; "
                               f"use {', '.join(SUFFIXES)}")
-        return _load_file(path)
+        return _load_file(path, given=text)
     names = list_target_names()
     close = difflib.get_close_matches(text, names, n=1)
     hint = f"did you mean {show(close[0])}? " if close else ""
@@ -320,6 +320,17 @@ def _schema_of(path: Path) -> Any:
     except (OSError, UnicodeDecodeError, TargetError):
         return None
     return raw.get("schema") if isinstance(raw, Mapping) else None
+
+
+def shipped_documents() -> dict[str, Any]:
+    """Every shipped target file, parsed but not validated, by name; unreadable files are left out."""
+    docs: dict[str, Any] = {}
+    for name, path in _shipped_files().items():
+        try:
+            docs[name], _ = _parse(path.read_text(encoding="utf-8"), path=path)
+        except (OSError, UnicodeDecodeError, TargetError):
+            continue
+    return docs
 
 
 def list_target_names() -> list[str]:

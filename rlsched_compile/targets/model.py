@@ -89,6 +89,32 @@ class TemporalLevel:
 
 
 @dataclass(frozen=True)
+class VectorUnit:
+    """The unit that runs the operators between the scheduled layers (pooling, activations,
+    softmax, normalisation, ...), as declared in a target's optional ``vector_unit`` section.
+
+    ``None`` means "not declared": :meth:`Target.vector_ops_per_cycle` and
+    :meth:`Target.vector_energy_per_op_pj` then give the documented defaults.
+
+    Attributes:
+        ops_per_cycle: element operations completed per cycle.
+        energy_per_op_pj: dynamic energy of one element operation, pJ.
+    """
+
+    ops_per_cycle: float | None = None
+    energy_per_op_pj: float | None = None
+
+    def to_dict(self) -> dict[str, float]:
+        """The declared values only (absent ones stay absent)."""
+        d: dict[str, float] = {}
+        if self.ops_per_cycle is not None:
+            d["ops_per_cycle"] = self.ops_per_cycle
+        if self.energy_per_op_pj is not None:
+            d["energy_per_op_pj"] = self.energy_per_op_pj
+        return d
+
+
+@dataclass(frozen=True)
 class Target:
     """A complete accelerator description.
 
@@ -101,6 +127,8 @@ class Target:
         local_buffer, dram: mandatory temporal levels.
         mac_array, pe_array, chip_array: spatial levels (None = absent).
         global_buffer: optional temporal level (None = absent).
+        vector_unit: the optional ``vector_unit`` section (None = not declared; the defaults of
+            :meth:`vector_ops_per_cycle` and :meth:`vector_energy_per_op_pj` apply).
     """
 
     name: str
@@ -114,6 +142,7 @@ class Target:
     pe_array: SpatialLevel | None = None
     global_buffer: TemporalLevel | None = None
     chip_array: SpatialLevel | None = None
+    vector_unit: VectorUnit | None = None
     source: str | None = None
     notes: tuple[str, ...] = field(default=(), compare=False)
 
@@ -122,8 +151,31 @@ class Target:
         order = ("mac_array", "local_buffer", "pe_array", "global_buffer", "chip_array", "dram")
         return [(n, getattr(self, n)) for n in order if getattr(self, n) is not None]
 
+    @property
+    def vector_ops_per_cycle(self) -> float:
+        """Vector-unit throughput: the declared ``vector_unit.ops_per_cycle``, else one element
+        operation per PE of every chip per cycle (PE array x chip array, 1 where absent)."""
+        if self.vector_unit is not None and self.vector_unit.ops_per_cycle is not None:
+            return self.vector_unit.ops_per_cycle
+        n = 1
+        for lv in (self.pe_array, self.chip_array):
+            if lv is not None:
+                n *= lv.x * lv.y
+        return float(n)
+
+    @property
+    def vector_energy_per_op_pj(self) -> float:
+        """Vector-unit energy per element operation: the declared
+        ``vector_unit.energy_per_op_pj``, else ``mac_energy_pj`` (one operation costs one MAC)."""
+        if self.vector_unit is not None and self.vector_unit.energy_per_op_pj is not None:
+            return self.vector_unit.energy_per_op_pj
+        return self.mac_energy_pj
+
     def to_dict(self) -> dict[str, Any]:
-        """The target in the neutral JSON schema of the spec (``rlsched-target-v1``)."""
+        """The target in the neutral JSON schema of the spec (``rlsched-target-v1``).
+
+        ``vector_unit`` is present only when the target declares it, so targets without it
+        keep the hash (:attr:`sha256`) they always had."""
         levels: list[dict[str, Any]] = []
         for role, lv in self.levels():
             if isinstance(lv, SpatialLevel):
@@ -145,7 +197,7 @@ class Target:
                 if lv.fixed_mapping is not None:
                     d["fixed_mapping"] = list(lv.fixed_mapping)
             levels.append(d)
-        return {
+        out: dict[str, Any] = {
             "schema": "rlsched-target-v1",
             "name": self.name,
             "precision_bits": self.precision_bits,
@@ -154,6 +206,9 @@ class Target:
             "mac_static_power_mw": self.mac_static_power_mw,
             "levels": levels,
         }
+        if self.vector_unit is not None:
+            out["vector_unit"] = self.vector_unit.to_dict()
+        return out
 
     @property
     def sha256(self) -> str:

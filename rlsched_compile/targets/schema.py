@@ -50,7 +50,8 @@ class Key:
     Attributes:
         name: the key as written in the file.
         kind: value type: ``int``, ``real``, ``str``, ``notes``, ``levels``, ``dataflow``,
-            ``capacity``, ``per_type``, ``types``, ``columns``, ``mapping8`` or ``role``.
+            ``capacity``, ``per_type``, ``types``, ``columns``, ``mapping8``, ``role`` or
+            ``vector_unit``.
         unit: unit of the value (``""`` when it has none).
         required: whether the key must be present.
         default: value used when an optional key is absent.
@@ -83,6 +84,21 @@ TOP_KEYS: dict[str, Key] = _table(
     Key("levels", "levels", "", True, None, "hardware levels (see LEVEL_ROLES)"),
     Key("source", "str", "", False, None, "where the values come from (informational)"),
     Key("notes", "notes", "", False, (), "free-text notes (a string or a list of strings)"),
+    Key("vector_unit", "vector_unit", "", False, None,
+        "optional {ops_per_cycle, energy_per_op_pj}: the unit that runs the operators between "
+        "layers (see VECTOR_UNIT_KEYS; absent: the defaults there)"),
+)
+
+#: Keys of the optional ``vector_unit`` section: the unit that runs the operators between the
+#: scheduled layers (pooling, activations, softmax, normalisation, ...; see
+#: :mod:`rlsched_compile.operators`). Absent keys take the documented defaults, which are
+#: derived from the rest of the target (``default`` is None here for that reason).
+VECTOR_UNIT_KEYS: dict[str, Key] = _table(
+    Key("ops_per_cycle", "real", "vector ops per cycle", False, None,
+        "element operations the unit completes per cycle (> 0); default: one per PE of every "
+        "chip (pe_array x chip_array, 1 where absent)"),
+    Key("energy_per_op_pj", "real", "pJ per vector op", False, None,
+        "dynamic energy of one element operation (>= 0); default: mac_energy_pj"),
 )
 
 _ROLE = Key("level", "role", "", True, None, "level role: " + ", ".join(LEVEL_ROLES))
@@ -529,4 +545,29 @@ def validate(raw: Any, problems: Problems) -> dict[str, Any]:
     out["notes"] = tuple(notes)
     out["levels"] = (_levels(raw["levels"], problems, outermost_first=version == 1)
                      if "levels" in raw else [])
+    out["vector_unit"] = (_vector_unit(raw["vector_unit"], problems)
+                          if "vector_unit" in raw else None)
+    return out
+
+
+#: Upper bounds of the vector-unit values (they keep every cost figure finite).
+VECTOR_UNIT_MAX: dict[str, float] = {"ops_per_cycle": 1e12, "energy_per_op_pj": 1e9}
+
+
+def _vector_unit(v: Any, problems: Problems) -> dict[str, float | None] | None:
+    """Check the optional ``vector_unit`` section; absent keys are None (= the default)."""
+    if not isinstance(v, Mapping):
+        problems.add("vector_unit", "must be a mapping with keys "
+                     f"{', '.join(VECTOR_UNIT_KEYS)} (got {show(v)})")
+        return None
+    _check_keys(v, VECTOR_UNIT_KEYS, "vector_unit", problems)
+    out: dict[str, float | None] = {}
+    for name in VECTOR_UNIT_KEYS:
+        x = (_real(v[name], f"vector_unit.{name}", problems, positive=name == "ops_per_cycle")
+             if name in v else None)
+        if x is not None and x > VECTOR_UNIT_MAX[name]:
+            problems.add(f"vector_unit.{name}", f"must be <= {VECTOR_UNIT_MAX[name]:g} "
+                         f"(got {show(v[name])})")
+            x = None
+        out[name] = x
     return out

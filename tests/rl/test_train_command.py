@@ -39,11 +39,31 @@ def test_train_writes_policy_curve_and_card(tmp_path, capsys):
 
 def test_train_stops_at_time_limit_and_resumes(tmp_path, capsys):
     out = tmp_path / "run"
-    assert main(_argv(out, "--time-limit-s", "0")) == 3
-    assert "rerun the same command to resume" in capsys.readouterr().out
+    assert main(_argv(out, "--time-limit", "0")) == 3
+    captured = capsys.readouterr()
+    assert "rerun the same command to resume" in captured.out and "deprecated" not in captured.err
     assert not (out / "policy.npz").exists()
     assert main(_argv(out)) == 0
     assert json.loads((out / "policy.json").read_text())["episodes"] == 8
+
+
+def test_deprecated_time_limit_s_still_stops_training_and_warns(tmp_path, capsys):
+    assert main(_argv(tmp_path / "run", "--time-limit-s", "0")) == 3
+    captured = capsys.readouterr()
+    assert "rerun the same command to resume" in captured.out
+    warnings = [ln for ln in captured.err.splitlines() if "warning" in ln]
+    assert warnings == ["rlsched-compile: warning: --time-limit-s is deprecated, use --time-limit "
+                        "(--time-limit-s stops working in 0.2.0)"]
+
+
+def test_quiet_turns_the_progress_bar_off_and_lists_take_commas(tmp_path, capsys):
+    argv = [a for a in _argv(tmp_path / "run") if a != "--no-progress"]
+    i = argv.index("--models")
+    argv[i + 1:i + 3] = [f"{argv[i + 1]},{argv[i + 2]}"]  # --models A,B
+    assert main([*argv, "-q"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""  # no progress bar, no info lines
+    assert json.loads((tmp_path / "run" / "policy.json").read_text())["trained_on"]["models"] == {"resnet50": 2}
 
 
 def test_unknown_held_out_model_is_a_usage_error(tmp_path, capsys):

@@ -230,9 +230,10 @@ def test_pipeline_schema_file_gives_clear_error(tmp_path: Path) -> None:
     path.write_text("version: 1\nschema: rlsched-pipeline-v1\nname: chips\n")
     with pytest.raises(TargetError) as e:
         load_target(path)
-    assert str(e.value) == (f"file {path} is a pipeline target (schema rlsched-pipeline-v1), "
-                            "not a per-layer target (rlsched-target-v1); use it with "
-                            "`rlsched-compile pipeline`")
+    assert str(e.value) == (f"{path} is a pipeline target, not a per-layer target; this command takes a "
+                            "per-layer target: --target eyeriss, eyeriss_v2, simba or tpu_v3 (or a per-layer "
+                            "target file, schema rlsched-target-v1); use "
+                            f"{path} with `rlsched-compile pipeline MODEL.onnx --target {path}`")
 
 
 def test_unsupported_suffix(tmp_path: Path) -> None:
