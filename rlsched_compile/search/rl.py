@@ -43,12 +43,12 @@ SAMPLED_ROLLOUTS = 3
 #: (compile-time budget; the agent alone runs its full episodes).
 HYBRID_SAMPLED_ROLLOUTS = 2
 HYBRID_STOP_AFTER_IDLE = 6
-#: ``rl-hybrid``: when bottom-up under the requested objective evaluated at most this many
+#: ``rl-hybrid``: when bottom-up under the requested objective visited at most this many
 #: candidates (a cheap layer), bottom-up also runs under the other objectives and their tables,
 #: raw and polished under their own objective, seed the final polish too, so the result is never
 #: worse than those tables (the cross-objective blind spots of issue 14). Deterministic: the count
 #: does not depend on time.
-CROSS_OBJECTIVE_MAX_CANDIDATES = 3_000_000
+CROSS_OBJECTIVE_MAX_CANDIDATES = 1_000_000
 _OBJECTIVES = ("energy", "cycles", "edp")
 
 
