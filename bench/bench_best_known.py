@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     out_dir = Path(args.out)
     lines = [f"objective {args.objective}; heavy search: {args.samples} samples + default and bottom-up under "
              f"every objective, pairs+triples polish, {args.finalists} finalists polished with quadruples", "",
-             "| model | target | layers | network default / best-known | worst layer | its ratio | heavy CPU s |",
+             "| model | target | layers | network default / best-known | worst layer | its ratio | CPU s of this run (cached layers are not searched again) |",
              "|---|---|---:|---:|---|---:|---:|"]
     for target_name in args.targets:
         target = load_target(target_name)
