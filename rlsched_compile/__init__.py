@@ -1,8 +1,7 @@
 """rlsched_compile: an ONNX-driven dataflow scheduling pass for DNN accelerators."""
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
+from ._version import __version__
 from .cost import Evaluation
 from .errors import LayerError, ModelError, RlschedError, SearchError, TableError, TargetError
 from .layer import Layer

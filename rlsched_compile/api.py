@@ -15,9 +15,7 @@ import difflib
 import hashlib
 import json
 import logging
-import multiprocessing
 import os
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -26,11 +24,14 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 
 import numpy as np
 
-from . import __version__
-from .cache import CachedSchedule, ScheduleCache, cache_key
+from ._version import __version__
+from .cache import CachedSchedule, CacheSubject, ScheduleCache, cache_key
 from .cost import OBJECTIVES
+from ._io import staged_output_dir
+from ._workers import capped_jobs, process_pool
 from .emit._files import dumps_json, write_bytes_atomic, write_text_atomic
-from .emit.schedule import LayerFailure, LayerSchedule, file_stem, render_schedule_text, schedule_to_dict
+from .emit.schedule import (LayerFailure, LayerSchedule, file_stem, render_schedule_text, schedule_to_dict,
+                            scheduled_onnx_name)
 from .emit.report import NetworkTotals, build_report, compute_totals, render_markdown
 from .errors import NativeError, RlschedError, SearchError
 from .layer import Layer
@@ -112,51 +113,50 @@ class CompileResult:
                             schedules=self.layers, failures=self.failures, totals=self.totals)
 
     def write(self, out_dir: str | os.PathLike[str]) -> Path:
-        """Write every output into ``out_dir`` (created if needed), each file atomically.
+        """Write every output into ``out_dir``, the whole set at once (see :mod:`rlsched_compile._io`).
 
         Files: ``schedules/NNN_<layer>.json`` and ``.txt``, ``report.json``, ``report.md``,
-        ``report.html``, ``<model>.scheduled.onnx`` (when the model is available) and
-        ``timing.json``. Schedule files left from an earlier run with other layers are removed.
+        ``report.html``, ``<model>.scheduled.onnx`` (when the model is available), ``timing.json``
+        and the manifest ``.rlsched-manifest.json``. They are built in a temporary folder beside
+        ``out_dir`` and swapped in when complete: the folder holds the old set or the new set, never
+        a mix. A folder holding files this tool did not write is refused (nothing is deleted), and
+        so is a folder another run is writing.
 
         Returns:
             The output directory.
 
         Raises:
+            OutputFolderError: the folder is in use by another run or holds foreign files.
             RlschedError: the directory cannot be created or written.
         """
         from .emit.html import render_html
         from .emit.onnx_annotate import annotate_model
 
         out = Path(out_dir)
-        sched_dir = out / "schedules"
-        ensure_writable_dir(out)
         try:
-            sched_dir.mkdir(exist_ok=True)
-            written: set[str] = set()
-            for s in self.layers:
-                stem = file_stem(s.index, s.layer.name)
-                text = dumps_json(schedule_to_dict(s, self.target))
-                write_text_atomic(sched_dir / f"{stem}.json", text)
-                write_text_atomic(sched_dir / f"{stem}.txt", render_schedule_text(s, self.target))
-                written.update((f"{stem}.json", f"{stem}.txt"))
-            for old in sched_dir.iterdir():
-                if old.name not in written and old.suffix in (".json", ".txt") and old.name[:3].isdigit():
-                    old.unlink()
-            report = self.report()
-            write_text_atomic(out / "report.json", dumps_json(report))
-            write_text_atomic(out / "report.md", render_markdown(report))
-            write_text_atomic(out / "report.html", render_html(report))
-            model = self._model_proto()
-            if model is not None:
-                annotated = annotate_model(model, self.layers, target=self.target,
-                                           node_index=self.network.onnx_node,
-                                           totals_energy_pj=self.totals.energy_pj,
-                                           totals_cycles=self.totals.cycles)
-                write_bytes_atomic(out / f"{self.network.name}.scheduled.onnx",
-                                   annotated.SerializeToString(deterministic=True))
-            timing = dict(self.timing)
-            timing["written_utc"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-            write_text_atomic(out / "timing.json", dumps_json(timing))
+            with staged_output_dir(out) as stage:
+                sched_dir = stage / "schedules"
+                sched_dir.mkdir()
+                for s in self.layers:
+                    stem = file_stem(s.index, s.layer.name)
+                    text = dumps_json(schedule_to_dict(s, self.target))
+                    write_text_atomic(sched_dir / f"{stem}.json", text)
+                    write_text_atomic(sched_dir / f"{stem}.txt", render_schedule_text(s, self.target))
+                report = self.report()
+                write_text_atomic(stage / "report.json", dumps_json(report))
+                write_text_atomic(stage / "report.md", render_markdown(report))
+                write_text_atomic(stage / "report.html", render_html(report))
+                model = self._model_proto()
+                if model is not None:
+                    annotated = annotate_model(model, self.layers, target=self.target,
+                                               node_index=self.network.onnx_node,
+                                               totals_energy_pj=self.totals.energy_pj,
+                                               totals_cycles=self.totals.cycles)
+                    write_bytes_atomic(stage / scheduled_onnx_name(self.network.name),
+                                       annotated.SerializeToString(deterministic=True))
+                timing = dict(self.timing)
+                timing["written_utc"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+                write_text_atomic(stage / "timing.json", dumps_json(timing))
         except OSError as exc:
             raise RlschedError(f"cannot write outputs to {out}: {exc.strerror or exc}; "
                                "choose another directory with --out") from exc
@@ -184,8 +184,6 @@ def ensure_writable_dir(path: str | os.PathLike[str]) -> Path:
     Raises:
         RlschedError: it cannot (permission, read-only file system, a file in the way, ...).
     """
-    import tempfile
-
     out = Path(path)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -347,20 +345,6 @@ def _quick_table(group: int, target: Target, layer: Layer, strategy: str, seed: 
                    time.perf_counter() - t0, timed_out=True)
 
 
-def _usable_cores() -> int:
-    """CPU cores this process may run on (the affinity mask where the OS has one)."""
-    if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return os.cpu_count() or 1
-
-
-def _pool_context() -> Any:
-    # fork starts workers in milliseconds and inherits the built C targets; elsewhere spawn.
-    if sys.platform.startswith("linux"):
-        return multiprocessing.get_context("fork")
-    return multiprocessing.get_context("spawn")
-
-
 def _load_model(model: Any, *, batch: int | None, strict: bool) -> tuple[Network, Any]:
     from .frontend import load_network
     from .network import Network
@@ -450,9 +434,10 @@ def compile_model(model: str | os.PathLike[str] | Any, target: str | os.PathLike
     if progress:
         progress(0, len(groups), groups[0].layer.name if groups else "")
     todo = []
+    subjects = [CacheSubject(target=tgt, layer=g.layer, objective=objective, strategy=strategy) for g in groups]
     for gi, g in enumerate(groups):
-        hit = store.get(keys[gi]) if store else None
-        if hit is not None and evaluate_table(tgt, g.layer, hit.table, strict=False).valid:
+        hit = store.get(keys[gi], subjects[gi]) if store else None  # checked and re-evaluated
+        if hit is not None:
             solved[gi] = _Solved(gi, hit.table.tolist(), hit.strategy, hit.evaluations, hit.finished,
                                  hit.search_time_s)
             cached.add(gi)
@@ -470,7 +455,8 @@ def compile_model(model: str | os.PathLike[str] | Any, target: str | os.PathLike
         done += 1
         if res.table is not None and store is not None and not res.timed_out:
             store.put(keys[res.group], CachedSchedule(np.asarray(res.table, dtype=np.int64), res.strategy,
-                                                      res.evaluations, res.finished, res.search_time_s))
+                                                      res.evaluations, res.finished, res.search_time_s),
+                      subjects[res.group])
         if res.error is not None:
             logger.error("%s", res.error)  # the search names the layer
         else:
@@ -479,14 +465,14 @@ def compile_model(model: str | os.PathLike[str] | Any, target: str | os.PathLike
         if progress:
             progress(done, len(groups), groups[res.group].layer.name)
 
-    n_jobs = min(jobs or _usable_cores(), len(todo))
+    n_jobs = min(capped_jobs(jobs), len(todo))
     t_search = time.perf_counter()
     if n_jobs <= 1:
         for gi in todo:
             finish(_solve(gi, tgt, groups[gi].layer, strategy, objective, seed, budget, policy_path, deadline_at))
     else:
         try:
-            with concurrent.futures.ProcessPoolExecutor(max_workers=n_jobs, mp_context=_pool_context()) as pool:
+            with process_pool(n_jobs) as pool:
                 futures = [pool.submit(_solve, gi, tgt, groups[gi].layer, strategy, objective, seed, budget,
                                        policy_path, deadline_at) for gi in todo]
                 for fut in concurrent.futures.as_completed(futures):

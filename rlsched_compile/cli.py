@@ -15,14 +15,17 @@ import contextlib
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 import time
 import traceback
 from pathlib import Path
 from typing import Any, Callable, Sequence, TextIO
 
-from . import __version__
+from ._version import __version__
 from ._options import OUTPUT_ROOT, add_format, add_out
+from ._sanitize import terminal_safe
 from ._stdout import results_only_stdout
 from .errors import RlschedError
 
@@ -36,7 +39,8 @@ SUBCOMMANDS: tuple[str, ...] = ("targets", "show-target", "zoo", "evaluate", "pi
 
 class _Formatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        msg = record.getMessage()
+        # names from input data are in many messages: one record is always one terminal line
+        msg = terminal_safe(record.getMessage())
         if record.levelno >= logging.ERROR:
             return f"{PROG}: error: {msg}"
         if record.levelno >= logging.WARNING:
@@ -108,7 +112,8 @@ class Progress:
         if self.tty:
             width = 28
             fill = int(width * done / total)
-            self.last = f"\r[{'#' * fill}{'.' * (width - fill)}] {done}/{total} layers  {eta}  {name[:40]:<40}"
+            shown = terminal_safe(name)[:40]
+            self.last = f"\r[{'#' * fill}{'.' * (width - fill)}] {done}/{total} layers  {eta}  {shown:<40}"
             self.stream.write(self.last)
             self.stream.flush()
             self.drawn = True
@@ -178,7 +183,7 @@ def _compile_parser() -> argparse.ArgumentParser:
     add_format(p, json_help="the full report JSON")
     p.add_argument("--baseline", metavar="REPORT.json", default=None,
                    help="compare totals and per-layer energy/cycles with an earlier report.json")
-    p.add_argument("--max-regression", type=float, default=0.0, metavar="PCT",
+    p.add_argument("--max-regression", type=float, default=None, metavar="PCT",
                    help="with --baseline: exit 1 when energy or cycles grow by more than PCT%% (default 0)")
     _add_verbosity(p)
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -233,28 +238,43 @@ def _run_compile(argv: Sequence[str], stdout: TextIO) -> int:
     configure_logging(_verbosity(args))
     if args.jobs is not None and args.jobs < 1:
         parser.error(f"--jobs must be >= 1, got {args.jobs}")
-    if args.max_regression < 0:
-        parser.error(f"--max-regression must be >= 0, got {args.max_regression}")
+    if args.max_regression is not None and args.baseline is None:
+        raise RlschedError("--max-regression only applies to a --baseline comparison; add --baseline "
+                           "REPORT.json or drop --max-regression")
+    max_regression = 0.0 if args.max_regression is None else args.max_regression
+    if not max_regression >= 0 or max_regression == float("inf"):
+        parser.error(f"--max-regression must be a finite number >= 0, got {args.max_regression}")
+    from ._io import check_replaceable, output_lock
     from .api import compile_model
     from .emit._files import dumps_json
-    from .emit.report import compare_reports, render_differences, render_summary
+    from .emit.baseline import check_comparable, compare_with_baseline, read_baseline
+    from .emit.report import render_summary
 
-    baseline = _read_baseline(args.baseline) if args.baseline else None
+    baseline = read_baseline(args.baseline) if args.baseline else None
     out = Path(args.out) if args.out else _default_out(args.model, args.target)
     check_output_dir(out)
-    progress = Progress(sys.stderr, enabled=not args.quiet)
-    try:
-        result = compile_model(args.model, args.target, objective=args.objective, search=args.search,
-                               batch=args.batch, seed=args.seed, budget=args.budget, jobs=args.jobs,
-                               time_limit_s=args.time_limit,
-                               cache=not args.no_cache, strict=args.strict,
-                               rl_finetune_steps=args.rl_finetune, progress=progress)
-    finally:
-        progress.close()
-    result.write(out)
-    report = result.report()
+    with output_lock(out):  # one run per output folder, from now until its outputs are in place
+        check_replaceable(out)
+        progress = Progress(sys.stderr, enabled=not args.quiet)
+        try:
+            result = compile_model(args.model, args.target, objective=args.objective, search=args.search,
+                                   batch=args.batch, seed=args.seed, budget=args.budget, jobs=args.jobs,
+                                   time_limit_s=args.time_limit,
+                                   cache=not args.no_cache, strict=args.strict,
+                                   rl_finetune_steps=args.rl_finetune, progress=progress)
+        finally:
+            progress.close()
+        report = result.report()
+        if baseline is not None:
+            check_comparable(baseline, report, path=args.baseline)
+        result.write(out)
+    comparison = None if baseline is None else compare_with_baseline(
+        baseline, report, path=args.baseline, max_regression_pct=max_regression)
     if args.format == "json":
-        stdout.write(dumps_json(report))
+        doc = dict(report)
+        if comparison is not None:
+            doc["baseline_comparison"] = comparison.to_dict()
+        stdout.write(dumps_json(doc))
     else:
         stdout.write(render_summary(report))
         stdout.write(f"outputs: {out}\n")
@@ -263,26 +283,11 @@ def _run_compile(argv: Sequence[str], stdout: TextIO) -> int:
         logger.error("%d layer(s) without a valid schedule: %s", len(result.failures),
                      ", ".join(f.layer.name for f in result.failures))
         code = 1
-    if baseline is not None:
-        diffs = compare_reports(baseline, report, max_regression_pct=args.max_regression)
-        text = render_differences(diffs, max_regression_pct=args.max_regression)
-        (stdout if args.format == "table" else sys.stderr).write(text)
-        if any(d.regression for d in diffs):
+    if comparison is not None:
+        (stdout if args.format == "table" else sys.stderr).write(comparison.render())
+        if comparison.regressions:
             code = 1
     return code
-
-
-def _read_baseline(path: str) -> dict[str, Any]:
-    try:
-        with open(path, encoding="utf-8") as f:
-            doc = json.load(f)
-    except FileNotFoundError:
-        raise RlschedError(f"baseline {path}: no such file; pass the report.json of an earlier run") from None
-    except (OSError, ValueError) as exc:
-        raise RlschedError(f"baseline {path}: not a readable JSON report ({exc}); pass an earlier report.json") from None
-    if not isinstance(doc, dict) or "totals" not in doc or "layers" not in doc:
-        raise RlschedError(f"baseline {path}: not an rlsched_compile report.json (no totals/layers)")
-    return doc
 
 
 # ---- subcommands ---------------------------------------------------------------------------
@@ -301,7 +306,7 @@ def _cmd_targets(argv: Sequence[str], stdout: TextIO) -> int:
             "name": i.name, "pe_array": list(i.pe_array), "mac_array": list(i.mac_array),
             "chip_array": list(i.chip_array), "local_buffer_bytes": i.local_buffer_bytes,
             "global_buffer_bytes": i.global_buffer_bytes, "precision_bits": i.precision_bits,
-            "frequency_mhz": i.frequency_mhz} for i in infos], indent=1) + "\n")
+            "frequency_mhz": i.frequency_mhz} for i in infos], indent=1, allow_nan=False) + "\n")
         return 0
     rows = [(i.name, f"{i.pe_array[0]}x{i.pe_array[1]}", f"{i.mac_array[0]}x{i.mac_array[1]}",
              f"{i.chip_array[0]}x{i.chip_array[1]}", i.local_buffer_bytes, i.global_buffer_bytes,
@@ -329,9 +334,9 @@ def _cmd_show_target(argv: Sequence[str], stdout: TextIO) -> int:
 
     t = load_target(args.target)
     if args.format == "json":
-        stdout.write(json.dumps({**t.to_dict(), "sha256": t.sha256}, indent=1) + "\n")
+        stdout.write(json.dumps({**t.to_dict(), "sha256": t.sha256}, indent=1, allow_nan=False) + "\n")
         return 0
-    lines = [f"target {t.name}  (sha256 {t.sha256})",
+    lines = [f"target {terminal_safe(t.name)}  (sha256 {t.sha256})",
              f"  precision {t.precision_bits} bit, {t.frequency_mhz:g} MHz, MAC {t.mac_energy_pj:g} pJ "
              f"(static {t.mac_static_power_mw:g} mW)"]
     for role, lv in t.levels():
@@ -447,10 +452,10 @@ def _cmd_evaluate(argv: Sequence[str], stdout: TextIO) -> int:
     ev = evaluate_table(target, layer, table)
     if args.format == "json":
         stdout.write(json.dumps({"layer": layer.to_dict(), "target": {"name": target.name, "sha256": target.sha256},
-                                 **ev.to_dict()}, indent=1) + "\n")
+                                 **ev.to_dict()}, indent=1, allow_nan=False) + "\n")
     elif ev.valid:
         assert ev.energy_by_component_pj is not None and ev.cycles_by_component is not None
-        stdout.write(f"layer {layer.name} on {target.name}: valid\n"
+        stdout.write(f"layer {terminal_safe(layer.name)} on {terminal_safe(target.name)}: valid\n"
                      f"energy {ev.energy_pj:.6g} pJ  cycles {ev.cycles:.6g}  EDP {ev.edp:.6g}\n")
         for k in ENERGY_COMPONENTS:
             stdout.write(f"  {k:<22} {ev.energy_by_component_pj[k]:.6g} pJ\n")
@@ -458,7 +463,7 @@ def _cmd_evaluate(argv: Sequence[str], stdout: TextIO) -> int:
             stdout.write(f"  {k:<22} {v:.6g} cycles\n")
     if not ev.valid:
         if args.format != "json":
-            stdout.write(f"layer {layer.name} on {target.name}: INVALID ({ev.invalid_reason})\n")
+            stdout.write(f"layer {terminal_safe(layer.name)} on {terminal_safe(target.name)}: INVALID ({ev.invalid_reason})\n")
         logger.error("the schedule is not valid on %s: it breaks rule %r (see spec §2.3)", target.name,
                      ev.invalid_reason)
         return 1
@@ -468,18 +473,20 @@ def _cmd_evaluate(argv: Sequence[str], stdout: TextIO) -> int:
 def _read_data_file(path: str, *, what: str) -> Any:
     from .errors import TableError
 
+    from ._dataload import InputLimitError, load_json, load_yaml, read_text
+
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = read_text(path, what=f"{what} file")
     except FileNotFoundError:
         raise TableError(f"{what} file {path}: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise TableError(f"{what} file {path}: cannot read it ({exc})") from None
     try:
         if path.lower().endswith((".yaml", ".yml")):
-            import yaml
-
-            return yaml.safe_load(text)
-        return json.loads(text)
+            return load_yaml(text, source=f"{what} file {path}")[0]
+        return load_json(text, source=f"{what} file {path}")
+    except InputLimitError:
+        raise
     except Exception as exc:  # json/yaml syntax errors, reported in one line
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise TableError(f"{what} file {path}: not valid {'YAML' if path.lower().endswith(('.yaml', '.yml')) else 'JSON'} "
@@ -542,6 +549,23 @@ _HANDLERS: dict[str, Callable[[Sequence[str], TextIO], int]] = {
 }
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so that it unwinds like Ctrl-C: the workers are killed,
+    a staged output folder is removed, and the CLI exits 143 with one line."""
+
+
+def _raise_terminated(signum: int, frame: Any) -> None:
+    raise Terminated()
+
+
+def _catch_sigterm() -> Any:
+    """Turn SIGTERM into :class:`Terminated` for the duration of ``main``; returns the previous
+    handler (None when not in the main thread, where handlers cannot be set)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _raise_terminated)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``rlsched-compile`` and ``python -m rlsched_compile``.
 
@@ -555,6 +579,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     verbose = "-v" in args or "--verbose" in args
     guard = contextlib.ExitStack()
     stdout = guard.enter_context(results_only_stdout())  # stray writes to fd 1 go to stderr
+    previous_sigterm = _catch_sigterm()
     try:
         if args and args[0] in _HANDLERS:
             return _HANDLERS[args[0]](args[1:], stdout)
@@ -565,14 +590,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         if verbose:
             traceback.print_exc()
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        print(f"error: {msg}", file=sys.stderr)
+        print(f"error: {terminal_safe(msg)}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        # Outputs are swapped in whole or not at all, so an interrupted run leaves the old ones.
+        if isinstance(exc, Terminated):
+            print("error: terminated (SIGTERM) before finishing; no partial output was written",
+                  file=sys.stderr)
+            return 143
         print("error: interrupted; finished layers are cached, re-run to resume", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
     finally:
+        if previous_sigterm is not None:
+            signal.signal(signal.SIGTERM, previous_sigterm)
         reset_logging()
         guard.close()
 

@@ -21,7 +21,7 @@ ACCESS_KINDS: tuple[str, ...] = ("input_read", "weight_read", "output_read", "ou
 REASONS: tuple[str | None, ...] = (
     None, "column_product", "register_row", "absent_level_row", "mac_array_dims", "pe_array_dims",
     "pe_array_constraint", "chip_array_dims", "lb_capacity", "gb_capacity", "gb_dedicated_capacity",
-    "mapping_constraint")
+    "mapping_constraint", "overflow")
 OBJECTIVES: tuple[str, ...] = ("energy", "cycles", "edp")
 
 Tiles = dict[str, dict[str, dict[str, int]]]

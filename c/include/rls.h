@@ -56,7 +56,10 @@ enum rls_reason {
     RLS_R_GB_CAPACITY = 9,
     RLS_R_GB_DEDICATED_CAPACITY = 10,
     RLS_R_MAPPING_CONSTRAINT = 11,
-    RLS_R_COUNT = 12
+    RLS_R_OVERFLOW = 12,     /* extension: a figure (or energy x cycles) would not be finite and
+                                non-negative (never with a target inside the schema's bounds); the
+                                table is reported invalid */
+    RLS_R_COUNT = 13
 };
 
 enum rls_dataflow { RLS_DF_NONE = 0, RLS_DF_IS = 1, RLS_DF_WS = 2, RLS_DF_OS = 3 };
@@ -164,13 +167,17 @@ int rls_abi_version(void);
 const char *rls_status_str(int status);     /* static string, never NULL */
 const char *rls_reason_str(int reason);     /* golden-vector reason code, e.g. "lb_capacity" */
 
-/* Build a target from a description. *out: free with rls_target_free. On error *out is NULL. */
+/* Build a target from a description. *out: free with rls_target_free. On error *out is NULL.
+ * RLS_E_TARGET: a value out of range (negative, non-finite, a clock period that is not finite);
+ * RLS_E_OVERFLOW: the instance counts (MAC units, PEs) do not fit int64, or a derived per-cycle
+ * static energy is not finite. */
 int rls_target_new(const rls_target_desc *desc, rls_target **out);
 void rls_target_free(rls_target *target);  /* NULL is fine */
 
 /* Evaluate one table (int64_t[80]). Returns RLS_OK for any well-formed input, valid or not
  * (validity is in out->valid / out->reason); an error status for NULLs, a bad layer or an
- * entry < 1. */
+ * entry < 1. A result reported valid always has finite, non-negative energies, cycles and access
+ * counts: a table whose figures would not be is reported invalid with reason RLS_R_OVERFLOW. */
 int rls_evaluate(const rls_target *target, const rls_layer *layer, const int64_t *table,
                  rls_result *out);
 

@@ -38,7 +38,7 @@ const char *rls_reason_str(int reason) {
     static const char *const names[RLS_R_COUNT] = {
         "valid", "column_product", "register_row", "absent_level_row", "mac_array_dims",
         "pe_array_dims", "pe_array_constraint", "chip_array_dims", "lb_capacity", "gb_capacity",
-        "gb_dedicated_capacity", "mapping_constraint"};
+        "gb_dedicated_capacity", "mapping_constraint", "overflow"};
     if (reason < 0 || reason >= RLS_R_COUNT) return "unknown";
     return names[reason];
 }
@@ -131,6 +131,7 @@ static int build_temporal(const rls_temporal_desc *d, int64_t precision_bits, in
     int exponent = 0;
     t->bw_pow2 = frexp(t->bw_elems, &exponent) == 0.5;
     t->inv_bw = 1.0 / t->bw_elems;
+    if (!(t->bw_elems > 0.0 && isfinite(t->inv_bw))) return RLS_E_TARGET; /* subnormal bandwidth */
     t->has_fixed_mapping = d->has_fixed_mapping != 0;
     if (t->has_fixed_mapping) {
         for (int c = 0; c < RLS_COLS; c++) {
@@ -150,6 +151,9 @@ int rls_target_new(const rls_target_desc *desc, rls_target **out) {
     if (!finite_nonneg(desc->mac_energy_pj) || !finite_nonneg(desc->mac_static_power_mw))
         return RLS_E_TARGET;
     if (!desc->local_buffer.present || !desc->dram.present) return RLS_E_TARGET; /* Q2 */
+
+    /* a subnormal clock gives an infinite period */
+    if (!isfinite(1000.0 / desc->frequency_mhz)) return RLS_E_TARGET;
 
     rls_target *t = calloc(1, sizeof *t);
     if (t == NULL) return RLS_E_NOMEM;
@@ -178,18 +182,30 @@ int rls_target_new(const rls_target_desc *desc, rls_target **out) {
     t->row_fixed_one[ROW_GB] = !t->gb.present;
     t->row_fixed_one[ROW_CHIP_X] = t->row_fixed_one[ROW_CHIP_Y] = !t->chip.present;
 
-    /* §6 static energy: the instantiated hardware (Q13), pJ per cycle */
-    int64_t n_macs = 1;
-    if (t->mac.present) n_macs *= t->mac.x * t->mac.y;
-    if (t->pe.present) n_macs *= t->pe.x * t->pe.y;
-    if (t->chip.present) n_macs *= t->chip.x * t->chip.y;
+    /* §6 static energy: the instantiated hardware (Q13), pJ per cycle. Array sides are <= 2^31,
+     * so their products can exceed int64: every multiply is checked. */
+    int64_t n_macs = 1, mac_units = 1, pe_units = 1, chip_units = 1;
+    int overflow = 0;
+    if (t->mac.present) overflow |= __builtin_mul_overflow(t->mac.x, t->mac.y, &mac_units);
+    if (t->pe.present) overflow |= __builtin_mul_overflow(t->pe.x, t->pe.y, &pe_units);
+    if (t->chip.present) overflow |= __builtin_mul_overflow(t->chip.x, t->chip.y, &chip_units);
+    overflow |= __builtin_mul_overflow(mac_units, pe_units, &n_macs);
+    overflow |= __builtin_mul_overflow(n_macs, chip_units, &n_macs);
     t->n_macs_total = n_macs;
-    t->chip_instances = t->chip.x * t->chip.y;
-    t->pe_instances = t->pe.x * t->pe.y * t->chip_instances;
+    overflow |= __builtin_mul_overflow(t->chip.x, t->chip.y, &t->chip_instances);
+    overflow |= __builtin_mul_overflow(t->pe.x, t->pe.y, &t->pe_instances);
+    overflow |= __builtin_mul_overflow(t->pe_instances, t->chip_instances, &t->pe_instances);
     t->static_mac_per_cycle = t->mac_static_power_mw * t->tclk_ns * (double)n_macs;
     t->static_lb_per_cycle = t->lb.p_sum * t->tclk_ns * (double)t->pe_instances;
     t->static_gb_per_cycle = t->gb.present ? t->gb.p_sum * t->tclk_ns * (double)t->chip_instances : 0.0;
     t->static_dram_per_cycle = t->dram.p_sum * t->tclk_ns;
+    if (!overflow && !(finite_nonneg(t->static_mac_per_cycle) && finite_nonneg(t->static_lb_per_cycle) &&
+                       finite_nonneg(t->static_gb_per_cycle) && finite_nonneg(t->static_dram_per_cycle)))
+        overflow = 1;
+    if (overflow) {
+        free(t);
+        return RLS_E_OVERFLOW;
+    }
     *out = t;
     return RLS_OK;
 }
@@ -509,6 +525,30 @@ static inline void evaluate_impl(const rls_target *t, const rls_layer_ctx *ctx, 
     E[RLS_E_ST_DRAM] = t->static_dram_per_cycle * cyc;
     E[RLS_E_STATIC] = E[RLS_E_ST_MAC] + E[RLS_E_ST_LB] + E[RLS_E_ST_GB] + E[RLS_E_ST_DRAM];
     E[RLS_E_TOTAL] = E[RLS_E_DYNAMIC] + E[RLS_E_STATIC];
+
+    /* Never report a figure that is not finite and non-negative as valid. Every component is a
+     * sum/product of non-negative terms, so a NaN or infinity anywhere reaches the totals; a
+     * negative term can only come from wrapped access counts, checked one by one. */
+    int sane = finite_nonneg(E[RLS_E_TOTAL]) && finite_nonneg(C[RLS_C_TOTAL]) &&
+               isfinite(E[RLS_E_TOTAL] * C[RLS_C_TOTAL]); /* the EDP objective too */
+    for (int k = 0; k < 4; k++) sane &= (n_lb[k] >= 0) & (n_gb[k] >= 0) & (n_d[k] >= 0);
+    if (detail) {
+        for (int i = 0; i < RLS_N_ENERGY; i++) sane &= finite_nonneg(E[i]);
+        for (int i = 0; i < RLS_N_CYCLES; i++) sane &= finite_nonneg(C[i]);
+    }
+    if (!sane) {
+        out->valid = 0;
+        out->reason = RLS_R_OVERFLOW;
+        if (detail) {
+            memset(out->access_counts, 0, sizeof out->access_counts);
+            out->num_mac_operations = 0.0;
+            memset(out->energy_pj, 0, sizeof out->energy_pj);
+            memset(out->cycles, 0, sizeof out->cycles);
+        }
+        out->energy_pj[RLS_E_TOTAL] = HUGE_VAL;
+        out->cycles[RLS_C_TOTAL] = HUGE_VAL;
+        return;
+    }
 
     if (detail) {
         memcpy(out->access_counts[RLS_LB], n_lb, sizeof n_lb);

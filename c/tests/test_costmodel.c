@@ -130,7 +130,42 @@ static void test_errors(const rls_target *t) {
     eyeriss_desc(&d);
     d.frequency_mhz = 0;
     CHECK(rls_target_new(&d, &out) == RLS_E_TARGET, "zero frequency");
+    eyeriss_desc(&d);
+    d.frequency_mhz = 1e-310; /* subnormal: the clock period would be infinite */
+    CHECK(rls_target_new(&d, &out) == RLS_E_TARGET && out == NULL, "subnormal frequency");
+    eyeriss_desc(&d);
+    d.dram.bandwidth_bits_per_cycle = 1e-310;
+    CHECK(rls_target_new(&d, &out) == RLS_E_TARGET, "subnormal bandwidth");
+    eyeriss_desc(&d);
+    d.chip_array.present = 1; /* 2^31-1 x 2^31-1 chips of 14 x 12 PEs: instance counts overflow int64 */
+    d.chip_array.x = d.chip_array.y = 2147483647;
+    CHECK(rls_target_new(&d, &out) == RLS_E_OVERFLOW && out == NULL, "instance count overflow");
     rls_target_free(NULL);
+}
+
+/* Finite but extreme values the Python loader would refuse: figures that are not finite are
+ * reported invalid (reason overflow), never valid. */
+static void test_extreme_values(void) {
+    rls_target_desc d;
+    eyeriss_desc(&d);
+    for (int k = 0; k < 3; k++) d.dram.access_cycles[k] = d.dram.access_energy_pj[k] = 1e308;
+    d.mac_static_power_mw = 1e300;
+    rls_target *t = NULL;
+    CHECK(rls_target_new(&d, &t) == RLS_OK && t != NULL, "extreme but finite target builds");
+    if (t == NULL) return;
+    rls_layer ly = {64, 1, 112, 112, 3, 7, 7, 1, 2, 2, 1, 1};
+    int64_t tb[RLS_TABLE_SIZE];
+    ones(tb);
+    set_row(tb, 9, 64, 1, 112, 112, 3, 7, 7, 1); /* everything in DRAM: valid by every rule */
+    rls_result r;
+    CHECK(rls_evaluate(t, &ly, tb, &r) == RLS_OK, "extreme evaluate status");
+    CHECK(r.valid == 0 && r.reason == RLS_R_OVERFLOW, "non-finite figures reported invalid (valid %d reason %d)",
+          r.valid, r.reason);
+    CHECK(strcmp(rls_reason_str(RLS_R_OVERFLOW), "overflow") == 0, "overflow reason string");
+    rls_summary s;
+    CHECK(rls_evaluate_batch(t, &ly, tb, 1, &s) == RLS_OK && s.valid == 0 && s.reason == RLS_R_OVERFLOW,
+          "batch: non-finite figures reported invalid");
+    rls_target_free(t);
 }
 
 /* Random tables, mostly garbage: the library must return a status or a result, never crash. */
@@ -170,6 +205,7 @@ int main(void) {
         test_example1(t);
         test_errors(t);
         test_random_robustness(t);
+        test_extreme_values();
     }
     rls_target_free(t);
     return TESTKIT_REPORT();

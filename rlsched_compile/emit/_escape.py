@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")  # U+2028/9: line separators too
 #: Markdown punctuation that can open code spans or links, end a table cell, or escape.
 _MD_PUNCT = re.compile(r"([\\`|\[\]])")
 

@@ -19,7 +19,7 @@ from typing import Any, Mapping, Sequence
 
 import onnx
 
-from .. import __version__
+from .._version import __version__
 from ..layer import PARAMS
 from ..targets.model import ROW_NAMES, Target
 from .schedule import LayerSchedule, dataflows, file_stem, loop_nest, target_sha256

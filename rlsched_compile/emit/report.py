@@ -20,7 +20,8 @@ import math
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
-from .. import __version__
+from .._version import __version__
+from .._sanitize import terminal_safe
 from ..bound import layer_lower_bound
 from ..cost import CYCLE_COMPONENTS, ENERGY_COMPONENTS
 from ..operators import OtherOperators, cost_other_operators, static_power_pj_per_cycle
@@ -285,24 +286,25 @@ def render_summary(report: Mapping[str, Any]) -> str:
     Energy and cycles of a unique-layer row are those of one instance; the totals row sums every
     layer of the network (instances x count).
     """
+    t_ = terminal_safe  # names come from the model: never a raw newline or escape sequence on the terminal
     headers = ("#", "layer", "count", "energy pJ", "cycles", "util %", "strategy")
     rows = []
     for u in report["unique_layers"]:
         if "failed" in u:
-            rows.append((str(u["group"]), u["name"], str(u["count"]), "-", "-", "-", "FAILED"))
+            rows.append((str(u["group"]), t_(u["name"]), str(u["count"]), "-", "-", "-", "FAILED"))
         else:
-            rows.append((str(u["group"]), u["name"], str(u["count"]), _fmt_int(u["energy_pj"]),
-                         _fmt_int(u["cycles"]), f"{100 * u['mac_utilization']:.1f}", u["strategy"]))
+            rows.append((str(u["group"]), t_(u["name"]), str(u["count"]), _fmt_int(u["energy_pj"]),
+                         _fmt_int(u["cycles"]), f"{100 * u['mac_utilization']:.1f}", t_(u["strategy"])))
     t = report["totals"]
     rows.append(("", "total" + ("" if report["complete"] else " (incomplete)"), str(t["layers"]),
                  _fmt_int(t["energy_pj"]), _fmt_int(t["cycles"]), f"{100 * t['mac_utilization']:.1f}",
                  report["settings"]["strategy"]))
-    lines = [f"{report['model']['name']} on {report['target']['name']} "
+    lines = [f"{t_(report['model']['name'])} on {t_(report['target']['name'])} "
              f"(objective {report['settings']['objective']}, {t['layers']} layers, "
              f"{t['unique_layers']} unique)"]
     body = _table(headers, rows, "rlrrrrl")
     lines += body[:-1] + [body[1], body[-1]]
-    lines += [f"FAILED {u['name']}: {u['failed']}" for u in report["unique_layers"] if "failed" in u]
+    lines += [f"FAILED {t_(u['name'])}: {t_(u['failed'])}" for u in report["unique_layers"] if "failed" in u]
     unfinished = report.get("unfinished_layers") or []
     if unfinished:
         lines.append(f"STOPPED AT BUDGET: the search of {len(unfinished)} layer(s) stopped at its budget or time "

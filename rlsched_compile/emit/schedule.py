@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from .._sanitize import safe_file_name, terminal_safe
 from ..cost import BUFFERS, CYCLE_COMPONENTS, ENERGY_COMPONENTS, Evaluation
 from ..layer import PARAMS, Layer
 from ..targets.model import DATA_TYPES, ROW_NAMES, SpatialLevel, Target, TemporalLevel
@@ -108,8 +109,13 @@ class LayerFailure:
 
 def file_stem(index: int, layer_name: str) -> str:
     """``NNN_<layer>`` with the name reduced to file-safe characters."""
-    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", layer_name).strip("._") or "layer"
-    return f"{index:03d}_{safe[:80]}"
+    return f"{index:03d}_{safe_file_name(layer_name, fallback='layer')}"
+
+
+def scheduled_onnx_name(model_name: str) -> str:
+    """``<model>.scheduled.onnx`` with the model (ONNX graph) name reduced to one safe file name, so
+    a name like ``../../x`` or ``/tmp/x`` still lands in the output folder."""
+    return f"{safe_file_name(model_name, fallback='model')}.scheduled.onnx"
 
 
 # ---- derived views ------------------------------------------------------------------------
@@ -348,7 +354,8 @@ def render_schedule_text(s: LayerSchedule, target: Target) -> str:
     """The ``.txt`` rendering: header, table, loop nest and the main figures."""
     ly = s.layer
     util = array_utilization(target, s.evaluation)
-    head = (f"layer {s.index:03d} {ly.name} ({ly.op})  K={ly.K} B={ly.B} P={ly.P} Q={ly.Q} C={ly.C} "
+    t_ = terminal_safe  # names from the model or target: never a raw newline or escape sequence
+    head = (f"layer {s.index:03d} {t_(ly.name)} ({t_(ly.op)})  K={ly.K} B={ly.B} P={ly.P} Q={ly.Q} C={ly.C} "
             f"R={ly.R} S={ly.S} G={ly.G} stride={ly.stride_h}x{ly.stride_w} "
             f"dilation={ly.dilation_h}x{ly.dilation_w}")
     width = max(len(r) for r in ROW_NAMES)
@@ -358,7 +365,7 @@ def render_schedule_text(s: LayerSchedule, target: Target) -> str:
         rows.append(name.ljust(width) + "".join(str(v).rjust(col_w) for v in s.table[r]))
     lines = [
         head,
-        f"target {target.name} (sha256 {target_sha256(target)[:12]})  objective {s.objective}  strategy {s.strategy}"
+        f"target {t_(target.name)} (sha256 {target_sha256(target)[:12]})  objective {s.objective}  strategy {t_(s.strategy)}"
         f"  evaluations {s.evaluations}{'' if s.finished else ' (budget reached)'}",
         "",
         "scheduling table (columns K and C per group):",

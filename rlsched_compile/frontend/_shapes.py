@@ -9,6 +9,8 @@ import numpy as np
 import onnx
 
 from ..errors import ModelError
+from ..layer import MAX_PARAM
+from ._external import check_external_data, external_locations
 from ._reader import first_line
 
 logger = logging.getLogger(__name__)
@@ -105,6 +107,9 @@ def fix_batch(graph: onnx.GraphProto, data_inputs: Iterable[str], batch: int | N
     if batch is not None and (isinstance(batch, bool) or not isinstance(batch, int) or batch < 1):
         raise ModelError(f"{label}: batch must be a positive integer, got {batch!r}; pass --batch N "
                          "with N >= 1")
+    if batch is not None and batch > MAX_PARAM:
+        raise ModelError(f"{label}: batch {batch} is larger than the largest supported size 2^52; "
+                         "pass a smaller --batch")
     wanted = set(data_inputs)
     found: int | None = None
     for vi in graph.input:
@@ -227,9 +232,13 @@ def materialize_shapes(model: onnx.ModelProto, names: list[str], info: Mapping[s
     import onnxruntime as ort  # only needed on this path
 
     m = model
-    if base_dir is not None and any(t.data_location == onnx.TensorProto.EXTERNAL
-                                    for t in m.graph.initializer):
-        onnx.external_data_helper.load_external_data_for_model(m, base_dir)
+    if external_locations(m):
+        check_external_data(m, base_dir, label)  # never read a file outside the model's folder
+        try:
+            onnx.external_data_helper.load_external_data_for_model(m, base_dir)
+        except Exception as exc:  # truncated file, bad offset/length, refused by onnx itself
+            raise ModelError(f"{label}: cannot read its external tensor data ({first_line(exc)}); "
+                             "check the data files next to the model") from None
     # Keep only the nodes the wanted tensors depend on, and make those tensors the outputs.
     wanted, keep = set(names), []
     for node in reversed(m.graph.node):

@@ -22,6 +22,7 @@ from ..layer import Layer
 from ..network import Network, UnsupportedOp
 from ._layers import UNSUPPORTED_WEIGHTED_OPS, NodeContext, extractor_for, needed_tensors
 from ._reader import ModelSource, read_model, topological_order
+from ._external import check_external_data
 from ._shapes import (TensorInfo, collect_tensor_info, fix_batch, infer_shapes,
                       materialize_shapes, skeleton)
 
@@ -161,6 +162,7 @@ def _complete_shapes(src: ModelSource, nodes: list[onnx.NodeProto], info: dict[s
     full.CopyFrom(src.model)
     fix_batch(full.graph, data_inputs, batch, label)
     base_dir = str(Path(src.path).parent) if src.path else None
+    check_external_data(full, base_dir, label)  # before onnxruntime reads any external file
     try:
         found = materialize_shapes(full, missing, info, label, base_dir)
     except ModelError:

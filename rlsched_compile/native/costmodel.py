@@ -139,29 +139,99 @@ def as_table(table: Any) -> np.ndarray:
     Accepts 10 rows of 8 ints (lists, tuples or an array) or the golden-vector form
     ``[{"row": name, "values": [...]}, ...]`` (rows in spec order).
     """
+    shape_hint = f"table must be 10 rows x 8 columns ({', '.join(PARAMS)})"
     if isinstance(table, np.ndarray):
         arr = table
     else:
+        if isinstance(table, (str, bytes, Mapping)) or not hasattr(table, "__iter__"):
+            raise TableError(f"{shape_hint} of integers, got {type(table).__name__}")
         rows = list(table)
         if rows and isinstance(rows[0], Mapping):
-            names = [r.get("row") for r in rows]
+            names = [r.get("row") if isinstance(r, Mapping) else None for r in rows]
             if names != list(ROW_NAMES):
                 raise TableError(f"table rows must be {list(ROW_NAMES)} in this order, got {names}")
+            missing = [r["row"] for r in rows if "values" not in r]
+            if missing:
+                raise TableError(f"table row {missing[0]!r} has no `values`: give each row as "
+                                 f"{{row: NAME, values: [8 integers]}}")
             rows = [r["values"] for r in rows]
         try:
             arr = np.array(rows, dtype=object)
         except ValueError as exc:
             raise TableError(f"table must be 10 rows of 8 integers: {exc}") from None
     if arr.shape != (N_ROWS, N_COLS):
-        raise TableError(f"table must be 10 rows x 8 columns ({', '.join(PARAMS)}), got shape "
-                         f"{'x'.join(map(str, arr.shape))}")
-    flat = arr.reshape(-1)
-    for i, v in enumerate(flat.tolist()):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-            r, c = divmod(i, N_COLS)
-            raise TableError(f"table entry {ROW_NAMES[r]}/{PARAMS[c]} = {v!r}: every entry must be an "
-                             f"integer >= 1 (use 1 for an unused loop)")
+        raise TableError(f"{shape_hint}, got shape {'x'.join(map(str, arr.shape)) or 'scalar'}")
+    check_entries(arr)
     return np.ascontiguousarray(arr.astype(np.int64))
+
+
+def _batch_entries(raw: np.ndarray) -> np.ndarray:
+    """Non-int64 batch input as int64 under the entry rule of :func:`check_entries`, except that
+    entries < 1 are kept (as 0) so that their table comes back invalid, as documented."""
+    if raw.dtype.kind == "i":
+        return raw.astype(np.int64)
+    if raw.dtype.kind == "u":
+        if raw.size and int(raw.max()) > MAX_ENTRY:
+            check_entries(raw)
+        return raw.astype(np.int64)
+    if raw.dtype.kind == "O":
+        flat = raw.reshape(-1).tolist()
+        for i, x in enumerate(flat):
+            if isinstance(x, bool) or not isinstance(x, (int, np.integer)) or x > MAX_ENTRY:
+                _refuse_entry(i, x)
+        return np.array([max(int(x), 0) for x in flat], dtype=np.int64).reshape(raw.shape)
+    check_entries(raw)  # floats, bools, strings: refused
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+#: Largest table entry (entries are int64 in the C library).
+MAX_ENTRY: int = (1 << 63) - 1
+
+
+def check_entries(arr: np.ndarray) -> None:
+    """The one rule for table entries, shared by :func:`evaluate_table` and :func:`evaluate_batch`:
+    every entry is an integer (not a bool, not a float: 1.9 is refused, never truncated to 1) and
+    at most ``2^63 - 1``; :func:`evaluate_table` also needs every entry >= 1 (a batch reports such
+    a table invalid instead).
+
+    Raises:
+        TableError: naming the first offending entry.
+    """
+    flat = arr.reshape(-1)
+    if arr.dtype.kind in "iu":
+        bad = np.flatnonzero((flat < 1) | (flat > MAX_ENTRY)) if arr.dtype.kind == "u" else np.flatnonzero(flat < 1)
+        if len(bad):
+            _refuse_entry(int(bad[0]), flat[int(bad[0])].item())
+        return
+    if arr.dtype.kind == "O":
+        for i, x in enumerate(flat.tolist()):
+            if isinstance(x, bool) or not isinstance(x, (int, np.integer)) or not 1 <= x <= MAX_ENTRY:
+                _refuse_entry(i, x)
+        return
+    i = 0
+    if arr.dtype.kind == "f":
+        fractional = np.flatnonzero(~np.isfinite(flat) | (flat != np.floor(flat)))
+        i = int(fractional[0]) if len(fractional) else 0
+    r, c = divmod(i % (N_ROWS * N_COLS), N_COLS)
+    v = flat[i].item() if flat.size else None
+    raise TableError(f"table entries must be integers, got {arr.dtype} values (entry {ROW_NAMES[r]}/{PARAMS[c]} "
+                     f"= {_entry_text(v)}); every entry must be an integer >= 1, never truncated")
+
+
+def _refuse_entry(flat_index: int, v: Any) -> None:
+    r, c = divmod(flat_index % (N_ROWS * N_COLS), N_COLS)
+    too_big = isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v > MAX_ENTRY
+    why = ("larger than 2^63 - 1, the largest entry" if too_big
+           else "every entry must be an integer >= 1 (use 1 for an unused loop)")
+    raise TableError(f"table entry {ROW_NAMES[r]}/{PARAMS[c]} = {_entry_text(v)}: {why}")
+
+
+def _entry_text(v: Any) -> str:
+    try:
+        text = repr(v)
+    except ValueError:  # an int beyond sys.get_int_max_str_digits
+        return "<an integer too large to print>"
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def column_product_problem(layer: Layer, table: np.ndarray) -> str | None:
@@ -255,9 +325,12 @@ def evaluate_batch(target: Target | Mapping[str, Any] | str, layer: Layer | Mapp
     """
     tgt = as_target(target)
     ly = as_layer(layer)
-    arr = np.ascontiguousarray(tables, dtype=np.int64)
-    if arr.ndim != 3 or arr.shape[1:] != (N_ROWS, N_COLS):
-        raise TableError(f"tables must have shape (n, 10, 8), got {arr.shape}")
+    raw = tables if isinstance(tables, np.ndarray) else np.asarray(tables, dtype=object)
+    if raw.ndim != 3 or raw.shape[1:] != (N_ROWS, N_COLS):
+        raise TableError(f"tables must have shape (n, 10, 8), got {raw.shape}")
+    if raw.dtype != np.int64:
+        raw = _batch_entries(raw)
+    arr = np.ascontiguousarray(raw, dtype=np.int64)
     n = arr.shape[0]
     out = np.empty(n, dtype=_SUMMARY_DTYPE)
     check_status(

@@ -5,10 +5,10 @@ Public names: :func:`load_pipeline_target`, :func:`load_graph`, :func:`solve`, :
 """
 from __future__ import annotations
 
-from .base import SOLVERS, PipelineResult, Solver, solve
+from .base import SOLVERS, PipelineResult, Solver
 from .cost import PipelineCost, StageCost, evaluate
 from .graph import PipelineGraph, build_graph, load_graph, load_graph_json
-from .solvers import SOLVERS as _filled  # noqa: F401  (registers every solver)
+from .solvers import solve
 from .target import PipelineTarget, load_pipeline_target
 
 __all__ = [

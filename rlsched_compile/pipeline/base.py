@@ -1,11 +1,12 @@
-"""The solver interface, the result value and the registry of pipeline solvers."""
+"""The solver interface, the result value and the registry of pipeline solvers (filled by
+:mod:`.solvers`, which also holds :func:`~.solvers.solve`)."""
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
 from typing import Callable, Protocol, Sequence
 
-from .cost import PipelineCost, check_stage_count, evaluate
+from .cost import PipelineCost, evaluate
 from .graph import PipelineGraph
 from .target import PipelineTarget
 
@@ -91,18 +92,3 @@ def register(name: str) -> Callable[[Callable[[], Solver]], Callable[[], Solver]
         SOLVERS[name] = factory
         return factory
     return deco
-
-
-def solve(graph: PipelineGraph, target: PipelineTarget, k: int, *, solver: str = "exact",
-          time_limit_s: float = 30.0) -> PipelineResult:
-    """Run the named solver after checking k.
-
-    Raises:
-        PipelineError: bad k or unknown solver.
-    """
-    from . import solvers as _solvers  # noqa: F401,PLC0415  (fills SOLVERS)
-    from ..errors import PipelineError  # noqa: PLC0415
-    check_stage_count(graph, k)
-    if solver not in SOLVERS:
-        raise PipelineError(f"unknown pipeline solver {solver!r}; choose one of {', '.join(sorted(SOLVERS))}")
-    return SOLVERS[solver]().solve(graph, target, k, time_limit_s=time_limit_s)

@@ -12,16 +12,17 @@ import hashlib
 import logging
 from pathlib import Path
 
-from .. import __version__
+from .._version import __version__
 from .._options import OUTPUT_ROOT, REMOVAL_VERSION, add_format, add_out
 from ..errors import PipelineError
-from .base import SOLVERS, solve
+from .base import SOLVERS
 from .cost import check_stage_count
-from .graph import load_graph
-from .._io import write_bytes_atomic
+from .graph import PipelineGraph, load_graph
+from .._io import check_replaceable, output_lock, staged_output_dir, write_bytes_atomic
+from .._sanitize import safe_file_name
 from .report import PipelineRun, build_report, render_json, render_plot, render_table
-from .solvers import SOLVERS as _ALL_SOLVERS  # noqa: F401  (fills SOLVERS)
-from .target import load_pipeline_target
+from .solvers import solve
+from .target import PipelineTarget, load_pipeline_target
 
 logger = logging.getLogger(__name__)
 
@@ -82,22 +83,35 @@ def run(args: argparse.Namespace) -> int:
     graph = load_graph(path, data_type_bytes=target.data_type_bytes)
     for k in counts:
         check_stage_count(graph, k)
-    out_dir = OUTPUT_ROOT / f"{graph.name}__{target.name}" if args.out is None else Path(args.out)
+    # both names come from input data: one safe path component each (never `..` or `/`)
+    default_dir = f"{safe_file_name(graph.name, fallback='graph')}__{safe_file_name(target.name, fallback='target')}"
+    out_dir = OUTPUT_ROOT / default_dir if args.out is None else Path(args.out)
     if args.out is not None:
         logger.warning("pipeline --out DIR now writes into DIR itself, as every subcommand does (earlier "
                        "versions wrote DIR/%s__%s/); this note goes in %s", graph.name, target.name, REMOVAL_VERSION)
+    with output_lock(out_dir):  # fail now, not after solving, when another run writes there
+        check_replaceable(out_dir)
+        return _solve_and_write(args, graph, target, counts, path, out_dir)
+
+
+def _solve_and_write(args: argparse.Namespace, graph: PipelineGraph, target: PipelineTarget, counts: list[int],
+                     path: Path, out_dir: Path) -> int:
     runs = []
+    # One solver object for every k: respect decodes the graph once and reuses it for each k.
+    solver = SOLVERS[args.solver]()
     for k in counts:
         logger.info("k = %d: running %s on %s (%d operators)", k, args.solver, graph.name, graph.n)
-        result = solve(graph, target, k, solver=args.solver, time_limit_s=args.time_limit)
+        result = solve(graph, target, k, solver=solver, time_limit_s=args.time_limit)
         baseline = result if args.solver == "param-balance" else solve(graph, target, k, solver="param-balance")
         runs.append(PipelineRun(result=result, baseline=baseline))
     doc = build_report(graph=graph, target=target, runs=runs, source=path.name,
                        source_sha256=hashlib.sha256(path.read_bytes()).hexdigest(), version=__version__)
     text = render_json(doc)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    write_bytes_atomic(out_dir / "pipeline.json", text.encode("utf-8"))
-    write_bytes_atomic(out_dir / "pipeline.svg", render_plot(graph, runs))
+    # Both files are swapped in together (never one run's JSON beside another's plot), a folder
+    # another run is writing is refused, and so is one holding files this tool did not write.
+    with staged_output_dir(out_dir) as stage:
+        write_bytes_atomic(stage / "pipeline.json", text.encode("utf-8"))
+        write_bytes_atomic(stage / "pipeline.svg", render_plot(graph, runs))
     logger.info("wrote %s and %s", out_dir / "pipeline.json", out_dir / "pipeline.svg")
     print(text if args.format == "json" else render_table(graph, target, runs), end="")
     return 0

@@ -26,10 +26,15 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
+from .._dataload import load_json, read_text
 from .._graphs import topological_order
 from ..errors import PipelineError
 
 logger = logging.getLogger(__name__)
+
+#: Largest graph JSON file read, in bytes, and most values in it (graphs of thousands of operators).
+GRAPH_MAX_BYTES: int = 64 << 20
+GRAPH_MAX_NODES: int = 5_000_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -209,11 +214,14 @@ def load_graph_json(path: str | Path) -> PipelineGraph:
     path = Path(path)
     source = path.name
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        raw = load_json(read_text(path, what="graph file", max_bytes=GRAPH_MAX_BYTES), source=f"graph file {path}",
+                        max_nodes=GRAPH_MAX_NODES)
     except OSError as exc:
         raise _fail(str(path), f"cannot read the graph ({exc.strerror})") from None
     except json.JSONDecodeError as exc:
         raise _fail(source, f"not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    except ValueError as exc:  # NaN/Infinity, integer too long, not UTF-8
+        raise _fail(source, f"not valid JSON ({str(exc).splitlines()[0]})") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("nodes"), list) \
             or not isinstance(raw.get("edges", []), list):
         raise _fail(source, "expected an object with a \"nodes\" list and an \"edges\" list")

@@ -8,6 +8,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Sequence
 
+from .._sanitize import terminal_safe
 from .base import PipelineResult
 from .graph import PipelineGraph
 from .target import PipelineTarget
@@ -88,18 +89,19 @@ def build_report(*, graph: PipelineGraph, target: PipelineTarget, runs: Sequence
 
 def render_json(doc: dict[str, Any]) -> str:
     """``pipeline.json`` text: 2-space indent, keys in insertion order, trailing newline."""
-    return json.dumps(doc, indent=2) + "\n"
+    return json.dumps(doc, indent=2, allow_nan=False) + "\n"
 
 
 def _ops_text(graph: PipelineGraph, nodes: Sequence[int], limit: int = 4) -> str:
-    names = [graph.names[v] for v in nodes]
+    names = [terminal_safe(graph.names[v]) for v in nodes]
     shown = ", ".join(names[:limit])
     return shown + (f", ... (+{len(names) - limit})" if len(names) > limit else "")
 
 
 def render_table(graph: PipelineGraph, target: PipelineTarget, runs: Sequence[PipelineRun]) -> str:
     """The stdout table: one block per stage count, one row per stage."""
-    lines = [f"{graph.name} on {target.name}: {graph.n} operators, {len(graph.edges)} edges"]
+    lines = [f"{terminal_safe(graph.name)} on {terminal_safe(target.name)}: {graph.n} operators, "
+             f"{len(graph.edges)} edges"]
     headers = ("stage", "ops", "T_s (ms)", "compute (ms)", "params (B)", "off-chip (B)",
                "link in+out (B)", "operators")
     for run in runs:

@@ -15,7 +15,8 @@ from typing import Any
 
 import yaml
 
-from ..errors import TargetError
+from .._dataload import BoundedSafeLoader, load_yaml, read_text
+from ..errors import RlschedError, TargetError
 from ..targets.kind import PER_LAYER, target_kind, wrong_kind_error
 
 logger = logging.getLogger(__name__)
@@ -84,8 +85,8 @@ class PipelineTarget:
         return hashlib.sha256(text.encode()).hexdigest()
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that rejects a mapping holding the same key twice."""
+class _UniqueKeyLoader(BoundedSafeLoader):
+    """The bounded safe loader, rejecting a mapping holding the same key twice."""
 
 
 def _construct_unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
@@ -137,8 +138,9 @@ def resolve_target_path(name_or_path: str | Path) -> Path:
 
 def _is_pipeline_file(path: Path) -> bool:
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506
-    except (OSError, yaml.YAMLError):
+        raw, _ = load_yaml(read_text(path, what="pipeline target"), source=f"pipeline target {path}",
+                           loader=_UniqueKeyLoader)
+    except (OSError, ValueError, yaml.YAMLError, RlschedError):
         return False
     return isinstance(raw, dict) and raw.get("schema") == SCHEMA
 
@@ -222,10 +224,13 @@ def load_pipeline_target(name_or_path: str | Path) -> PipelineTarget:
     """
     path = resolve_target_path(name_or_path)
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506
+        raw, _ = load_yaml(read_text(path, what="pipeline target"), source=f"pipeline target {path}",
+                           loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
         reason = str(exc).replace("\n", " ")
         raise TargetError(f"{path.name}: not valid YAML ({reason}); fix the file") from None
+    except (ValueError, UnicodeDecodeError) as exc:  # integer too long, not UTF-8
+        raise TargetError(f"{path.name}: cannot read ({str(exc).splitlines()[0]}); fix the file") from None
     except OSError as exc:
         raise TargetError(f"{path}: cannot read ({exc.strerror})") from None
     if target_kind(raw) == PER_LAYER:  # before validation: one line naming the fix, not a list of keys

@@ -17,6 +17,7 @@ import json
 import logging
 import math
 import os
+import pickle
 import sys
 import time
 from dataclasses import dataclass
@@ -284,14 +285,17 @@ def train(config: PPOConfig, *, train_pairs: Sequence[tuple[Target, Layer]],
     trained_s = 0.0
     ckpt_path = out / CHECKPOINT
     if resume and ckpt_path.is_file():
-        ckpt = torch.load(ckpt_path, weights_only=False)
+        ckpt = load_checkpoint(ckpt_path)
         if PPOConfig.from_dict(ckpt["config"]) != config:
             raise RlschedError(f"checkpoint {str(ckpt_path)!r} was trained with a different configuration: "
                                f"use the same options, another --out folder, or --no-resume")
-        model.load_state_dict(ckpt["model"])
-        optimizers[0].load_state_dict(ckpt["actor_optimizer"])
-        optimizers[1].load_state_dict(ckpt["critic_optimizer"])
-        generator.set_state(ckpt["generator"])
+        try:
+            model.load_state_dict(ckpt["model"])
+            optimizers[0].load_state_dict(ckpt["actor_optimizer"])
+            optimizers[1].load_state_dict(ckpt["critic_optimizer"])
+            generator.set_state(ckpt["generator"])
+        except (RuntimeError, ValueError, KeyError, TypeError) as exc:
+            raise _bad_checkpoint(ckpt_path, f"its weights do not fit this agent ({_first_line(exc)})") from None
         history, updates, trained_s = ckpt["history"], ckpt["updates"], ckpt["trained_s"]
         logger.info("resuming from episode %d", len(history))
     env = SchedulingEnv(_make_sampler(config, train_pairs, start_fn, bottom_up_targets), search_rows=search_rows,
@@ -352,6 +356,53 @@ def train(config: PPOConfig, *, train_pairs: Sequence[tuple[Target, Layer]],
         save_policy(out / "policy.npz", weights, policy_card)
         write_bytes_atomic(out / "evaluation.json", (json.dumps(evaluation, indent=2) + "\n").encode())
     return TrainSummary(out_dir=out, episodes=len(history), wall_time_s=wall, evaluation=evaluation)
+
+
+#: Keys of a checkpoint and the Python type each must have.
+_CHECKPOINT_KEYS: dict[str, type | tuple[type, ...]] = {
+    "config": dict, "model": dict, "actor_optimizer": dict, "critic_optimizer": dict,
+    "generator": torch.Tensor, "history": list, "updates": list, "trained_s": (int, float)}
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _bad_checkpoint(path: Path, why: str) -> RlschedError:
+    return RlschedError(f"checkpoint {str(path)!r} cannot be resumed: {why}; delete it (or pass "
+                        f"--no-resume, or another --out folder) to start afresh")
+
+
+def load_checkpoint(path: Path) -> dict[str, Any]:
+    """Read a training checkpoint written by this module, safely.
+
+    ``torch.load`` runs with ``weights_only=True``: only tensors, plain containers and numbers are
+    unpickled, so a planted file cannot run code (anything else is refused). The keys and their
+    types are checked too.
+
+    Raises:
+        RlschedError: one line: the file is not a checkpoint of this tool (corrupt, truncated,
+            holding other objects than weights, or missing keys).
+    """
+    try:
+        ckpt = torch.load(path, weights_only=True, map_location="cpu")
+    except pickle.UnpicklingError:  # torch's message for a refused global spans many lines
+        raise _bad_checkpoint(path, "it is not a weights-only checkpoint of this tool (it holds objects "
+                                    "other than tensors and plain data, which are never loaded)") from None
+    except Exception as exc:  # corrupt or truncated zip, truncated pickle, ...
+        raise _bad_checkpoint(path, f"it is not a weights-only checkpoint of this tool "
+                                    f"({type(exc).__name__}: {_first_line(exc)[:160]})") from None
+    if not isinstance(ckpt, dict):
+        raise _bad_checkpoint(path, f"it holds a {type(ckpt).__name__}, not a checkpoint mapping")
+    for key, kind in _CHECKPOINT_KEYS.items():
+        if not isinstance(ckpt.get(key), kind):
+            raise _bad_checkpoint(path, f"its {key!r} entry is missing or of the wrong type")
+    try:
+        PPOConfig.from_dict(ckpt["config"])
+    except Exception as exc:
+        raise _bad_checkpoint(path, f"its configuration is not valid ({_first_line(exc)[:160]})") from None
+    return ckpt
 
 
 def _save_checkpoint(path: Path, model: ActorCritic, optimizers: tuple[Any, Any], generator: torch.Generator,

@@ -15,8 +15,9 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from .. import __version__
-from ..api import _pool_context, _solve, _Solved, _usable_cores
+from .._version import __version__
+from .._workers import capped_jobs, process_pool, usable_cores
+from ..api import _solve, _Solved
 from ..errors import NativeError, RlschedError
 from ..layer import Layer
 from ..targets.model import Target
@@ -83,7 +84,7 @@ class LocalExecutor:
     name = "local"
 
     def __init__(self, jobs: int | None) -> None:
-        self.jobs = jobs or _usable_cores()
+        self.jobs = capped_jobs(jobs)
         self.task_cpu_s = 0.0
 
     def describe(self) -> dict[str, Any]:
@@ -102,8 +103,7 @@ class LocalExecutor:
             return
         window = 4 * self.jobs
         try:
-            with concurrent.futures.ProcessPoolExecutor(max_workers=min(self.jobs, len(tasks)),
-                                                        mp_context=_pool_context()) as pool:
+            with process_pool(min(self.jobs, len(tasks))) as pool:  # workers die with this process
                 pending: set[concurrent.futures.Future[tuple[str, _Solved]]] = set()
                 nxt = 0
                 try:
@@ -155,7 +155,7 @@ class RayExecutor:
                 ray.init(address=address, **kwargs)
             else:
                 # "local": always a new instance, even where `ray start` left a cluster running
-                ray.init(address="local", num_cpus=jobs or _usable_cores(), **kwargs)
+                ray.init(address="local", num_cpus=jobs or usable_cores(), **kwargs)
         except Exception as exc:  # ConnectionError, ValueError, RuntimeError from ray.init
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             where = f"the Ray cluster at {address}" if address else "a local Ray instance"

@@ -12,7 +12,7 @@ import json
 import math
 from typing import Any, Mapping, Sequence
 
-from .. import __version__
+from .._version import __version__
 from .points import cell
 from .spec import SweepSpec
 

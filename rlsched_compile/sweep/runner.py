@@ -31,10 +31,10 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
-from .. import __version__
+from .._version import __version__
 from .._io import write_text_atomic
 from ..api import _strategy_token, compile_model, ensure_writable_dir
-from ..cache import CachedSchedule, ScheduleCache, cache_key
+from ..cache import CachedSchedule, CacheSubject, ScheduleCache, cache_key
 from ..errors import RlschedError
 from .executors import LayerTask, LocalExecutor, RayExecutor, SearchSettings
 from .html import render_sweep_html
@@ -192,7 +192,7 @@ def run_sweep(spec: SweepSpec, out_dir: str | os.PathLike[str], *, executor: Loc
                             tool_version=__version__)
             ti = task_of.get(key)
             if ti is None:
-                if store.get(key) is not None:
+                if store.get(key, CacheSubject(r.point.target, g.layer, r.objective, spec.strategy)) is not None:
                     cache_hits += 1
                     continue
                 ti = task_of[key] = len(tasks)
@@ -249,7 +249,8 @@ def run_sweep(spec: SweepSpec, out_dir: str | os.PathLike[str], *, executor: Loc
         failure = None
         if res.table is not None:
             store.put(task.key, CachedSchedule(np.asarray(res.table, dtype=np.int64), res.strategy,
-                                               res.evaluations, res.finished, res.search_time_s))
+                                               res.evaluations, res.finished, res.search_time_s),
+                      CacheSubject(task.target, task.layer, task.objective, spec.strategy))
         else:
             failure = res.error or f"layer {task.layer.name}: no valid schedule"  # the search's message names the layer
         if progress:

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import yaml
 
+from .._dataload import read_text
 from ..cost import OBJECTIVES
 from ..errors import RlschedError
 from ..targets.loader import _StrictLoader
@@ -153,12 +154,13 @@ def _scalar(v: Any) -> bool:
 
 def _parse(path: Path) -> tuple[Any, list[str]]:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path, what="sweep file")  # regular file, size-capped (the bounded loader)
     except FileNotFoundError:
         raise SweepError(f"sweep file not found: {path}; give the path of a sweep .yaml file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise SweepError(f"cannot read sweep file {path}: {exc}") from None
-    loader = _StrictLoader(text)
+    loader = _StrictLoader(text)  # bounded: depth and alias-expanded size are limited
+    loader.source = f"sweep file {path}"
     try:
         raw = loader.get_single_data()  # type: ignore[no-untyped-call]
     except yaml.YAMLError as e:

@@ -22,6 +22,7 @@ from typing import Any, Mapping
 
 import yaml
 
+from .._dataload import BoundedSafeLoader, InputLimitError, check_shape, load_json, load_yaml, read_text
 from ..errors import TargetError
 from .kind import PIPELINE, target_kind, wrong_kind_error
 from .model import DATA_TYPES, Capacity, PerType, SpatialLevel, Target, TemporalLevel, VectorUnit
@@ -57,9 +58,9 @@ def _shipped_files() -> dict[str, Path]:
             if p.suffix in SUFFIXES and p.is_file()}
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that records duplicate mapping keys instead of keeping the last one, and
-    reads YAML 1.2 floats such as ``6e-7`` (YAML 1.1 would make them strings)."""
+class _StrictLoader(BoundedSafeLoader):
+    """The bounded safe loader, recording duplicate mapping keys instead of keeping the last one,
+    and reading YAML 1.2 floats such as ``6e-7`` (YAML 1.1 would make them strings)."""
 
     def __init__(self, stream: Any) -> None:
         super().__init__(stream)
@@ -102,13 +103,16 @@ def _parse(text: str, *, path: Path) -> tuple[Any, list[str]]:
             return out
 
         try:
-            return json.loads(text, object_pairs_hook=pairs), duplicates
+            return load_json(text, source=f"target file {path}", object_pairs_hook=pairs), duplicates
         except json.JSONDecodeError as e:
             raise TargetError(f"target file {path} is not valid JSON: {e.msg} at line {e.lineno} "
                               f"column {e.colno}; fix the syntax") from None
-    loader = _StrictLoader(text)
+        except ValueError as e:  # NaN/Infinity, or an integer too long to convert
+            raise TargetError(f"target file {path} is not valid JSON: {e}; fix the value") from None
     try:
-        raw = loader.get_single_data()  # type: ignore[no-untyped-call]
+        raw, loader = load_yaml(text, source=f"target file {path}", loader=_StrictLoader)
+    except ValueError as e:  # an integer too long to convert (int_max_str_digits)
+        raise TargetError(f"target file {path}: {str(e).splitlines()[0]}; fix the value") from None
     except yaml.YAMLError as e:
         where = ""
         mark = getattr(e, "problem_mark", None)
@@ -117,8 +121,7 @@ def _parse(text: str, *, path: Path) -> tuple[Any, list[str]]:
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
         raise TargetError(f"target file {path} is not valid YAML: {problem}{where}; "
                           f"fix the syntax") from None
-    finally:
-        loader.dispose()  # type: ignore[no-untyped-call]
+    assert isinstance(loader, _StrictLoader)
     return raw, loader.duplicates
 
 
@@ -200,6 +203,10 @@ def target_from_dict(d: Mapping[str, Any], *, source: str = "<dict>") -> Target:
     Raises:
         TargetError: listing every problem with its dotted path.
     """
+    try:  # a dict from code can be deeper or larger than a file may be (messages render values)
+        check_shape(d, source="the mapping")
+    except InputLimitError as exc:
+        raise TargetError(f"invalid target {source}: {exc}") from None
     _check_kind(d, given=None if source == "<dict>" else source)
     problems = Problems()
     doc = validate(d, problems)
@@ -209,7 +216,7 @@ def target_from_dict(d: Mapping[str, Any], *, source: str = "<dict>") -> Target:
 
 def _load_file(path: Path, *, given: str | None = None) -> Target:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path, what="target file")
     except FileNotFoundError:
         raise TargetError(f"target file not found: {path}; give a shipped target name "
                           f"({', '.join(list_target_names())}) or an existing "
@@ -316,7 +323,7 @@ def _size(level: SpatialLevel | None) -> tuple[int, int]:
 
 def _schema_of(path: Path) -> Any:
     try:
-        raw, _ = _parse(path.read_text(encoding="utf-8"), path=path)
+        raw, _ = _parse(read_text(path, what="target file"), path=path)
     except (OSError, UnicodeDecodeError, TargetError):
         return None
     return raw.get("schema") if isinstance(raw, Mapping) else None

@@ -42,6 +42,31 @@ MANDATORY_ROLES: tuple[str, ...] = ("local_buffer", "dram")
 COLUMNS: tuple[str, ...] = ("K", "B", "P", "Q", "C", "R", "S", "G")
 DATAFLOWS: tuple[str, ...] = ("IS", "WS", "OS")
 
+#: Inclusive bounds of every number in a target, by key (any level). Far outside any real chip, they
+#: keep every quantity the cost model forms finite and in range: counts and tiles stay inside int64
+#: (layers are bounded by a volume < 2^52), and energies/cycles stay below ~1e80, far from double
+#: overflow (1.8e308), so no figure can come out negative, NaN or infinite.
+LIMITS: dict[str, tuple[float, float]] = {
+    "precision_bits": (8, 4096),              # bit
+    "frequency_mhz": (1e-3, 1e9),             # MHz: 1 kHz .. 1 PHz (the clock period stays finite)
+    "mac_energy_pj": (0.0, 1e9),              # pJ per MAC
+    "mac_static_power_mw": (0.0, 1e9),        # mW per MAC unit
+    "x": (1, 1 << 20),                        # units per array axis
+    "y": (1, 1 << 20),
+    "access_energy_pj": (0.0, 1e9),           # pJ per element access
+    "static_power_mw": (0.0, 1e9),            # mW per instance
+    "access_cycles": (0.0, 1e9),              # cycles per beat
+    "bandwidth_bits_per_cycle": (1, 1 << 40),  # bit/cycle
+    "capacity_bytes": (0, 1 << 60),           # byte
+    "fixed_mapping": (0, 1 << 52),            # loop factor
+    # vector unit (upper bounds in VECTOR_UNIT_MAX): a subnormal rate would make cycles infinite
+    "ops_per_cycle": (1e-6, math.inf),        # element operations per cycle
+    "energy_per_op_pj": (0.0, math.inf),      # pJ per element operation
+}
+#: Most MAC units of a target: the product of the MAC-, PE- and chip-array sizes (x * y each). It
+#: bounds the instance counts the static energy multiplies by.
+MAX_MAC_UNITS: int = 1 << 48
+
 
 @dataclass(frozen=True)
 class Key:
@@ -178,7 +203,10 @@ def show(value: Any) -> str:
     try:
         text = json.dumps(value, ensure_ascii=False, default=repr)
     except (TypeError, ValueError):
-        text = repr(value)
+        try:
+            text = repr(value)
+        except ValueError:  # an int too long to print (sys.get_int_max_str_digits)
+            text = f"<{type(value).__name__} too large to print>"
     if len(text) > 60:
         text = text[:57] + "..."
     return text
@@ -202,8 +230,12 @@ def _is_int(v: Any) -> bool:
 
 
 def _is_real(v: Any) -> bool:
-    return (isinstance(v, (int, float)) and not isinstance(v, bool)
-            and math.isfinite(float(v)))
+    if not isinstance(v, (int, float)) or isinstance(v, bool):
+        return False
+    try:
+        return math.isfinite(float(v))
+    except OverflowError:  # an int beyond the double range
+        return False
 
 
 def _check_keys(raw: Mapping[str, Any], declared: Mapping[str, Key], path: str,
@@ -221,6 +253,15 @@ def _check_keys(raw: Mapping[str, Any], declared: Mapping[str, Key], path: str,
             problems.add(f"{prefix}{name}", "required field is missing")
 
 
+def _too_big(path: str, v: Any, maximum: float, problems: Problems) -> bool:
+    """Report a value above its bound (see LIMITS); True when it was."""
+    if v > maximum:
+        shown = f"{maximum:g}" if isinstance(maximum, float) else f"{maximum} (2^{int(maximum).bit_length() - 1})"
+        problems.add(path, f"must be <= {shown}, the schema's bound (got {show(v)})")
+        return True
+    return False
+
+
 def _int(raw: Mapping[str, Any], name: str, path: str, problems: Problems, *,
          minimum: int) -> int | None:
     v = raw.get(name)
@@ -231,18 +272,29 @@ def _int(raw: Mapping[str, Any], name: str, path: str, problems: Problems, *,
         bound = "> 0" if minimum == 1 else f">= {minimum}"
         problems.add(path, f"must be {bound} (got {show(v)})")
         return None
+    if _too_big(path, v, LIMITS[name][1], problems):
+        return None
     return int(v)
 
 
-def _real(v: Any, path: str, problems: Problems, *, positive: bool = False) -> float | None:
+def _real(v: Any, path: str, problems: Problems, *, key: str | None = None,
+          positive: bool = False) -> float | None:
+    """A finite number, > 0 when ``positive`` (else >= 0), within ``LIMITS[key]`` when ``key`` is
+    given (callers without a key check their own bound)."""
     if not _is_real(v):
         problems.add(path, f"must be a finite number (got {show(v)})")
         return None
+    lo, hi = LIMITS[key] if key is not None else (0.0, math.inf)
     if positive and v <= 0:
         problems.add(path, f"must be > 0 (got {show(v)})")
         return None
     if not positive and v < 0:
         problems.add(path, f"must be >= 0 (got {show(v)})")
+        return None
+    if v < lo:
+        problems.add(path, f"must be >= {lo:g}, the schema's bound (got {show(v)})")
+        return None
+    if _too_big(path, float(v), hi, problems):
         return None
     return float(v)
 
@@ -254,7 +306,7 @@ def _str(v: Any, path: str, problems: Problems) -> str | None:
     return v
 
 
-def _per_type(v: Any, path: str, problems: Problems) -> dict[str, float]:
+def _per_type(v: Any, path: str, problems: Problems, *, key: str) -> dict[str, float]:
     """A ``{input, weight, output}`` mapping of reals >= 0; missing entries are 0."""
     out = {t: 0.0 for t in DATA_TYPES}
     if not isinstance(v, Mapping):
@@ -265,7 +317,7 @@ def _per_type(v: Any, path: str, problems: Problems) -> dict[str, float]:
         if k not in DATA_TYPES:
             problems.add(f"{path}.{k}", "unknown key, accepted keys: " + ", ".join(DATA_TYPES))
             continue
-        r = _real(x, f"{path}.{k}", problems)
+        r = _real(x, f"{path}.{k}", problems, key=key)
         if r is not None:
             out[k] = r
     return out
@@ -314,6 +366,8 @@ def _fixed_mapping(v: Any, path: str, problems: Problems) -> tuple[int, ...] | N
         problems.add(path, "must be a list of 8 non-negative integers in K,B,P,Q,C,R,S,G order "
                            f"(0 = free) (got {show(v)})")
         return None
+    if any(_too_big(f"{path}[{i}]", x, LIMITS["fixed_mapping"][1], problems) for i, x in enumerate(v)):
+        return None
     return tuple(int(x) for x in v)
 
 
@@ -345,6 +399,8 @@ def _capacity(v: Any, path: str, problems: Problems, *, role: str,
             x = v[t]
             if not _is_int(x):
                 problems.add(p, f"must be an integer (got {show(x)})")
+            elif _too_big(p, x, LIMITS["capacity_bytes"][1], problems):
+                pass
             elif x < 0 or (x == 0 and t not in bypass):
                 extra = f", 0 is allowed only for a bypassed type ({t} is not bypassed here)" \
                     if x == 0 else ""
@@ -361,7 +417,7 @@ def _capacity(v: Any, path: str, problems: Problems, *, role: str,
             problems.add(f"{path}.shared", f"must be an integer (got {show(s)})")
         elif s <= 0:
             problems.add(f"{path}.shared", f"must be > 0 (got {show(s)})")
-        else:
+        elif not _too_big(f"{path}.shared", s, LIMITS["capacity_bytes"][1], problems):
             out["shared"] = int(s)
     if "dedicated" in v:
         out["form"] = "partially_shared"
@@ -386,6 +442,8 @@ def _capacity(v: Any, path: str, problems: Problems, *, role: str,
                 problems.add(f"{dp}.{t}", f"must be an integer (got {show(x)})")
             elif x <= 0:
                 problems.add(f"{dp}.{t}", f"must be > 0 (got {show(x)})")
+            elif _too_big(f"{dp}.{t}", x, LIMITS["capacity_bytes"][1], problems):
+                pass
             elif t in DATA_TYPES and t == first:
                 out["dedicated_type"] = t
                 out["dedicated"] = int(x)
@@ -432,7 +490,7 @@ def _temporal_level(raw: Mapping[str, Any], path: str, role: str,
     out["bypass"] = bypass
     for key in ("access_energy_pj", "static_power_mw", "access_cycles"):
         if key in raw:
-            out[key] = _per_type(raw[key], f"{path}.{key}", problems)
+            out[key] = _per_type(raw[key], f"{path}.{key}", problems, key=key)
         else:
             out[key] = {t: 0.0 for t in DATA_TYPES}
     if "bandwidth_bits_per_cycle" in raw:
@@ -525,15 +583,16 @@ def validate(raw: Any, problems: Problems) -> dict[str, Any]:
             problems.add("precision_bits", f"must be an integer (got {show(bits)})")
         elif bits <= 0 or bits % 8:
             problems.add("precision_bits", f"must be a positive multiple of 8 (got {show(bits)})")
-        else:
+        elif not _too_big("precision_bits", bits, LIMITS["precision_bits"][1], problems):
             out["precision_bits"] = int(bits)
     if "frequency_mhz" in raw:
         out["frequency_mhz"] = _real(raw["frequency_mhz"], "frequency_mhz", problems,
-                                     positive=True)
+                                     key="frequency_mhz", positive=True)
     if "mac_energy_pj" in raw:
-        out["mac_energy_pj"] = _real(raw["mac_energy_pj"], "mac_energy_pj", problems)
+        out["mac_energy_pj"] = _real(raw["mac_energy_pj"], "mac_energy_pj", problems,
+                                     key="mac_energy_pj")
     out["mac_static_power_mw"] = (_real(raw["mac_static_power_mw"], "mac_static_power_mw",
-                                        problems)
+                                        problems, key="mac_static_power_mw")
                                   if "mac_static_power_mw" in raw else 0.0)
     out["source"] = _str(raw["source"], "source", problems) if "source" in raw else None
     notes = raw.get("notes", [])
@@ -547,6 +606,13 @@ def validate(raw: Any, problems: Problems) -> dict[str, Any]:
                      if "levels" in raw else [])
     out["vector_unit"] = (_vector_unit(raw["vector_unit"], problems)
                           if "vector_unit" in raw else None)
+    units = 1
+    for lv in out["levels"]:
+        if lv.get("type") == "spatial" and isinstance(lv.get("x"), int) and isinstance(lv.get("y"), int):
+            units *= lv["x"] * lv["y"]
+    if units > MAX_MAC_UNITS:
+        problems.add("levels", f"the MAC, PE and chip arrays hold {units} MAC units together, more than "
+                               f"the schema's bound {MAX_MAC_UNITS} (2^48); use smaller arrays")
     return out
 
 
@@ -563,7 +629,7 @@ def _vector_unit(v: Any, problems: Problems) -> dict[str, float | None] | None:
     _check_keys(v, VECTOR_UNIT_KEYS, "vector_unit", problems)
     out: dict[str, float | None] = {}
     for name in VECTOR_UNIT_KEYS:
-        x = (_real(v[name], f"vector_unit.{name}", problems, positive=name == "ops_per_cycle")
+        x = (_real(v[name], f"vector_unit.{name}", problems, key=name, positive=name == "ops_per_cycle")
              if name in v else None)
         if x is not None and x > VECTOR_UNIT_MAX[name]:
             problems.add(f"vector_unit.{name}", f"must be <= {VECTOR_UNIT_MAX[name]:g} "

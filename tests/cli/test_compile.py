@@ -87,7 +87,7 @@ def test_same_inputs_give_byte_identical_files(tiny_model: Path, tmp_path: Path,
     assert run(capsys, tiny_model, "-t", "simba", "--out", c, "-j", "2", "-q")[0] == 0
     assert json.loads((c / "timing.json").read_text())["cache"]["hits"] == 4
     fa, fb, fc = out_files(a), out_files(b), out_files(c)
-    assert len(fa) == 14
+    assert len(fa) == 15  # 10 schedule files, 3 reports, the annotated model, the manifest
     assert fa == fb == fc
 
 
@@ -131,14 +131,39 @@ def test_corrupt_cache_entries_are_recomputed(tiny_model: Path, tmp_path: Path, 
     assert run(capsys, tiny_model, "-t", "eyeriss", "--out", a, "-j", "1", "-q")[0] == 0
     entries = sorted(cache_dir.rglob("*.json"))
     entries[0].write_text("{ truncated")
-    entries[1].write_text(json.dumps({"format": 1, "key": "wrong"}))
-    code, _, err = run(capsys, tiny_model, "-t", "eyeriss", "--out", b, "-j", "1", "-q")
+    entries[1].write_text(json.dumps({"format": 2, "key": "wrong"}))
+    code, _, err = run(capsys, tiny_model, "-t", "eyeriss", "--out", b, "-j", "1", "-v")
     assert code == 0
-    assert "ignoring corrupt cache entry" in err
+    assert err.count("ignored") == 2 and "warning" not in err  # a miss, said at debug level only
     timing = json.loads((b / "timing.json").read_text())
     assert (timing["cache"]["hits"], timing["cache"]["misses"]) == (2, 2)
     assert out_files(a) == out_files(b)
     json.loads(entries[0].read_text())  # rewritten whole
+
+
+def test_tampered_cache_entry_is_not_used(tiny_model: Path, tmp_path: Path, cache_dir: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 11 item 9: an entry edited to hold a valid but worse table (and forged bookkeeping
+    strings) was used silently. Now the compile solves that layer again and writes exactly the
+    files of a clean run."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert run(capsys, tiny_model, "-t", "eyeriss", "--out", a, "-j", "1", "-q")[0] == 0
+    report_a = json.loads((a / "report.json").read_text())
+    for e in cache_dir.rglob("*.json"):
+        doc = json.loads(e.read_text())
+        sig = doc["layer"]  # K, B, P, Q, C, R, S, G, ...
+        worse = [[1] * 8 for _ in range(10)]
+        worse[9] = [sig[0] // sig[7], sig[1], sig[2], sig[3], sig[4] // sig[7], sig[5], sig[6], sig[7]]
+        doc.update(table=worse, strategy="forged<b>", evaluations=10**9)
+        e.write_text(json.dumps(doc))
+    code, _, err = run(capsys, tiny_model, "-t", "eyeriss", "--out", b, "-j", "1", "-q")
+    assert code == 0, err
+    timing = json.loads((b / "timing.json").read_text())
+    assert (timing["cache"]["hits"], timing["cache"]["misses"]) == (0, 4)
+    assert out_files(a) == out_files(b)
+    report_b = json.loads((b / "report.json").read_text())
+    assert report_b["totals"]["energy_pj"] == report_a["totals"]["energy_pj"]
+    assert "forged" not in (b / "report.json").read_text()
 
 
 def test_no_cache_writes_nothing_to_the_cache(tiny_model: Path, tmp_path: Path, cache_dir: Path,
@@ -232,13 +257,17 @@ def test_layer_without_valid_schedule_exits_1_and_keeps_the_others(
 
 
 def test_stale_schedule_files_are_removed(tiny_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Files an earlier run wrote (listed in its manifest) are replaced by the new set."""
+    from ._support import build_model_with_conv_transpose
+
     out = tmp_path / "o"
-    (out / "schedules").mkdir(parents=True)
-    (out / "schedules" / "007_old_layer.json").write_text("{}")
-    (out / "schedules" / "notes.md").write_text("mine")
     assert run(capsys, tiny_model, "-t", "eyeriss", "--out", out, "-j", "1", "-q")[0] == 0
-    assert not (out / "schedules" / "007_old_layer.json").exists()
-    assert (out / "schedules" / "notes.md").exists()
+    assert (out / "schedules" / "004_fc.json").is_file()
+    small = tmp_path / "upsampler.onnx"
+    small.write_bytes(build_model_with_conv_transpose().SerializeToString())
+    assert run(capsys, small, "-t", "eyeriss", "--out", out, "-j", "1", "-q")[0] == 0
+    assert sorted(p.name for p in (out / "schedules").iterdir()) == ["000_conv0.json", "000_conv0.txt"]
+    assert not (out / "tiny.scheduled.onnx").exists() and (out / "upsampler.scheduled.onnx").is_file()
 
 
 def test_default_output_directory(tiny_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

@@ -117,7 +117,8 @@ def test_pipeline_writes_under_rlsched_out_by_default(graph_file, tmp_path, caps
 def test_pipeline_out_is_the_folder_itself_with_a_one_release_note(graph_file, tmp_path, capsys):
     code, _, err = run(capsys, "pipeline", graph_file, "--solver", "greedy", "-o", tmp_path / "p", "-q")
     assert code == 0
-    assert sorted(p.name for p in (tmp_path / "p").iterdir()) == ["pipeline.json", "pipeline.svg"]
+    assert sorted(p.name for p in (tmp_path / "p").iterdir()) == [".rlsched-manifest.json", "pipeline.json",
+                                                                   "pipeline.svg"]
     assert one_line(err) == ("rlsched-compile: warning: pipeline --out DIR now writes into DIR itself, as every "
                              "subcommand does (earlier versions wrote DIR/net__edgetpu/); this note goes in 0.2.0")
 

@@ -115,7 +115,7 @@ def test_native_writes_to_fd1_during_a_command_go_to_stderr(work):
 
 def test_exact_solver_prints_nothing_to_stdout_when_used_as_a_library(work):
     code = ("import json\n"
-            "from rlsched_compile.pipeline.base import solve\n"
+            "from rlsched_compile.pipeline.solvers import solve\n"
             "from rlsched_compile.pipeline.graph import load_graph\n"
             "from rlsched_compile.pipeline.target import load_pipeline_target\n"
             "t = load_pipeline_target('edgetpu')\n"

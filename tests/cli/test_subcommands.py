@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from rlsched_compile import cli
+from rlsched_compile.cache import CACHE_FORMAT
 from rlsched_compile.targets import load_target
 
 from ._support import out_files
@@ -156,7 +157,7 @@ def test_installed_command(tiny_model: Path, tmp_path: Path, cache_dir: Path) ->
     assert out_files(tmp_path / "a") == out_files(tmp_path / "b")
     entries = list(cache_dir.rglob("*.json"))
     assert len(entries) == 4 and not list(cache_dir.rglob("*.tmp"))
-    assert all(json.loads(e.read_text())["format"] == 1 for e in entries)
+    assert all(json.loads(e.read_text())["format"] == CACHE_FORMAT for e in entries)
     c = subprocess.run([exe, str(tmp_path / "missing.onnx"), "--target", "eyeriss"],
                        capture_output=True, text=True, env=env, timeout=300)
     assert c.returncode == 2 and c.stdout == ""

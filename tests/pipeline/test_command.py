@@ -57,18 +57,20 @@ def test_outputs_are_byte_identical_across_runs(graph_file, tmp_path, capsys):
 
 
 def test_json_format_prints_pipeline_json(graph_file, tmp_path, capsys):
-    _run([str(graph_file), "--stages", "2", "--solver", "param-balance", "--format", "json", "--out", str(tmp_path)])
+    # --out is a folder of its own: a run replaces the whole folder, so one holding the input is refused
+    _run([str(graph_file), "--stages", "2", "--solver", "param-balance", "--format", "json",
+          "--out", str(tmp_path / "o")])
     printed = capsys.readouterr().out
-    assert printed == (tmp_path / "pipeline.json").read_text(encoding="utf-8")
+    assert printed == (tmp_path / "o" / "pipeline.json").read_text(encoding="utf-8")
     assert json.loads(printed)["runs"][0]["speedup_vs_param_balance"] == 1.0
 
 
 def test_onnx_model_input(tmp_path, capsys):
     _run([str(REPO / "model_zoo" / "mobilenet_v3_small.onnx"), "--stages", "4", "--solver", "exact",
-          "--out", str(tmp_path)])
+          "--out", str(tmp_path / "o")])
     text = capsys.readouterr().out
     assert "k = 4, solver exact (dp-chain, optimal)" in text
-    assert (tmp_path / "pipeline.json").is_file()
+    assert (tmp_path / "o" / "pipeline.json").is_file()
 
 
 @pytest.mark.parametrize(("argv", "error", "message"), [
@@ -101,11 +103,11 @@ def test_parse_stages_keeps_order_and_drops_duplicates():
 
 
 def test_default_solver_is_respect_and_never_worse_than_param_balance(graph_file, tmp_path, capsys):
-    _run([str(graph_file), "--stages", "3", "--out", str(tmp_path)])
+    _run([str(graph_file), "--stages", "3", "--out", str(tmp_path / "o")])
     text = capsys.readouterr().out
     assert "k = 3, solver respect (" in text
     assert re.search(r"^network output before the fix-up: (not )?valid, \d+\.\d% of the edges respected$", text, re.M)
-    doc = json.loads((tmp_path / "pipeline.json").read_text(encoding="utf-8"))
+    doc = json.loads((tmp_path / "o" / "pipeline.json").read_text(encoding="utf-8"))
     assert doc["runs"][0]["solver"] == "respect" and doc["runs"][0]["speedup_vs_param_balance"] >= 1.0
     raw = doc["runs"][0]["before_fixup"]
     assert isinstance(raw["valid"], bool) and raw["valid"] == (raw["edges_kept"] == 1.0)

@@ -1,4 +1,7 @@
-"""RESPECT: fix-up, numpy inference against torch, seeded training, and the solver."""
+"""RESPECT: fix-up, features, numpy inference against torch, the solver and its explicit state.
+
+Training is tested in :mod:`.test_respect_training`.
+"""
 from __future__ import annotations
 
 import numpy as np
@@ -9,9 +12,11 @@ from rlsched_compile.pipeline import solve
 from rlsched_compile.pipeline.cost import dependency_violations, stages_from_cuts
 from rlsched_compile.pipeline.generate import random_dag, resnet_like
 from rlsched_compile.pipeline.graph import build_graph
-from rlsched_compile.pipeline.respect import (DEFAULT_WEIGHTS, FEATURE_DIM, PointerWeights, RespectSolver,
-                                              fixup_order, fixup_stages, node_features,
-                                              pointer_logits_sequence, respect_assignment)
+from rlsched_compile.pipeline.respect import (DEFAULT_WEIGHTS, FEATURE_DIM, WEIGHT_NAMES, PointerWeights,
+                                              RespectSolver, decode_sequences, fixup_order, fixup_stages,
+                                              node_features, respect_assignment)
+
+from ._reference_decoder import pointer_logits_sequence
 
 
 def _diamond():
@@ -57,18 +62,20 @@ def test_features_are_scale_free_and_describe_parents():
 
 def test_numpy_forward_matches_torch():
     torch = pytest.importorskip("torch")
-    from rlsched_compile.rl.respect import RespectConfig, build_model, export_weights
+    from rlsched_compile.pipeline.respect.train import RespectConfig, build_model, export_weights
 
     cfg = RespectConfig(hidden=16)
     torch.manual_seed(3)
     model = build_model(cfg).double()
-    w = export_weights(model, cfg)
-    weights = PointerWeights(**{k: v for k, v in w.items() if k != "logit_clip"}, logit_clip=float(w["logit_clip"]))
+    weights = export_weights(model, cfg)
     feats = node_features(random_dag(25, seed=1))
     seq, logps = pointer_logits_sequence(weights, feats)
     with torch.no_grad():
         actions, logp_sum, _ = model(torch.from_numpy(feats)[None])
     assert seq == actions[0].tolist()
+    # The production decoder (float64 with samples, float32 without) decodes the same greedy sequence.
+    assert decode_sequences(weights, feats)[0] == seq
+    assert decode_sequences(weights, feats, samples=2)[0] == seq
     assert sum(logps[t, seq[t]] for t in range(25)) == pytest.approx(float(logp_sum[0]), abs=1e-5)
     # Teacher forcing along another sequence gives the same step log-probabilities too.
     other = list(np.random.default_rng(0).permutation(25))
@@ -76,32 +83,6 @@ def test_numpy_forward_matches_torch():
     with torch.no_grad():
         _, logp_other, _ = model(torch.from_numpy(feats)[None], actions=torch.tensor([other]))
     assert sum(lp_other[t, other[t]] for t in range(25)) == pytest.approx(float(logp_other[0]), abs=1e-5)
-
-
-def test_seeded_short_training_repeats_exactly(tmp_path):
-    pytest.importorskip("torch")
-    from rlsched_compile.rl.respect import RespectConfig, train_respect
-
-    cfg = RespectConfig(n_nodes=8, min_depth=3, max_depth=5, n_graphs=4, k=3, hidden=8, iterations=3,
-                        imitation_iterations=2,
-                        batch_graphs=2, samples_per_graph=3)
-    paths = [train_respect(cfg, out_dir=tmp_path / name) for name in ("a", "b")]
-    a, b = (np.load(p) for p in paths)
-    assert sorted(a.files) == sorted(b.files)
-    for name in a.files:
-        assert np.array_equal(a[name], b[name]), name
-    other = train_respect(RespectConfig(**{**cfg.__dict__, "seed": 1}), out_dir=tmp_path / "c")
-    assert not np.array_equal(np.load(other)["embed_w"], a["embed_w"])
-
-
-def test_stage_rewards_are_one_for_the_label_order():
-    pytest.importorskip("torch")
-    from rlsched_compile.rl.respect import stage_rewards
-
-    stages = np.array([[0, 0, 1, 2, 2]])
-    counts = np.array([[2, 1, 2]])
-    assert stage_rewards(np.array([[1, 0, 2, 4, 3]]), stages, counts)[0] == pytest.approx(1.0)
-    assert stage_rewards(np.array([[4, 3, 2, 1, 0]]), stages, counts)[0] < 0.8
 
 
 @pytest.mark.skipif(not DEFAULT_WEIGHTS.is_file(), reason="no shipped RESPECT weights")
@@ -152,7 +133,61 @@ def test_missing_weights_say_how_to_train(tmp_path):
     with pytest.raises(PipelineError) as exc:
         RespectSolver(tmp_path / "none.npz").solve(random_dag(6, seed=0), _target(), 2)
     assert str(exc.value) == (f"no RESPECT weights at {tmp_path / 'none.npz'}; train them with "
-                              "`python -m rlsched_compile.rl.respect` or pick another --solver")
+                              "`python -m rlsched_compile.pipeline.respect` or pick another --solver")
+
+
+def test_weights_file_holds_exactly_the_named_weights():
+    # One list of names (the PointerWeights fields): the shipped file has those arrays and the clip.
+    with np.load(DEFAULT_WEIGHTS) as data:
+        assert list(data.files) == [*WEIGHT_NAMES, "logit_clip"]
+    assert WEIGHT_NAMES[0] == "embed_w" and "logit_clip" not in WEIGHT_NAMES
+
+
+def test_weights_round_trip_through_the_file(tmp_path):
+    weights = PointerWeights.load(DEFAULT_WEIGHTS)
+    weights.save(tmp_path / "w.npz")
+    again = PointerWeights.load(tmp_path / "w.npz")
+    for name in WEIGHT_NAMES:
+        assert np.array_equal(getattr(again, name), getattr(weights, name)), name
+    assert again.logit_clip == weights.logit_clip
+
+
+def test_a_weight_missing_from_the_file_is_named(tmp_path):
+    with np.load(DEFAULT_WEIGHTS) as data:
+        arrays = {name: data[name] for name in data.files if name != "att_v"}
+    np.savez(tmp_path / "w.npz", **arrays)
+    with pytest.raises(PipelineError, match=r"^w\.npz: weight 'att_v' missing; re-export the checkpoint$"):
+        RespectSolver(tmp_path / "w.npz")
+
+
+def test_solver_holds_its_weights_and_takes_them_as_a_value():
+    weights = PointerWeights.load(DEFAULT_WEIGHTS)
+    by_value = RespectSolver(weights)
+    assert by_value.weights is weights and by_value.weights_path is None
+    by_path = RespectSolver()
+    assert by_path.weights_path == DEFAULT_WEIGHTS
+    g = random_dag(40, seed=5, max_degree=6)
+    assert by_value.solve(g, _target(), 4).stage_of == by_path.solve(random_dag(40, seed=5, max_degree=6),
+                                                                     _target(), 4).stage_of
+
+
+def test_module_holds_no_cache():
+    # The solver's state is in the solver object: the modules define no dict or weak dict of results.
+    import weakref  # noqa: PLC0415
+
+    import rlsched_compile.pipeline.respect as respect  # noqa: PLC0415
+    from rlsched_compile.pipeline.respect import decode, features, network, solver  # noqa: PLC0415
+    for module in (respect, decode, features, network, solver):
+        caches = [name for name, value in vars(module).items()
+                  if isinstance(value, (dict, weakref.WeakKeyDictionary, weakref.WeakValueDictionary))
+                  and not name.startswith("__")]
+        assert caches == [], (module.__name__, caches)
+
+
+def test_negative_samples_are_refused():
+    weights = PointerWeights.load(DEFAULT_WEIGHTS)
+    with pytest.raises(ValueError, match=r"^samples must be >= 0, got -1$"):
+        decode_sequences(weights, node_features(random_dag(5, seed=0)), samples=-1)
 
 
 def _target():

@@ -20,8 +20,9 @@ import pytest
 
 from rlsched_compile.pipeline import load_graph, solve
 from rlsched_compile.pipeline.generate import random_dag
-from rlsched_compile.pipeline.respect import (DEFAULT_WEIGHTS, PointerWeights, RespectSolver, decode_sequences,
-                                              node_features, pointer_logits_sequence)
+from rlsched_compile.pipeline.respect import DEFAULT_WEIGHTS, PointerWeights, RespectSolver, decode_sequences, node_features
+
+from ._reference_decoder import pointer_logits_sequence
 
 ZOO = Path(__file__).resolve().parents[2] / "model_zoo"
 
@@ -63,8 +64,9 @@ def _graph(name: str):
 @pytest.mark.parametrize("name", sorted({name for name, _ in BEFORE}))
 def test_no_worse_than_before_the_speed_up(name, edgetpu):
     graph = _graph(name)
+    solver = RespectSolver()  # one solver for every k, as the pipeline command runs it
     for k in (4, 5, 6):
-        res = solve(graph, edgetpu, k, solver="respect")
+        res = solve(graph, edgetpu, k, solver=solver)
         bottleneck, latency = BEFORE[(name, k)]
         assert res.bottleneck_s <= bottleneck * (1 + REL), (name, k)
         if res.bottleneck_s >= bottleneck * (1 - REL):
@@ -73,7 +75,7 @@ def test_no_worse_than_before_the_speed_up(name, edgetpu):
 
 @pytest.mark.parametrize("n,seed", [(12, 0), (40, 1), (90, 2), (250, 3)])
 def test_fast_greedy_decode_equals_the_step_by_step_decoder(n, seed):
-    # pointer_logits_sequence runs the plain LSTM step (_lstm_step) and argmax over all nodes.
+    # The reference decoder (the tests' oracle) runs plain LSTM steps and argmax over all nodes.
     weights = PointerWeights.load(DEFAULT_WEIGHTS)
     feats = node_features(random_dag(n, seed=seed, max_degree=6))
     reference, _ = pointer_logits_sequence(weights, feats)
@@ -90,23 +92,43 @@ def test_float32_greedy_decode_picks_the_float64_sequence_on_the_zoo(name):
 
 
 def test_memoised_solves_equal_fresh_ones(edgetpu):
-    # Solving one graph object for several k (memoised decode) equals solving fresh copies.
+    # One solver solving one graph object for several k (memoised decode) equals fresh solvers on
+    # fresh copies.
     graph = random_dag(120, seed=7, max_degree=6)
+    solver = RespectSolver()
     for k in (5, 3, 4, 5):
         fresh = RespectSolver().solve(random_dag(120, seed=7, max_degree=6), edgetpu, k)
-        again = RespectSolver().solve(graph, edgetpu, k)
+        again = solver.solve(graph, edgetpu, k)
         assert again.stage_of == fresh.stage_of and again.method == fresh.method
         assert again.valid_before_fixup == fresh.valid_before_fixup
         assert again.bottleneck_s == fresh.bottleneck_s
+    # The memo is the solver's: one entry for this graph (one sample count, one target).
+    assert list(solver.memo.keys()) == [graph] and len(solver.memo[graph]) == 1
+    assert len(RespectSolver().memo) == 0
 
 
 def test_memo_is_per_target_and_samples(edgetpu):
     from dataclasses import replace  # noqa: PLC0415
     graph = random_dag(60, seed=11, max_degree=6)
     slow_link = replace(edgetpu, link_bytes_per_s=edgetpu.link_bytes_per_s / 50)
-    RespectSolver().solve(graph, edgetpu, 4)
-    got = RespectSolver().solve(graph, slow_link, 4)
+    solver = RespectSolver()
+    solver.solve(graph, edgetpu, 4)
+    got = solver.solve(graph, slow_link, 4)
     assert got.stage_of == RespectSolver().solve(random_dag(60, seed=11, max_degree=6), slow_link, 4).stage_of
-    got0 = RespectSolver(samples=0).solve(graph, edgetpu, 4)
+    greedy = RespectSolver(samples=0)
+    greedy.solve(graph, slow_link, 4)
+    got0 = greedy.solve(graph, edgetpu, 4)
     assert got0.stage_of == RespectSolver(samples=0).solve(random_dag(60, seed=11, max_degree=6), edgetpu, 4).stage_of
     assert np.isfinite(got.bottleneck_s)
+    assert len(solver.memo[graph]) == 2 and len(greedy.memo[graph]) == 2
+
+
+def test_memo_drops_a_graph_with_the_graph(edgetpu):
+    import gc  # noqa: PLC0415
+    solver = RespectSolver()
+    graph = random_dag(30, seed=2, max_degree=6)
+    solver.solve(graph, edgetpu, 3)
+    assert len(solver.memo) == 1
+    del graph
+    gc.collect()
+    assert len(solver.memo) == 0
