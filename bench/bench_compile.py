@@ -41,9 +41,14 @@ def bench_one(model: Path, target: str, *, search: str | None, jobs: int | None,
     cache = work / f"cache_{model.stem}_{target}"
     row: dict = {"model": model.stem, "target": target}
     t0 = time.perf_counter()
+    cpu0 = time.process_time()
+    rc0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     res = compile_model(str(model), target, search=search, jobs=jobs, cache_dir=cache)
     res.write(work / "cold")
     row["cold_s"] = time.perf_counter() - t0
+    rc1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # CPU seconds of the cold compile: this process plus its (finished) worker processes
+    row["cold_cpu_s"] = (time.process_time() - cpu0) + (rc1.ru_utime - rc0.ru_utime) + (rc1.ru_stime - rc0.ru_stime)
     t0 = time.perf_counter()
     warm = compile_model(str(model), target, search=search, jobs=jobs, cache_dir=cache)
     warm.write(work / "warm")
@@ -76,7 +81,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--search", default=None, help="strategy (default: the compiler's default)")
     parser.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
     parser.add_argument("--out", default=str(HERE / "results" / "compile.json"))
+    parser.add_argument("--recorded", default=str(HERE / "results" / "compile.json"),
+                        help="earlier results to compare with (read before --out is written)")
     args = parser.parse_args(argv)
+    recorded: dict[tuple[str, str], dict] = {}
+    if Path(args.recorded).is_file():
+        for r in json.loads(Path(args.recorded).read_text()).get("rows", []):
+            recorded[(r["model"], r["target"])] = r
     targets = args.targets or [t.name for t in list_targets()]
     # Resolve the default once: every compile of the run (and the CLI processes) uses the same one.
     _, default = available_strategies()
@@ -103,12 +114,23 @@ def main(argv: list[str] | None = None) -> int:
     lines = [f"rlsched_compile {__version__}, strategy {strategy}, jobs {args.jobs or os.cpu_count()}"
              f" on {os.cpu_count()} cores ({platform.processor() or platform.machine()}, Python {platform.python_version()})",
              "",
-             "| model | target | layers | unique | cold s | warm s (in-process) | warm CLI s (wall / CPU) | energy pJ | cycles |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+             "| model | target | layers | unique | cold s | cold CPU s | recorded cold s | warm s (in-process) "
+             "| warm CLI s (wall / CPU) | energy pJ | energy / recorded | cycles |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
+        old = recorded.get((r["model"], r["target"]))
+        old_cold = f"{old['cold_s']:.2f}" if old else "-"
+        ratio = f"{r['energy_pj'] / old['energy_pj']:.6f}" if old and old.get("energy_pj") else "-"
         lines.append(f"| {r['model']} | {r['target']} | {r['layers']} | {r['unique_layers']} | {r['cold_s']:.2f} | "
-                     f"{r['warm_s']:.3f} | {r['warm_cli_s']:.2f} / {r['warm_cli_cpu_s']:.2f} | "
-                     f"{r['energy_pj']:.4g} | {r['cycles']:.4g} |")
+                     f"{r['cold_cpu_s']:.2f} | {old_cold} | {r['warm_s']:.3f} | "
+                     f"{r['warm_cli_s']:.2f} / {r['warm_cli_cpu_s']:.2f} | "
+                     f"{r['energy_pj']:.4g} | {ratio} | {r['cycles']:.4g} |")
+    by_target = {(r["model"], r["target"]): r for r in rows}
+    for name in args.models:
+        big, small = by_target.get((name, "tpu_v3")), by_target.get((name, "eyeriss"))
+        if big and small:
+            lines.append(f"\n{name}: cold CPU tpu_v3 / eyeriss = {big['cold_cpu_s']:.2f} / {small['cold_cpu_s']:.2f}"
+                         f" = {big['cold_cpu_s'] / small['cold_cpu_s']:.2f}x (bar: <= 3x)")
     print("\n".join(lines))
     print(f"\nwrote {out}", file=sys.stderr)
     return 0

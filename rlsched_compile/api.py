@@ -262,6 +262,7 @@ class _Solved:
     finished: bool
     search_time_s: float
     error: str | None = None
+    timed_out: bool = False
     dataflows: tuple[str | None, str | None] | None = None
     fixed_table: list[list[int]] | None = None
 
@@ -321,14 +322,23 @@ def _finetuned_policy(strategy: str, target: Target, layers: list[Layer], *, ste
 
 
 def _solve(group: int, target: Target, layer: Layer, strategy: str, objective: str, seed: int,
-           budget: int | None, policy_path: str | None = None, dataflow: str = "fixed") -> _Solved:
-    """Schedule one layer (runs in a worker process or in-process)."""
-    from .search import schedule_layer
+           budget: int | None, policy_path: str | None = None, deadline_at: float | None = None,
+           dataflow: str = "fixed") -> _Solved:
+    """Schedule one layer (runs in a worker process or in-process).
+
+    ``deadline_at`` (``time.time()`` seconds, --time-limit): a layer started after it gets the
+    quickest valid table (the paper's all-in-DRAM start, else a seeded valid sample); an anytime
+    strategy running when it passes returns its best table so far. Either is marked timed out.
+    ``dataflow`` ``flexible``: the joint dataflow search (:mod:`rlsched_compile.search.dataflow`).
+    """
+    from .search import deadline, schedule_layer
 
     t0 = time.perf_counter()
+    if deadline_at is not None and time.time() >= deadline_at:
+        return _quick_table(group, target, layer, strategy, seed, t0)
     flows = fixed_table = None
     try:
-        with _policy_override(strategy, policy_path):
+        with _policy_override(strategy, policy_path), deadline.deadline(deadline_at):
             if dataflow == "flexible":
                 from .search.dataflow import schedule_layer_flexible
 
@@ -338,12 +348,29 @@ def _solve(group: int, target: Target, layer: Layer, strategy: str, objective: s
                 fixed_table = np.asarray(flex.fixed.table, dtype=np.int64).tolist()
             else:
                 res = schedule_layer(target, layer, search=strategy, objective=objective, seed=seed, budget=budget)
+            timed_out = deadline.was_hit()
     except SearchError as exc:
         return _Solved(group, None, strategy, 0, False, time.perf_counter() - t0, str(exc))
     wall = time.perf_counter() - t0
     return _Solved(group, np.asarray(res.table, dtype=np.int64).tolist(), str(getattr(res, "strategy", strategy)),
-                   int(res.evaluations), bool(res.finished), float(getattr(res, "wall_time_s", wall) or wall),
+                   int(res.evaluations), bool(res.finished) and not timed_out,
+                   float(getattr(res, "wall_time_s", wall) or wall), timed_out=timed_out,
                    dataflows=flows, fixed_table=fixed_table)
+
+
+def _quick_table(group: int, target: Target, layer: Layer, strategy: str, seed: int, t0: float) -> _Solved:
+    """The --time-limit fallback for a layer not started in time: the first valid table at hand."""
+    from .native import search as native_search
+    from .search.diagnose import smallest_table
+
+    table, why = smallest_table(target, layer)
+    if table is None or not evaluate_table(target, layer, table).valid:
+        try:
+            table, _ = native_search.sample_valid(target, layer, rng_state=seed)
+        except SearchError as exc:
+            return _Solved(group, None, strategy, 0, False, time.perf_counter() - t0, why or str(exc), timed_out=True)
+    return _Solved(group, np.asarray(table, dtype=np.int64).tolist(), f"{strategy} (time limit)", 1, False,
+                   time.perf_counter() - t0, timed_out=True)
 
 
 def _load_model(model: Any, *, batch: int | None, strict: bool) -> tuple[Network, Any]:
@@ -360,6 +387,7 @@ def _load_model(model: Any, *, batch: int | None, strict: bool) -> tuple[Network
 def compile_model(model: str | os.PathLike[str] | Any, target: str | os.PathLike[str] | Target, *,
                   objective: str = "energy", search: str | None = None, batch: int | None = None,
                   seed: int = 0, budget: int | None = None, jobs: int | None = None, cache: bool = True,
+                  time_limit_s: float | None = None,
                   cache_dir: str | os.PathLike[str] | None = None, strict: bool = False,
                   rl_finetune_steps: int | None = None,
                   progress: ProgressCallback | None = None, dataflow: str = "fixed") -> CompileResult:
@@ -374,6 +402,10 @@ def compile_model(model: str | os.PathLike[str] | Any, target: str | os.PathLike
         batch: batch size for models with a symbolic batch dimension.
         seed: random seed of the search (same seed, same result).
         budget: evaluation budget per layer for budgeted strategies (None: their default).
+        time_limit_s: wall-clock cap of the whole compile in seconds (None: none). Anytime: a layer
+            keeps the best table found when the limit passes (a layer not started gets the quickest
+            valid table); such layers are marked unfinished, and are not cached. A compile that does
+            not hit the limit is the same as one without it.
         jobs: worker processes for unique layers (None: all cores; 1: in this process).
         cache: read and write the on-disk schedule cache.
         cache_dir: cache directory (default: see :mod:`rlsched_compile.cache`).
@@ -404,6 +436,9 @@ def compile_model(model: str | os.PathLike[str] | Any, target: str | os.PathLike
         raise RlschedError(f"budget must be >= 1 evaluations, got {budget}")
     if dataflow not in ("fixed", "flexible"):
         raise RlschedError(f"unknown dataflow mode {dataflow!r}; choose fixed or flexible")
+    if time_limit_s is not None and not (time_limit_s > 0 and time_limit_s < 1e9):
+        raise RlschedError(f"time limit must be a positive number of seconds, got {time_limit_s}")
+    deadline_at = None if time_limit_s is None else time.time() + time_limit_s
     from .targets import load_target
 
     tgt = load_target(target)
@@ -458,7 +493,7 @@ def compile_model(model: str | os.PathLike[str] | Any, target: str | os.PathLike
         nonlocal done
         solved[res.group] = res
         done += 1
-        if res.table is not None and store is not None:
+        if res.table is not None and store is not None and not res.timed_out:
             store.put(keys[res.group], CachedSchedule(
                 np.asarray(res.table, dtype=np.int64), res.strategy, res.evaluations, res.finished,
                 res.search_time_s, dataflows=res.dataflows,
@@ -476,12 +511,13 @@ def compile_model(model: str | os.PathLike[str] | Any, target: str | os.PathLike
     t_search = time.perf_counter()
     if n_jobs <= 1:
         for gi in todo:
-            finish(_solve(gi, tgt, groups[gi].layer, strategy, objective, seed, budget, policy_path, dataflow))
+            finish(_solve(gi, tgt, groups[gi].layer, strategy, objective, seed, budget, policy_path, deadline_at,
+                          dataflow))
     else:
         try:
             with process_pool(n_jobs) as pool:
                 futures = [pool.submit(_solve, gi, tgt, groups[gi].layer, strategy, objective, seed, budget,
-                                       policy_path, dataflow) for gi in todo]
+                                       policy_path, deadline_at, dataflow) for gi in todo]
                 for fut in concurrent.futures.as_completed(futures):
                     finish(fut.result())
         except concurrent.futures.process.BrokenProcessPool as exc:

@@ -164,6 +164,9 @@ def _compile_parser() -> argparse.ArgumentParser:
     p.add_argument("--list-strategies", action="store_true", help="print the search strategies and exit")
     p.add_argument("--budget", type=int, default=None, metavar="N",
                    help="evaluation budget per layer for budgeted strategies")
+    p.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
+                   help="cap the whole compile (anytime: layers keep their best table so far and are "
+                        "marked unfinished in the report)")
     p.add_argument("--batch", type=int, default=None, metavar="N",
                    help="batch size for models with a symbolic batch dimension")
     add_out(p, "rlsched_out/<model>__<target>/")
@@ -259,6 +262,7 @@ def _run_compile(argv: Sequence[str], stdout: TextIO) -> int:
         try:
             result = compile_model(args.model, args.target, objective=args.objective, search=args.search,
                                    batch=args.batch, seed=args.seed, budget=args.budget, jobs=args.jobs,
+                                   time_limit_s=args.time_limit,
                                    cache=not args.no_cache, strict=args.strict,
                                    rl_finetune_steps=args.rl_finetune, progress=progress,
                                    dataflow=args.dataflow)

@@ -43,6 +43,40 @@ typedef struct {
     int64_t t[RLS_TABLE_SIZE];
 } table_t;
 
+/* Twin memo (exact speed-up). The cost model sees the rows of one spatial level (X and Y) only
+ * through their per-column products and their row products' product (the active units): two
+ * spatial options that differ only in how each column's factor is split between a level's X and
+ * Y rows ("twins") have the same valid temporal positions with the same costs and the same
+ * row-b degrees. The first of them is evaluated and its (position, cost, degree) list kept; a
+ * later twin replays that list in its own visiting order through the same PM/SP rules, without
+ * calling the cost model. The survivors, their tie-breaks and the candidate counts are exactly
+ * those of the evaluating walk. Used only without a budget (a budgeted walk may stop inside a
+ * phase); the memo stops growing at MEMO_MAX_ENTRIES positions (later options are evaluated). */
+#define MEMO_MAX_ENTRIES ((size_t)1 << 22) /* about 84 MB of pools */
+
+typedef struct {
+    uint64_t hash;
+    size_t key_off;               /* into keys; the key length is fixed per pair search */
+    size_t first, count;          /* slice of the position pools */
+    int used;
+    int done;                     /* the recording phase finished: summary below is set */
+    int64_t max_deg;              /* largest degree of a valid position (-1: none) */
+    double min_cost_at_max;       /* smallest cost among the positions of that degree */
+} memo_slot;
+
+typedef struct {
+    memo_slot *slots;             /* open addressing, linear probing */
+    size_t cap, n_slots;
+    int64_t *keys;
+    size_t keys_len, keys_cap;
+    int key_len;
+    int64_t *pos;                 /* pools: valid temporal positions (ascending per entry), */
+    double *cost;                 /* their partial cost (HUGE_VAL: capacity-invalid) */
+    int32_t *deg;                 /* and their row-b degree (-1: invalid) */
+    size_t len, pool_cap;
+    int full;                     /* stop adding entries */
+} twin_memo;
+
 typedef struct {
     const rls_target *t;
     const rls_layer_ctx *ctx;
@@ -61,15 +95,26 @@ typedef struct {
     int64_t evaluated;
     int64_t allowance;            /* evaluations left for this pair search; < 0: unlimited */
     int truncated;                /* some pair search ran out of its allowance */
-    /* f(v) of the factorization degree for v <= deg_max (row entries never exceed the layer) */
+    /* f(v) of the factorization degree: a table for v <= deg_max, above it division by the
+     * distinct primes of the column's layer value (row entries divide it). Neither costs more
+     * than O(sqrt(layer value)) to prepare, so a huge layer value is not a huge setup. */
     int8_t *deg_term;
     int64_t deg_max;
+    int64_t primes[RLS_COLS][16];
+    int n_primes[RLS_COLS];
     /* during a temporal phase: product of the rows inside buffer b, per column */
     uint64_t base[RLS_COLS];
     /* scratch for the valid temporal positions */
     int64_t *pos;
     size_t pos_len, pos_cap;
     int status;
+    twin_memo memo;
+    int use_memo;                 /* unlimited allowance: twins replay */
+    int64_t replayed;             /* options served by the memo (no cost-model call) */
+    /* the memo entry being recorded by the current temporal phase (first index), or none */
+    int recording;
+    size_t rec_first;
+    memo_slot *rec_slot;
 } pair_search;
 
 static double partial_cost(const pair_search *ps, const rls_result *r) {
@@ -116,19 +161,46 @@ static int64_t irrelevant_product(const pair_search *ps, const int64_t *table) {
     }
 }
 
-static void consider(pair_search *ps) {
-    if (ps->allowance == 0) {
-        ps->truncated = 1;
-        return;
+/* rls__facto_degree_term(v) for a divisor v of a value whose distinct primes (ascending) are p */
+static int64_t degree_term_by_primes(int64_t v, const int64_t *p, int np) {
+    int n = 0, last_mult = 0;
+    for (int i = 0; i < np && v > 1; i++) {
+        if (v % p[i] != 0) continue;
+        last_mult = 0;
+        while (v % p[i] == 0) {
+            v /= p[i];
+            n++;
+            last_mult++;
+        }
     }
-    if (ps->allowance > 0) ps->allowance--;
-    rls_result r;
-    /* the spatial option was checked with rls__check and a temporal split only moves factors
-     * between the pair's two buffer rows: rules 1-6 hold, so only capacities are checked here */
-    rls__evaluate_trusted(ps->t, ps->ctx, ps->cur, &r, 1);
-    ps->evaluated++;
-    if (!r.valid) return;
-    const double cost = partial_cost(ps, &r);
+    return last_mult == 1 ? n - 1 : n;
+}
+
+static int64_t degree_of_b(const pair_search *ps) {
+    int64_t deg = 1;
+    for (int c = 0; c < RLS_COLS; c++) {
+        const int64_t v = ps->cur[ps->b * RLS_COLS + c];
+        deg *= 1 + (v <= ps->deg_max ? ps->deg_term[v] : degree_term_by_primes(v, ps->primes[c], ps->n_primes[c]));
+    }
+    return deg;
+}
+
+/* distinct primes of v >= 1, ascending (at most 15 for v < 2^63) */
+static int distinct_primes(int64_t v, int64_t *out) {
+    int n = 0;
+    for (int64_t i = 2; i <= v / i; i++) {
+        if (v % i != 0) continue;
+        out[n++] = i;
+        while (v % i == 0) v /= i;
+    }
+    if (v > 1) out[n++] = v;
+    return n;
+}
+
+/* PM/SP rules for the option in ps->cur with partial cost `cost` and row-b degree `deg`
+ * (deg < 0: the option is invalid). */
+static void apply_option(pair_search *ps, double cost, int64_t deg) {
+    if (deg < 0) return;
     /* PM */
     if (cost < ps->pm_cost) {
         ps->pm_cost = cost;
@@ -143,11 +215,6 @@ static void consider(pair_search *ps) {
     }
     /* SP (not for the innermost pair) */
     if (ps->b == ROW_REG) return;
-    int64_t deg = 1;
-    for (int c = 0; c < RLS_COLS; c++) {
-        const int64_t v = ps->cur[ps->b * RLS_COLS + c];
-        deg *= 1 + (v <= ps->deg_max ? ps->deg_term[v] : rls__facto_degree_term(v));
-    }
     if (deg > ps->sp_degree) {
         ps->sp_degree = deg;
         memcpy(ps->sp, ps->cur, sizeof ps->sp);
@@ -155,6 +222,35 @@ static void consider(pair_search *ps) {
         ps->sp_cost = cost;
         memcpy(ps->sp, ps->cur, sizeof ps->sp);
     }
+}
+
+/* Could an option with this cost and degree change PM or SP? (Used to skip materialising a
+ * replayed option's table; must not miss any case apply_option acts on.) */
+static int may_change(const pair_search *ps, double cost, int64_t deg) {
+    if (deg < 0) return 0;
+    if (cost <= ps->pm_cost) return 1;
+    if (ps->b == ROW_REG) return 0;
+    return deg > ps->sp_degree || (deg == ps->sp_degree && cost < ps->sp_cost);
+}
+
+static void consider(pair_search *ps, size_t i) {
+    if (ps->allowance == 0) {
+        ps->truncated = 1;
+        return;
+    }
+    if (ps->allowance > 0) ps->allowance--;
+    rls_result r;
+    /* the spatial option was checked with rls__check and a temporal split only moves factors
+     * between the pair's two buffer rows: rules 1-6 hold, so only capacities are checked here */
+    rls__evaluate_trusted(ps->t, ps->ctx, ps->cur, &r, 1);
+    ps->evaluated++;
+    const double cost = r.valid ? partial_cost(ps, &r) : HUGE_VAL;
+    const int64_t deg = !r.valid ? -1 : ps->b == ROW_REG ? 0 : degree_of_b(ps);
+    if (ps->recording) {
+        ps->memo.cost[ps->rec_first + i] = cost;
+        ps->memo.deg[ps->rec_first + i] = (int32_t)deg;
+    }
+    apply_option(ps, cost, deg);
 }
 
 /* ---- temporal options ------------------------------------------------------------------- */
@@ -226,11 +322,151 @@ static void decode(const temporal_space *ts, int64_t p, int64_t idx[RLS_COLS]) {
     }
 }
 
-static void visit_temporal(pair_search *ps, const temporal_space *ts, int64_t p) {
+static void visit_temporal(pair_search *ps, const temporal_space *ts, size_t i) {
     int64_t idx[RLS_COLS];
-    decode(ts, p, idx);
+    decode(ts, ps->pos[i], idx);
     for (int c = 0; c < RLS_COLS; c++) set_temporal(ps, ts, c, idx[c]);
-    consider(ps);
+    consider(ps, i);
+}
+
+/* ---- the twin memo ------------------------------------------------------------------------ */
+
+static void memo_free(twin_memo *m) {
+    free(m->slots);
+    free(m->keys);
+    free(m->pos);
+    free(m->cost);
+    free(m->deg);
+    memset(m, 0, sizeof *m);
+}
+
+/* forget every entry (a new pair search), keeping the allocations */
+static void memo_clear(twin_memo *m, int key_len) {
+    if (m->slots != NULL) memset(m->slots, 0, m->cap * sizeof *m->slots);
+    m->n_slots = 0;
+    m->keys_len = 0;
+    m->len = 0;
+    m->full = 0;
+    m->key_len = key_len;
+}
+
+/* The twin-invariant key of the spatial option in ps->cur: rows b..e, with each spatial level's
+ * X row holding the per-column product of its X and Y rows and the Y row holding 1. */
+static void memo_key(const pair_search *ps, int64_t *key) {
+    int n = 0;
+    for (int r = ps->b; r <= ps->e; r++)
+        for (int c = 0; c < RLS_COLS; c++) key[n++] = ps->cur[r * RLS_COLS + c];
+    static const int xrows[3] = {ROW_MAC_X, ROW_PE_X, ROW_CHIP_X};
+    for (int k = 0; k < 3; k++) {
+        const int x = xrows[k];
+        if (x <= ps->b || x + 1 >= ps->e) continue;
+        for (int c = 0; c < RLS_COLS; c++) {
+            key[(x - ps->b) * RLS_COLS + c] *= key[(x + 1 - ps->b) * RLS_COLS + c];
+            key[(x + 1 - ps->b) * RLS_COLS + c] = 1;
+        }
+    }
+}
+
+static uint64_t memo_hash(const int64_t *key, int n) {
+    uint64_t h = 0x243F6A8885A308D3ull;
+    for (int i = 0; i < n; i++) {
+        h ^= (uint64_t)key[i] + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
+        h *= 0xBF58476D1CE4E5B9ull;
+    }
+    return h ^ (h >> 31);
+}
+
+static memo_slot *memo_find(twin_memo *m, const int64_t *key, uint64_t h) {
+    if (m->cap == 0) return NULL;
+    for (size_t i = h & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+        memo_slot *s = &m->slots[i];
+        if (!s->used) return NULL;
+        if (s->hash == h && memcmp(m->keys + s->key_off, key, (size_t)m->key_len * sizeof *key) == 0) return s;
+    }
+}
+
+static int grow(void **p, size_t *cap, size_t need, size_t elem) {
+    if (need <= *cap) return 1;
+    size_t nc = *cap ? *cap : 1024;
+    while (nc < need) nc *= 2;
+    void *np = realloc(*p, nc * elem);
+    if (np == NULL) return 0;
+    *p = np;
+    *cap = nc;
+    return 1;
+}
+
+/* Add an entry for key with n positions (copied from ps->pos); returns its first pool index, or
+ * (size_t)-1 when the memo is full or out of memory (the phase is then evaluated unrecorded). */
+static size_t memo_add(pair_search *ps, const int64_t *key, uint64_t h, size_t n) {
+    twin_memo *m = &ps->memo;
+    ps->rec_slot = NULL;
+    if (m->full) return (size_t)-1;
+    if (m->len + n > MEMO_MAX_ENTRIES) {
+        m->full = 1;
+        return (size_t)-1;
+    }
+    if ((m->n_slots + 1) * 2 > m->cap) {
+        size_t nc = m->cap ? m->cap * 2 : 4096;
+        memo_slot *ns = calloc(nc, sizeof *ns);
+        if (ns == NULL) {
+            m->full = 1;
+            return (size_t)-1;
+        }
+        for (size_t i = 0; i < m->cap; i++) {
+            if (!m->slots[i].used) continue;
+            size_t j = m->slots[i].hash & (nc - 1);
+            while (ns[j].used) j = (j + 1) & (nc - 1);
+            ns[j] = m->slots[i];
+        }
+        free(m->slots);
+        m->slots = ns;
+        m->cap = nc;
+    }
+    size_t pc = m->pool_cap, pc2 = m->pool_cap, pc3 = m->pool_cap;
+    if (!grow((void **)&m->keys, &m->keys_cap, m->keys_len + (size_t)m->key_len, sizeof *m->keys) ||
+        !grow((void **)&m->pos, &pc, m->len + n, sizeof *m->pos) ||
+        !grow((void **)&m->cost, &pc2, m->len + n, sizeof *m->cost) ||
+        !grow((void **)&m->deg, &pc3, m->len + n, sizeof *m->deg)) {
+        m->full = 1;
+        return (size_t)-1;
+    }
+    /* the three pools grow in step (same start and rule), so pc == pc2 == pc3 */
+    m->pool_cap = pc;
+    size_t j = h & (m->cap - 1);
+    while (m->slots[j].used) j = (j + 1) & (m->cap - 1);
+    memo_slot *s = &m->slots[j];
+    s->used = 1;
+    s->done = 0;
+    s->hash = h;
+    ps->rec_slot = s;
+    s->key_off = m->keys_len;
+    s->first = m->len;
+    s->count = n;
+    memcpy(m->keys + m->keys_len, key, (size_t)m->key_len * sizeof *key);
+    m->keys_len += (size_t)m->key_len;
+    memcpy(m->pos + m->len, ps->pos, n * sizeof *ps->pos);
+    for (size_t i = 0; i < n; i++) {
+        m->cost[m->len + i] = HUGE_VAL;
+        m->deg[m->len + i] = -1;
+    }
+    m->n_slots++;
+    const size_t first = m->len;
+    m->len += n;
+    return first;
+}
+
+/* a twin's visit of the entry's i-th position: the recorded cost and degree, no evaluation */
+static void replay_temporal(pair_search *ps, const temporal_space *ts, const memo_slot *s, size_t i) {
+    ps->evaluated++;
+    ps->replayed++;
+    const double cost = ps->memo.cost[s->first + i];
+    const int64_t deg = ps->memo.deg[s->first + i];
+    if (!may_change(ps, cost, deg)) return;
+    int64_t idx[RLS_COLS];
+    decode(ts, ps->memo.pos[s->first + i], idx);
+    for (int c = 0; c < RLS_COLS; c++) set_temporal(ps, ts, c, idx[c]);
+    apply_option(ps, cost, deg);
 }
 
 /* first valid index in the sorted positions that is >= p */
@@ -272,6 +508,51 @@ static void temporal_phase(pair_search *ps) {
     int64_t p0 = 0;
     for (int c = 0; c < RLS_COLS; c++) p0 = p0 * ts.ndiv[c] + w[c];
 
+    /* a twin of an option already walked: replay its positions in this phase's order */
+    int64_t key[RLS_TABLE_SIZE];
+    uint64_t h = 0;
+    if (ps->use_memo) {
+        memo_key(ps, key);
+        h = memo_hash(key, ps->memo.key_len);
+        const memo_slot *s = memo_find(&ps->memo, key, h);
+        if (s != NULL && s->done) {
+            const int64_t *pos = ps->memo.pos + s->first;
+            /* PM cannot change: every position ties an earlier one in (cost, row-e product,
+             * irrelevant product), and PM only moves to a strictly smaller key. SP can change only
+             * through a position of degree >= sp_degree (then == sp_degree: the original walk
+             * already raised sp_degree to max_deg) with a cost below sp_cost. Otherwise only
+             * count the visits. */
+            const int skip = ps->b == ROW_REG || s->max_deg < ps->sp_degree ||
+                             (s->max_deg == ps->sp_degree && !(s->min_cost_at_max < ps->sp_cost));
+            if (skip) {
+                const int64_t end1 = p0 + calls < total ? p0 + calls : total;
+                int64_t visits = (int64_t)(lower_bound(pos, s->count, end1) - lower_bound(pos, s->count, p0));
+                if (p0 + calls > total) visits += (int64_t)lower_bound(pos, s->count, p0 + calls - total);
+                ps->evaluated += visits;
+                ps->replayed += visits;
+                decode(&ts, (p0 + calls - 1) % total, ps->tstate);
+                for (int c = 0; c < RLS_COLS; c++) {
+                    ps->cur[ps->b * RLS_COLS + c] = 1;
+                    ps->cur[ps->e * RLS_COLS + c] = ts.u[c];
+                }
+                return;
+            }
+            const int64_t end1 = p0 + calls < total ? p0 + calls : total;
+            for (size_t i = lower_bound(pos, s->count, p0); i < s->count && pos[i] < end1; i++)
+                replay_temporal(ps, &ts, s, i);
+            if (p0 + calls > total) {
+                const int64_t end2 = p0 + calls - total;
+                for (size_t i = 0; i < s->count && pos[i] < end2; i++) replay_temporal(ps, &ts, s, i);
+            }
+            decode(&ts, (p0 + calls - 1) % total, ps->tstate);
+            for (int c = 0; c < RLS_COLS; c++) {
+                ps->cur[ps->b * RLS_COLS + c] = 1;
+                ps->cur[ps->e * RLS_COLS + c] = ts.u[c];
+            }
+            return;
+        }
+    }
+
     ps->pos_len = 0;
     for (int c = 0; c < RLS_COLS; c++) {
         ps->cur[ps->b * RLS_COLS + c] = 1;
@@ -283,15 +564,40 @@ static void temporal_phase(pair_search *ps) {
     }
     if (temporal_ok(ps, 0u)) temporal_dfs(ps, &ts, 0, 0);
     if (ps->status != RLS_OK) return;
+    ps->recording = 0;
+    if (ps->use_memo) {
+        const size_t first = memo_add(ps, key, h, ps->pos_len);
+        if (first != (size_t)-1) {
+            ps->recording = 1;
+            ps->rec_first = first;
+        }
+    }
 
     /* visit positions p0 .. p0+calls-1 (mod total) */
     const int64_t end1 = p0 + calls < total ? p0 + calls : total;
     for (size_t i = lower_bound(ps->pos, ps->pos_len, p0); i < ps->pos_len && ps->pos[i] < end1; i++)
-        visit_temporal(ps, &ts, ps->pos[i]);
+        visit_temporal(ps, &ts, i);
     if (p0 + calls > total) {
         const int64_t end2 = p0 + calls - total; /* <= p0 + 1 */
-        for (size_t i = 0; i < ps->pos_len && ps->pos[i] < end2; i++) visit_temporal(ps, &ts, ps->pos[i]);
+        for (size_t i = 0; i < ps->pos_len && ps->pos[i] < end2; i++) visit_temporal(ps, &ts, i);
     }
+    if (ps->recording && ps->status == RLS_OK) {
+        memo_slot *s = ps->rec_slot;
+        s->max_deg = -1;
+        s->min_cost_at_max = HUGE_VAL;
+        for (size_t i = 0; i < s->count; i++) {
+            const int64_t d = ps->memo.deg[s->first + i];
+            const double c = ps->memo.cost[s->first + i];
+            if (d > s->max_deg) {
+                s->max_deg = d;
+                s->min_cost_at_max = c;
+            } else if (d == s->max_deg && c < s->min_cost_at_max) {
+                s->min_cost_at_max = c;
+            }
+        }
+        s->done = 1;
+    }
+    ps->recording = 0;
     /* where the odometer stops */
     decode(&ts, (p0 + calls - 1) % total, ps->tstate);
 
@@ -353,6 +659,8 @@ static int search_pair(pair_search *ps, const int64_t *cand, table_t out[2]) {
     ps->sp_degree = 0;
     ps->tfirst = 1;
     memset(ps->tstate, 0, sizeof ps->tstate);
+    ps->use_memo = ps->allowance < 0;
+    memo_clear(&ps->memo, (ps->e - ps->b + 1) * RLS_COLS);
 
     spatial_space ss;
     ss.n = ps->n_spatial + 1;
@@ -422,9 +730,11 @@ int rls_bottom_up(const rls_target *t, const rls_layer *layer, int32_t objective
     ps.objective = objective;
     ps.status = RLS_OK;
     ps.deg_max = 1;
-    for (int c = 0; c < RLS_COLS; c++)
+    for (int c = 0; c < RLS_COLS; c++) {
         if (ctx.l[c] > ps.deg_max) ps.deg_max = ctx.l[c];
-    if (ps.deg_max > ((int64_t)1 << 24)) ps.deg_max = (int64_t)1 << 24;
+        ps.n_primes[c] = distinct_primes(ctx.l[c], ps.primes[c]);
+    }
+    if (ps.deg_max > 4096) ps.deg_max = 4096;
     ps.deg_term = malloc((size_t)ps.deg_max + 1);
     if (ps.deg_term == NULL) return RLS_E_NOMEM;
     for (int64_t v = 0; v <= ps.deg_max; v++) ps.deg_term[v] = (int8_t)rls__facto_degree_term(v);
@@ -445,6 +755,7 @@ int rls_bottom_up(const rls_target *t, const rls_layer *layer, int32_t objective
     }
     free(ps.pos);
     free(ps.deg_term);
+    memo_free(&ps.memo);
     *candidates_evaluated = ps.evaluated;
     *finished = !ps.truncated;
     if (ps.status != RLS_OK) return ps.status;

@@ -28,34 +28,52 @@ int rls__divisors(int64_t v, int64_t *out, int max) {
     return n;
 }
 
-/* number of ordered factorizations of v over n levels */
-static int64_t count_factorizations(int64_t v, int n) {
-    if (n == 1) return 1;
-    int64_t d[256];
-    int nd = rls__divisors(v, d, 256);
-    if (nd < 0) return -1;
-    int64_t total = 0;
-    for (int i = 0; i < nd; i++) {
-        int64_t c = count_factorizations(v / d[i], n - 1);
-        if (c < 0) return -1;
-        total += c;
+/* Ordered factorizations are enumerated over the divisors of the root value only: the divisors
+ * of any factor v | root are the root's divisors that divide v, so no trial division happens
+ * below the root (a value near 2^40 costs one sqrt-time divisor scan, not one per node). */
+
+/* number of ordered factorizations of d[i] over n levels, for every divisor index i, by DP;
+ * saturates at limit + 1 */
+static void count_all(const int64_t *d, int nd, int n, int64_t limit, int64_t *cnt) {
+    for (int i = 0; i < nd; i++) cnt[i] = 1; /* one level */
+    int64_t next[256];
+    for (int lv = 2; lv <= n; lv++) {
+        for (int i = 0; i < nd; i++) {
+            int64_t total = 0;
+            for (int j = 0; j <= i; j++) {
+                if (d[i] % d[j] != 0) continue;
+                /* index of d[i] / d[j]: divisors ascending, search below i */
+                const int64_t q = d[i] / d[j];
+                int lo = 0, hi = i;
+                while (lo < hi) {
+                    int mid = (lo + hi) / 2;
+                    if (d[mid] < q) lo = mid + 1;
+                    else hi = mid;
+                }
+                total += cnt[lo];
+                if (total > limit) {
+                    total = limit + 1;
+                    break;
+                }
+            }
+            next[i] = total;
+        }
+        memcpy(cnt, next, (size_t)nd * sizeof *cnt);
     }
-    return total;
 }
 
-static void fill_factorizations(int64_t v, int n, int depth, int64_t *prefix, int64_t *out,
-                                int64_t *pos, int total_n) {
+static void fill_factorizations(const int64_t *d, int nd, int64_t v, int depth, int64_t *prefix,
+                                int64_t *out, int64_t *pos, int total_n) {
     if (depth == total_n - 1) {
         prefix[depth] = v;
         memcpy(out + *pos * total_n, prefix, (size_t)total_n * sizeof(int64_t));
         (*pos)++;
         return;
     }
-    int64_t d[256];
-    int nd = rls__divisors(v, d, 256);
-    for (int i = 0; i < nd; i++) {
+    for (int i = 0; i < nd && d[i] <= v; i++) {
+        if (v % d[i] != 0) continue;
         prefix[depth] = d[i];
-        fill_factorizations(v / d[i], n, depth + 1, prefix, out, pos, total_n);
+        fill_factorizations(d, nd, v / d[i], depth + 1, prefix, out, pos, total_n);
     }
 }
 
@@ -64,13 +82,19 @@ int rls__factor_list_new(int64_t v, int n, rls_factor_list *out) {
     out->count = 0;
     out->f = NULL;
     if (v < 1 || n < 1 || n > RLS_ROWS) return RLS_E_ARG;
-    int64_t count = count_factorizations(v, n);
-    if (count < 0 || count > ((int64_t)1 << 26)) return RLS_E_NOMEM;
+    int64_t d[256], cnt[256];
+    const int nd = rls__divisors(v, d, 256);
+    if (nd < 0) return RLS_E_NOMEM;
+    /* at most RLS_FACTOR_LIST_MAX_VALUES stored values: bounds memory and setup time */
+    const int64_t limit = RLS_FACTOR_LIST_MAX_VALUES / n;
+    count_all(d, nd, n, limit, cnt);
+    const int64_t count = cnt[nd - 1];
+    if (count > limit) return RLS_E_NOMEM;
     out->f = malloc((size_t)count * (size_t)n * sizeof(int64_t));
     if (out->f == NULL) return RLS_E_NOMEM;
     int64_t prefix[RLS_ROWS];
     int64_t pos = 0;
-    fill_factorizations(v, n, 0, prefix, out->f, &pos, n);
+    fill_factorizations(d, nd, v, 0, prefix, out->f, &pos, n);
     out->count = pos;
     return RLS_OK;
 }

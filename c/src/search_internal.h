@@ -20,7 +20,12 @@ typedef struct {
  * are more than max. */
 int rls__divisors(int64_t v, int64_t *out, int max);
 
-/* Build the list for v over n levels (1 <= n <= RLS_ROWS). Returns RLS_OK or RLS_E_NOMEM. */
+/* Most values (count * n) one factorization list may hold: 2^24 int64 = 128 MiB. */
+#define RLS_FACTOR_LIST_MAX_VALUES ((int64_t)1 << 24)
+
+/* Build the list for v over n levels (1 <= n <= RLS_ROWS). Returns RLS_OK, or RLS_E_NOMEM when
+ * it would exceed RLS_FACTOR_LIST_MAX_VALUES values (or v has more than 256 divisors) or an
+ * allocation fails. */
 int rls__factor_list_new(int64_t v, int n, rls_factor_list *out);
 void rls__factor_list_free(rls_factor_list *fl);
 

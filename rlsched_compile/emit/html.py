@@ -342,5 +342,41 @@ def render_html(report: Mapping[str, Any]) -> str:
                      + f'<td>{esc(ly["strategy"])}</td>{df_cells}'
                      f'<td><a class="loopnest" href="{esc(ly["schedule_text"])}">{esc(ly["schedule_text"].rsplit("/", 1)[-1])}</a> '
                      f'<a href="{esc(ly["schedule"])}">json</a></td></tr>')
-    parts += ["</table>", "</body>", "</html>"]
+    parts.append("</table>")
+    parts += _bound_sections(report)
+    parts += ["</body>", "</html>"]
     return "\n".join(parts) + "\n"
+
+
+def _bound_sections(report: Mapping[str, Any]) -> list[str]:
+    """The gap-to-lower-bound table and the stopped-at-budget list (nothing for old reports)."""
+    esc = html.escape
+    parts: list[str] = []
+    lb = report.get("lower_bound")
+    if lb:
+        parts += ["<h2>Gap to lower bound</h2>",
+                  f"<p>No valid schedule can cost less than the lower bound ({esc(lb['derivation'])}); the gap "
+                  "bounds how far from optimal a schedule can be.</p>",
+                  '<table><tr><th>scope</th><th class="n">energy bound (pJ)</th><th class="n">energy gap</th>'
+                  '<th class="n">cycles bound</th><th class="n">cycles gap</th></tr>',
+                  f'<tr><td>network</td><td class="n">{lb["energy_pj"]:.6g}</td>'
+                  f'<td class="n">{100 * lb["energy_gap"]:.1f}%</td><td class="n">{lb["cycles"]:.6g}</td>'
+                  f'<td class="n">{100 * lb["cycles_gap"]:.1f}%</td></tr>']
+        for ly in report["layers"]:
+            if "energy_lower_bound_pj" not in ly:
+                continue
+            parts.append(f'<tr><td>{ly["index"]} {esc(ly["name"])}</td>'
+                         f'<td class="n">{ly["energy_lower_bound_pj"]:.6g}</td>'
+                         f'<td class="n">{100 * ly["energy_gap_to_bound"]:.1f}%</td>'
+                         f'<td class="n">{ly["cycles_lower_bound"]:.6g}</td>'
+                         f'<td class="n">{100 * ly["cycles_gap_to_bound"]:.1f}%</td></tr>')
+        parts.append("</table>")
+    unfinished = report.get("unfinished_layers") or []
+    if unfinished:
+        names = {ly["index"]: ly["name"] for ly in report["layers"]}
+        parts += ["<h2>Stopped at budget</h2>",
+                  '<p class="warn">These layers\' searches stopped at their budget or time limit before covering '
+                  "their space; their schedules are the best found so far:</p><ul>"]
+        parts += [f"<li>{i} {esc(names.get(i, ''))}</li>" for i in unfinished]
+        parts.append("</ul>")
+    return parts

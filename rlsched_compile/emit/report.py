@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from .._version import __version__
 from .._sanitize import terminal_safe
+from ..bound import layer_lower_bound
 from ..cost import CYCLE_COMPONENTS, ENERGY_COMPONENTS
 from ..operators import OtherOperators, cost_other_operators, static_power_pj_per_cycle
 from ..targets.model import Target
@@ -195,6 +196,7 @@ def build_report(*, network: Network, target: Target, settings: Mapping[str, Any
             "energy_by_component_pj": {k: ev.energy_by_component_pj[k] * ly.repeat
                                        for k in DYNAMIC_COMPONENTS + STATIC_COMPONENTS},
             "cycles": ev.cycles * ly.repeat,
+            **_bound_fields(target, ly, ev.energy_pj, ev.cycles),
             "mac_utilization": _r(util["mac_units"]), "pe_utilization": _r(util["pe_array"]),
             "schedule": f"schedules/{file_stem(s.index, ly.name)}.json",
             "schedule_text": f"schedules/{file_stem(s.index, ly.name)}.txt",
@@ -247,6 +249,8 @@ def build_report(*, network: Network, target: Target, settings: Mapping[str, Any
                      for f in failures],
         "other_operators": other.to_dict(),
         "whole_model": whole_model_totals(totals, other),
+        "lower_bound": _network_bound(layers),
+        "unfinished_layers": [ly["index"] for ly in layers if not ly["finished"]],
     }
 
 
@@ -280,6 +284,32 @@ def flows_text(flows: Mapping[str, str | None] | None) -> str:
     if not flows:
         return ""
     return "/".join(v or "-" for v in flows.values())
+
+
+def _bound_fields(target: Target, layer: Any, energy_pj: float, cycles: float) -> dict[str, float]:
+    """A layer's lower bounds (:mod:`rlsched_compile.bound`) and its gaps to them (fractions).
+
+    ``energy_pj`` and ``cycles`` are one run's; the bounds reported are of every run (x repeat),
+    like the row's energy and cycles, and the gaps are the same for one run as for all.
+    """
+    b = layer_lower_bound(target, layer)
+    gap_e, gap_c = b.gap(energy_pj, cycles)
+    return {"energy_lower_bound_pj": b.energy_pj * layer.repeat, "cycles_lower_bound": b.cycles * layer.repeat,
+            "energy_gap_to_bound": _r(gap_e), "cycles_gap_to_bound": _r(gap_c)}
+
+
+def _network_bound(layers: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The network's bounds (sums of the scheduled layers' bounds) and its gaps to them."""
+    e_lb = sum(ly["energy_lower_bound_pj"] for ly in layers)
+    c_lb = sum(ly["cycles_lower_bound"] for ly in layers)
+    e = sum(ly["energy_pj"] for ly in layers)
+    c = sum(ly["cycles"] for ly in layers)
+    return {"energy_pj": e_lb, "cycles": c_lb,
+            "energy_gap": _r(e / e_lb - 1.0) if e_lb > 0 else 0.0,
+            "cycles_gap": _r(c / c_lb - 1.0) if c_lb > 0 else 0.0,
+            "derivation": "MAC energy + compulsory DRAM traffic of weights and outputs + static power "
+                          "over the fewest cycles (MACs / MAC units + that traffic's DRAM cycles); "
+                          "see rlsched_compile/bound.py"}
 
 
 # ---- human renderings ----------------------------------------------------------------------
@@ -322,6 +352,10 @@ def render_summary(report: Mapping[str, Any]) -> str:
     body = _table(headers, rows, "rlrrrrl")
     lines += body[:-1] + [body[1], body[-1]]
     lines += [f"FAILED {t_(u['name'])}: {t_(u['failed'])}" for u in report["unique_layers"] if "failed" in u]
+    unfinished = report.get("unfinished_layers") or []
+    if unfinished:
+        lines.append(f"STOPPED AT BUDGET: the search of {len(unfinished)} layer(s) stopped at its budget or time "
+                     "limit before covering its space (see report.json 'unfinished_layers')")
     lines.append(f"energy {t['energy_pj']:.6g} pJ (dynamic {t['dynamic_energy_pj']:.6g}, static "
                  f"{t['static_energy_pj']:.6g}), {t['energy_per_mac_pj']:.4g} pJ/MAC; cycles "
                  f"{t['cycles']:.6g}; " + (coverage_phrase(report["coverage"]) if "coverage" in report
@@ -491,6 +525,7 @@ def render_markdown(report: Mapping[str, Any]) -> str:
     out += ["",
             "### What the utilization figures mean", "", *(f"- {x}" for x in utilization_story(report)), "",
             "## Energy by component", "", "| component | kind | energy (pJ) | share |", "|---|---|---:|---:|"]
+    # (the lower-bound and unfinished sections are appended at the end: added sections only)
     for kind, comps in (("dynamic", DYNAMIC_COMPONENTS), ("static", STATIC_COMPONENTS)):
         for c in comps:
             e = t["energy_by_component_pj"][c]
@@ -530,7 +565,35 @@ def render_markdown(report: Mapping[str, Any]) -> str:
                    + "".join(f"{ly['traffic_bytes'][b]:.6g} | " for b in levels) + df_cells
                    + f"[{ly['schedule_text'].rsplit('/', 1)[-1]}]({ly['schedule_text']}), "
                    f"[{ly['schedule'].rsplit('/', 1)[-1]}]({ly['schedule']}) |")
+    out += _markdown_bound_sections(report)
     return "\n".join(out) + "\n"
+
+
+def _markdown_bound_sections(report: Mapping[str, Any]) -> list[str]:
+    """``report.md``'s gap-to-lower-bound and stopped-at-budget sections (empty for old reports)."""
+    lb = report.get("lower_bound")
+    out: list[str] = []
+    if lb:
+        out += ["", "## Gap to lower bound", "",
+                f"No valid schedule can cost less than the lower bound ({lb['derivation']}); the gap bounds "
+                "how far from optimal a schedule can be.", "",
+                "| scope | energy bound (pJ) | energy gap | cycles bound | cycles gap |", "|---|---:|---:|---:|---:|",
+                f"| network | {lb['energy_pj']:.6g} | {100 * lb['energy_gap']:.1f}% | {lb['cycles']:.6g} | "
+                f"{100 * lb['cycles_gap']:.1f}% |"]
+        for ly in report["layers"]:
+            if "energy_lower_bound_pj" in ly:
+                out.append(f"| {ly['index']} {md_cell(ly['name'])} | "
+                           f"{ly['energy_lower_bound_pj']:.6g} | {100 * ly['energy_gap_to_bound']:.1f}% | "
+                           f"{ly['cycles_lower_bound']:.6g} | {100 * ly['cycles_gap_to_bound']:.1f}% |")
+    unfinished = report.get("unfinished_layers") or []
+    if unfinished:
+        names = {ly["index"]: ly["name"] for ly in report["layers"]}
+        out += ["", "## Stopped at budget", "",
+                "These layers' searches stopped at their budget or time limit before covering their space; "
+                "their schedules are the best found so far:", ""]
+        out += [f"- {i} {md_cell(names.get(i, ''))}" for i in unfinished]
+    return out
+
 
 
 # ---- baseline comparison -------------------------------------------------------------------

@@ -68,6 +68,9 @@ class _Out:
     def result(self, status: int, what: str, *, finished: bool = True) -> RowSearch:
         if status == lib.RLS_E_NOT_FOUND:
             raise SearchError(f"{what}: no valid table found after {int(self.count[0])} candidates")
+        if status == lib.RLS_E_NOMEM:
+            raise SearchError(f"{what}: the layer's factorization space is too large for this strategy "
+                              "(over 2^24 stored factors per column); use the default strategy or bottom-up")
         check_status(status, what)
         self.table.setflags(write=False)
         return RowSearch(table=self.table, energy_pj=float(self.summary.energy_pj),

@@ -5,7 +5,9 @@
   a few seeded sampled rollouts, keeping the best table seen. No fallback to any other strategy.
 * ``rl-hybrid``: bottom-up's table, the agent started from it and from the paper's table, then a row
   polish (exact re-factorization of every pair and triple of writable rows until a sweep changes
-  nothing) of both bottom-up's table and the agent's best table; the best result wins. Polishing
+  nothing) of both bottom-up's table and the agent's best table - and, on layers where bottom-up
+  is cheap, of bottom-up's tables under the other objectives (raw and polished under their own
+  objective), so no other objective's table is better in this one; the best result wins. Polishing
   bottom-up's table is exactly ``row-sweep``, so the hybrid is never worse than ``bottom-up`` nor
   than ``row-sweep``; the agent contributes whenever its table polishes to a better local optimum.
 
@@ -29,6 +31,7 @@ from ..native.costmodel import evaluate_table
 from ..rl.mdp import writable_rows
 from ..rl.policy import SHIPPED_POLICY, NumpyPolicy, improve_table, load_policy, shipped_policy
 from ..targets.model import Target
+from . import deadline
 from .base import SearchResult, make_result, register_strategy
 from .diagnose import smallest_table
 
@@ -40,6 +43,13 @@ SAMPLED_ROLLOUTS = 3
 #: (compile-time budget; the agent alone runs its full episodes).
 HYBRID_SAMPLED_ROLLOUTS = 2
 HYBRID_STOP_AFTER_IDLE = 6
+#: ``rl-hybrid``: when bottom-up under the requested objective visited at most this many
+#: candidates (a cheap layer), bottom-up also runs under the other objectives and their tables,
+#: raw and polished under their own objective, seed the final polish too, so the result is never
+#: worse than those tables (the cross-objective blind spots of issue 14). Deterministic: the count
+#: does not depend on time.
+CROSS_OBJECTIVE_MAX_CANDIDATES = 1_000_000
+_OBJECTIVES = ("energy", "cycles", "edp")
 
 
 def _metric(objective: str, energy_pj: float, cycles: float) -> float:
@@ -60,16 +70,25 @@ def polish_rows(target: Target, layer: Layer, table: np.ndarray, *, objective: s
     energy_pj, cycles = ev.energy_pj, ev.cycles
     best = _metric(objective, energy_pj, cycles)
     candidates = 0
+    # A group searched from this very table found nothing better (search_rows is deterministic):
+    # searching it again cannot improve, so the confirming sweep skips it. Exact: same result.
+    searched_on: dict[tuple[int, ...], bytes] = {}
     while True:
         improved = False
         for group in groups:
-            if budget is not None and candidates >= budget:
+            if (budget is not None and candidates >= budget) or deadline.expired():
                 return table, energy_pj, cycles, candidates, False
+            key = table.tobytes()
+            if searched_on.get(group) == key:
+                continue
             r = native_search.search_rows(target, layer, table, group, objective)
             candidates += r.candidates
             value = r.objective(objective)
             if value < best:
                 table, energy_pj, cycles, best, improved = np.array(r.table), r.energy_pj, r.cycles, value, True
+                searched_on[group] = table.tobytes()  # its own optimum: the same search returns it
+            else:
+                searched_on[group] = key
         if not improved:
             return table, energy_pj, cycles, candidates, True
 
@@ -89,7 +108,8 @@ class _AgentBase:
         """sha256 of the policy file (the schedule cache keys on it), plus the rollout count."""
         path = SHIPPED_POLICY if self.policy_path is None else self.policy_path
         digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "missing"
-        return f"{digest}:{SAMPLED_ROLLOUTS}:{HYBRID_SAMPLED_ROLLOUTS}:{HYBRID_STOP_AFTER_IDLE}"
+        return (f"{digest}:{SAMPLED_ROLLOUTS}:{HYBRID_SAMPLED_ROLLOUTS}:{HYBRID_STOP_AFTER_IDLE}:"
+                f"xobj{CROSS_OBJECTIVE_MAX_CANDIDATES}")
 
     def _agent(self, target: Target, layer: Layer, table: np.ndarray, *, objective: str, seed: int,
                policy: NumpyPolicy, sampled_rollouts: int = SAMPLED_ROLLOUTS,
@@ -138,8 +158,8 @@ class AgentAlone(_AgentBase):
 class AgentHybrid(_AgentBase):
     """``rl-hybrid``: bottom-up, the agent from bottom-up's and from the paper's table, then row polishes.
 
-    ``budget`` caps each polish's candidates (None: polish until a sweep improves nothing);
-    ``finished`` is False when the cap stopped a polish.
+    ``budget`` caps bottom-up's options per level pair and each polish's candidates (None: run
+    both to completion); ``finished`` is False when the cap stopped either.
     """
 
     name = "rl-hybrid"
@@ -149,12 +169,15 @@ class AgentHybrid(_AgentBase):
         started = time.perf_counter()
         policy = self.policy()
         try:
-            bu = native_search.bottom_up(target, layer, objective)
+            bu = native_search.bottom_up(target, layer, objective, budget=budget)
             bu_table, evaluations = np.array(bu.table), bu.candidates
+            bu_finished = bu.finished
         except SearchError:
             # bottom-up can miss every table (e.g. under a local-buffer fixed_mapping): go on from
             # the paper's start or, failing that, a seeded valid sample (SearchError if none exists)
             bu_table, evaluations = self._valid_start(target, layer, seed), 0
+            bu_finished = True
+        bu_evaluations = evaluations
         bu_eval = evaluate_table(target, layer, bu_table)
         starts = [bu_table]
         try:
@@ -163,6 +186,8 @@ class AgentHybrid(_AgentBase):
             pass
         agent_best = (_metric(objective, bu_eval.energy_pj, bu_eval.cycles), bu_table)
         for start in starts:
+            if deadline.expired():  # --time-limit: keep the best so far
+                break
             table, energy_pj, cycles, candidates = self._agent(
                 target, layer, start, objective=objective, seed=seed, policy=policy,
                 sampled_rollouts=HYBRID_SAMPLED_ROLLOUTS, stop_after_idle=HYBRID_STOP_AFTER_IDLE)
@@ -172,8 +197,23 @@ class AgentHybrid(_AgentBase):
                 agent_best = (value, table)
         # Polish bottom-up's table (= row-sweep) and the agent's best; ties keep bottom-up's polish.
         seeds = [bu_table] + ([agent_best[1]] if not np.array_equal(agent_best[1], bu_table) else [])
+        if budget is None and 0 < bu_evaluations <= CROSS_OBJECTIVE_MAX_CANDIDATES:
+            for other in _OBJECTIVES:
+                if other == objective or deadline.expired():
+                    continue
+                try:
+                    other_bu = native_search.bottom_up(target, layer, other)
+                except SearchError:
+                    continue
+                evaluations += other_bu.candidates
+                other_table = np.array(other_bu.table)
+                own, _, _, candidates, _ = polish_rows(target, layer, other_table, objective=other)
+                evaluations += candidates
+                for cand in (other_table, own):
+                    if not any(np.array_equal(cand, s) for s in seeds):
+                        seeds.append(cand)
         best: tuple[float, np.ndarray] | None = None
-        finished = True
+        finished = bu_finished
         for table in seeds:
             polished, energy_pj, cycles, candidates, done = polish_rows(target, layer, table, objective=objective,
                                                                         budget=budget)
@@ -183,6 +223,7 @@ class AgentHybrid(_AgentBase):
             if best is None or value < best[0]:
                 best = (value, polished)
         assert best is not None
+        finished = finished and not deadline.was_hit()
         return make_result(target, layer, best[1], evaluations=evaluations, started_s=started, finished=finished,
                            strategy=self.name, objective=objective)
 

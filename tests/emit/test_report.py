@@ -82,7 +82,8 @@ def test_report_round_trips_through_json() -> None:
     assert json.loads(text) == r
     assert dumps_json(make_report()) == text
     assert list(r) == ["schema_version", "tool", "model", "target", "settings", "complete", "totals", "coverage",
-                       "unique_layers", "layers", "failures", "other_operators", "whole_model"]
+                       "unique_layers", "layers", "failures", "other_operators", "whole_model", "lower_bound",
+                       "unfinished_layers"]
 
 
 def test_summary_and_markdown() -> None:
@@ -149,7 +150,8 @@ def test_markdown_tells_the_whole_story() -> None:
     # the hostile name is escaped everywhere: no raw HTML, no extra cell, no line break, no link
     assert "<img" not in md and not re.search(r"(?<!\\)\]\(javascript", md) and "\n`code`" not in md
     safe = r"evil\|&lt;img src=x onerror=alert(1)&gt; \`code\` \[link\](javascript:alert(1))"
-    assert md.count(safe) == 3  # the skipped-operator row, the unique-layer row and the layer row
+    # the skipped-operator row, the unique-layer row, the layer row and the gap-to-lower-bound row
+    assert md.count(safe) == 4
     cells = [ln.replace("\\|", "").count("|") for ln in md.splitlines() if "| Conv |" in ln]
     assert len(cells) == 21 and len(set(cells)) == 1
 
@@ -280,3 +282,20 @@ def test_browser_check_catches_console_errors(tmp_path: Path) -> None:
     result = check_page(binary, bad.as_uri(), "1 + 1")
     assert result.value == 2
     assert "boom" in result.console_errors and any("Uncaught" in e for e in result.console_errors)
+
+
+def test_report_gives_the_gap_to_the_lower_bound() -> None:
+    """report.json/md/html carry each layer's and the network's lower bounds and gaps (issue 14)."""
+    r = make_report()
+    lb = r["lower_bound"]
+    assert 0 < lb["energy_pj"] <= r["totals"]["energy_pj"]
+    assert 0 < lb["cycles"] <= r["totals"]["cycles"]
+    assert lb["energy_gap"] == pytest.approx(r["totals"]["energy_pj"] / lb["energy_pj"] - 1, rel=1e-6)
+    for ly in r["layers"]:
+        assert 0 < ly["energy_lower_bound_pj"] <= ly["energy_pj"]
+        assert 0 < ly["cycles_lower_bound"] <= ly["cycles"]
+        assert ly["energy_gap_to_bound"] >= 0 and ly["cycles_gap_to_bound"] >= 0
+    md = render_markdown(r)
+    assert "## Gap to lower bound" in md and "| network |" in md
+    assert "Gap to lower bound</h2>" in render_html(r)
+    assert r["unfinished_layers"] == [ly["index"] for ly in r["layers"] if not ly["finished"]]

@@ -1,0 +1,173 @@
+#!/usr/bin/env python3
+"""Best-known tables from a much heavier search, and the default strategy's distance to them.
+
+For every unique layer of the chosen zoo models on the chosen targets and objective, the heavy
+search starts from many valid tables:
+
+* the default strategy's table under every objective (so the best-known table is never worse than
+  what the tool itself finds under any objective), bottom-up's table under every objective;
+* ``--samples`` seeded random valid tables (``sample_valid``);
+
+polishes each with exact re-factorization of every pair and triple of writable rows until a sweep
+improves nothing, then polishes the ``--finalists`` best distinct results again with every pair,
+triple *and quadruple* of writable rows until nothing improves. The best table is the layer's
+best-known table. Results are cached per (target, objective) in
+``bench/results/best_known/<target>__<objective>.json`` keyed by the layer signature (a cached
+layer is not searched again; ``--refresh`` recomputes). The printed table gives, per target, the
+default / best-known ratio of the worst layer and of the network.
+
+    python bench/bench_best_known.py --models resnet50 --targets eyeriss simba --objective energy
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from rlsched_compile import schedule_layer  # noqa: E402
+from rlsched_compile.errors import SearchError  # noqa: E402
+from rlsched_compile.frontend import load_network, zoo  # noqa: E402
+from rlsched_compile.native import search as native_search  # noqa: E402
+from rlsched_compile.native.costmodel import evaluate_table  # noqa: E402
+from rlsched_compile.rl.mdp import writable_rows  # noqa: E402
+from rlsched_compile.targets import load_target  # noqa: E402
+
+OBJECTIVES = ("energy", "cycles", "edp")
+
+
+def metric(objective: str, energy_pj: float, cycles: float) -> float:
+    return {"energy": energy_pj, "cycles": cycles, "edp": energy_pj * cycles}[objective]
+
+
+def polish(target: Any, layer: Any, table: np.ndarray, objective: str, sizes: tuple[int, ...]) -> tuple[np.ndarray, float, int]:
+    """Exact re-factorization of every group of writable rows of the given sizes until stable."""
+    rows = tuple(int(r) for r in np.flatnonzero(writable_rows(target)))
+    groups = [g for n in sizes for g in itertools.combinations(rows, n)]
+    ev = evaluate_table(target, layer, table)
+    best = metric(objective, ev.energy_pj, ev.cycles)
+    evaluations = 0
+    while True:
+        improved = False
+        for group in groups:
+            r = native_search.search_rows(target, layer, table, group, objective)
+            evaluations += r.candidates
+            value = r.objective(objective)
+            if value < best:
+                table, best, improved = np.array(r.table), value, True
+        if not improved:
+            return table, best, evaluations
+
+
+def heavy_search(target: Any, layer: Any, objective: str, *, samples: int, finalists: int) -> dict[str, Any]:
+    starts: list[tuple[str, np.ndarray]] = []
+    for ob in OBJECTIVES:
+        try:
+            starts.append((f"default[{ob}]", schedule_layer(target, layer, objective=ob).table_array()))
+        except SearchError:
+            pass
+        try:
+            starts.append((f"bottom-up[{ob}]", np.array(native_search.bottom_up(target, layer, ob).table)))
+        except SearchError:
+            pass
+    state = 12345
+    for _ in range(samples):
+        try:
+            table, state = native_search.sample_valid(target, layer, rng_state=state)
+        except SearchError:
+            break
+        starts.append(("sample", np.array(table)))
+    evaluations = 0
+    polished: list[tuple[float, str, np.ndarray]] = []
+    for name, table in starts:
+        t, value, n = polish(target, layer, table, objective, (2, 3))
+        evaluations += n
+        polished.append((value, name, t))
+    polished.sort(key=lambda p: (p[0], p[2].tobytes()))
+    distinct: list[tuple[float, str, np.ndarray]] = []
+    for p in polished:
+        if not any(np.array_equal(p[2], d[2]) for d in distinct):
+            distinct.append(p)
+        if len(distinct) == finalists:
+            break
+    best: tuple[float, str, np.ndarray] | None = None
+    for value, name, table in distinct:
+        t, v, n = polish(target, layer, table, objective, (2, 3, 4))
+        evaluations += n
+        if best is None or v < best[0]:
+            best = (v, name, t)
+    assert best is not None
+    ev = evaluate_table(target, layer, best[2])
+    return {"layer": layer.name, "signature": list(layer.signature()), "objective_value": best[0],
+            "energy_pj": ev.energy_pj, "cycles": ev.cycles, "table": best[2].tolist(), "from": best[1],
+            "evaluations": evaluations}
+
+
+def write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", nargs="*", default=["resnet50"], help="zoo model names")
+    parser.add_argument("--targets", nargs="*", default=["eyeriss", "eyeriss_v2", "simba", "tpu_v3"])
+    parser.add_argument("--objective", default="energy", choices=OBJECTIVES)
+    parser.add_argument("--samples", type=int, default=8, help="seeded random valid starts per layer")
+    parser.add_argument("--finalists", type=int, default=3, help="distinct tables polished with quadruples")
+    parser.add_argument("--refresh", action="store_true", help="recompute cached layers")
+    parser.add_argument("--out", default=str(HERE / "results" / "best_known"))
+    args = parser.parse_args(argv)
+    out_dir = Path(args.out)
+    lines = [f"objective {args.objective}; heavy search: {args.samples} samples + default and bottom-up under "
+             f"every objective, pairs+triples polish, {args.finalists} finalists polished with quadruples", "",
+             "| model | target | layers | network default / best-known | worst layer | its ratio | CPU s of this run (cached layers are not searched again) |",
+             "|---|---|---:|---:|---|---:|---:|"]
+    for target_name in args.targets:
+        target = load_target(target_name)
+        cache_path = out_dir / f"{target_name}__{args.objective}.json"
+        cache: dict[str, Any] = json.loads(cache_path.read_text()) if cache_path.is_file() and not args.refresh else {}
+        for model in args.models:
+            net = load_network(zoo.zoo_path(model))
+            cpu0 = time.process_time()
+            default_total = best_total = 0.0
+            worst: tuple[float, str] = (0.0, "")
+            seen: dict[str, tuple[float, float]] = {}
+            for layer in net.layers:
+                key = ",".join(str(v) for v in layer.signature())
+                if key not in seen:
+                    if key not in cache:
+                        cache[key] = heavy_search(target, layer, args.objective, samples=args.samples,
+                                                  finalists=args.finalists)
+                        write_atomic(cache_path, json.dumps(cache, indent=1, sort_keys=True) + "\n")
+                    d = schedule_layer(target, layer, objective=args.objective)
+                    dv = metric(args.objective, d.energy_pj, d.cycles)
+                    bv = min(cache[key]["objective_value"], dv)
+                    seen[key] = (dv, bv)
+                    ratio = dv / bv
+                    print(f"{model} {target_name} {layer.name}: default/best-known {ratio:.4f} "
+                          f"(best from {cache[key]['from']})", file=sys.stderr, flush=True)
+                    if ratio > worst[0]:
+                        worst = (ratio, layer.name)
+                dv, bv = seen[key]
+                default_total += dv
+                best_total += bv
+            lines.append(f"| {model} | {target_name} | {len(net.layers)} | {default_total / best_total:.4f} | "
+                         f"{worst[1]} | {worst[0]:.4f} | {time.process_time() - cpu0:.1f} |")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
