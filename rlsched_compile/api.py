@@ -61,6 +61,7 @@ class CompileSettings:
         strict: whether operators with MACs that cannot be scheduled were errors.
         rl_finetune_steps: environment steps the agent was fine-tuned on this model's layers
             before scheduling (None: the shipped policy as is).
+        dataflow: ``fixed`` (each buffer's declared dataflow) or ``flexible`` (chosen per layer).
     """
 
     objective: str
@@ -70,12 +71,15 @@ class CompileSettings:
     batch: int
     strict: bool
     rl_finetune_steps: int | None = None
+    dataflow: str = "fixed"
 
     def to_dict(self) -> dict[str, Any]:
         d = {"objective": self.objective, "strategy": self.strategy, "seed": self.seed,
              "budget": self.budget, "batch": self.batch, "strict": self.strict}
         if self.rl_finetune_steps is not None:
             d["rl_finetune_steps"] = self.rl_finetune_steps
+        if self.dataflow != "fixed":  # fixed mode keeps the report of before the option existed
+            d["dataflow"] = self.dataflow
         return d
 
 
@@ -259,6 +263,8 @@ class _Solved:
     search_time_s: float
     error: str | None = None
     timed_out: bool = False
+    dataflows: tuple[str | None, str | None] | None = None
+    fixed_table: list[list[int]] | None = None
 
 
 @contextlib.contextmanager
@@ -316,28 +322,40 @@ def _finetuned_policy(strategy: str, target: Target, layers: list[Layer], *, ste
 
 
 def _solve(group: int, target: Target, layer: Layer, strategy: str, objective: str, seed: int,
-           budget: int | None, policy_path: str | None = None, deadline_at: float | None = None) -> _Solved:
+           budget: int | None, policy_path: str | None = None, deadline_at: float | None = None,
+           dataflow: str = "fixed") -> _Solved:
     """Schedule one layer (runs in a worker process or in-process).
 
     ``deadline_at`` (``time.time()`` seconds, --time-limit): a layer started after it gets the
     quickest valid table (the paper's all-in-DRAM start, else a seeded valid sample); an anytime
     strategy running when it passes returns its best table so far. Either is marked timed out.
+    ``dataflow`` ``flexible``: the joint dataflow search (:mod:`rlsched_compile.search.dataflow`).
     """
     from .search import deadline, schedule_layer
 
     t0 = time.perf_counter()
     if deadline_at is not None and time.time() >= deadline_at:
         return _quick_table(group, target, layer, strategy, seed, t0)
+    flows = fixed_table = None
     try:
         with _policy_override(strategy, policy_path), deadline.deadline(deadline_at):
-            res = schedule_layer(target, layer, search=strategy, objective=objective, seed=seed, budget=budget)
+            if dataflow == "flexible":
+                from .search.dataflow import schedule_layer_flexible
+
+                flex = schedule_layer_flexible(target, layer, search=strategy, objective=objective, seed=seed,
+                                               budget=budget)
+                res, flows = flex.result, flex.dataflows
+                fixed_table = np.asarray(flex.fixed.table, dtype=np.int64).tolist()
+            else:
+                res = schedule_layer(target, layer, search=strategy, objective=objective, seed=seed, budget=budget)
             timed_out = deadline.was_hit()
     except SearchError as exc:
         return _Solved(group, None, strategy, 0, False, time.perf_counter() - t0, str(exc))
     wall = time.perf_counter() - t0
     return _Solved(group, np.asarray(res.table, dtype=np.int64).tolist(), str(getattr(res, "strategy", strategy)),
                    int(res.evaluations), bool(res.finished) and not timed_out,
-                   float(getattr(res, "wall_time_s", wall) or wall), timed_out=timed_out)
+                   float(getattr(res, "wall_time_s", wall) or wall), timed_out=timed_out,
+                   dataflows=flows, fixed_table=fixed_table)
 
 
 def _quick_table(group: int, target: Target, layer: Layer, strategy: str, seed: int, t0: float) -> _Solved:
@@ -372,7 +390,7 @@ def compile_model(model: str | os.PathLike[str] | Any, target: str | os.PathLike
                   time_limit_s: float | None = None,
                   cache_dir: str | os.PathLike[str] | None = None, strict: bool = False,
                   rl_finetune_steps: int | None = None,
-                  progress: ProgressCallback | None = None) -> CompileResult:
+                  progress: ProgressCallback | None = None, dataflow: str = "fixed") -> CompileResult:
     """Schedule every layer of a model on a target.
 
     Args:
@@ -396,6 +414,10 @@ def compile_model(model: str | os.PathLike[str] | Any, target: str | os.PathLike
             environment steps on the model's unique layers before scheduling (needs torch; the tuned
             policy is cached and reused).
         progress: optional callback ``(done, total, layer_name)`` over unique layers.
+        dataflow: ``fixed`` (each buffer's declared, or first declared, dataflow: today's results)
+            or ``flexible`` (each layer's buffers take any dataflow the target allows, chosen
+            jointly with the table; the report adds the saving against fixed, see
+            :mod:`rlsched_compile.search.dataflow`).
 
     Returns:
         The :class:`CompileResult`; layers without a valid schedule are in ``.failures``.
@@ -412,6 +434,8 @@ def compile_model(model: str | os.PathLike[str] | Any, target: str | os.PathLike
         raise RlschedError(f"jobs must be >= 1, got {jobs}")
     if budget is not None and budget < 1:
         raise RlschedError(f"budget must be >= 1 evaluations, got {budget}")
+    if dataflow not in ("fixed", "flexible"):
+        raise RlschedError(f"unknown dataflow mode {dataflow!r}; choose fixed or flexible")
     if time_limit_s is not None and not (time_limit_s > 0 and time_limit_s < 1e9):
         raise RlschedError(f"time limit must be a positive number of seconds, got {time_limit_s}")
     deadline_at = None if time_limit_s is None else time.time() + time_limit_s
@@ -422,7 +446,8 @@ def compile_model(model: str | os.PathLike[str] | Any, target: str | os.PathLike
     net, proto = _load_model(model, batch=batch, strict=strict)
     t_loaded = time.perf_counter()
     settings = CompileSettings(objective=objective, strategy=strategy, seed=seed, budget=budget,
-                               batch=net.batch, strict=strict, rl_finetune_steps=rl_finetune_steps)
+                               batch=net.batch, strict=strict, rl_finetune_steps=rl_finetune_steps,
+                               dataflow=dataflow)
     groups = net.unique_layers()
     logger.info("%s: %d layers, %d unique; target %s; strategy %s, objective %s", net.name,
                 len(net.layers), len(groups), tgt.name, strategy, objective)
@@ -436,7 +461,10 @@ def compile_model(model: str | os.PathLike[str] | Any, target: str | os.PathLike
         token = _strategy_token(strategy)
     target_sha = tgt.sha256
     keys = [cache_key(layer_signature=g.layer.signature(), target_sha256=target_sha, objective=objective,
-                      strategy=strategy, settings={"seed": seed, "budget": budget, "token": token},
+                      strategy=strategy, settings={"seed": seed, "budget": budget, "token": token,
+                                # the mode is in every flexible key; fixed keys stay those of before
+                                # the option (the sweep writes them for the compile to read)
+                                **({"dataflow": dataflow} if dataflow != "fixed" else {})},
                       tool_version=__version__) for g in groups]
     solved: dict[int, _Solved] = {}
     cached: set[int] = set()
@@ -444,12 +472,14 @@ def compile_model(model: str | os.PathLike[str] | Any, target: str | os.PathLike
     if progress:
         progress(0, len(groups), groups[0].layer.name if groups else "")
     todo = []
-    subjects = [CacheSubject(target=tgt, layer=g.layer, objective=objective, strategy=strategy) for g in groups]
+    subjects = [CacheSubject(target=tgt, layer=g.layer, objective=objective, strategy=strategy, dataflow=dataflow)
+                for g in groups]
     for gi, g in enumerate(groups):
         hit = store.get(keys[gi], subjects[gi]) if store else None  # checked and re-evaluated
         if hit is not None:
             solved[gi] = _Solved(gi, hit.table.tolist(), hit.strategy, hit.evaluations, hit.finished,
-                                 hit.search_time_s)
+                                 hit.search_time_s, dataflows=hit.dataflows,
+                                 fixed_table=None if hit.fixed_table is None else hit.fixed_table.tolist())
             cached.add(gi)
             done += 1
             if progress:
@@ -464,9 +494,11 @@ def compile_model(model: str | os.PathLike[str] | Any, target: str | os.PathLike
         solved[res.group] = res
         done += 1
         if res.table is not None and store is not None and not res.timed_out:
-            store.put(keys[res.group], CachedSchedule(np.asarray(res.table, dtype=np.int64), res.strategy,
-                                                      res.evaluations, res.finished, res.search_time_s),
-                      subjects[res.group])
+            store.put(keys[res.group], CachedSchedule(
+                np.asarray(res.table, dtype=np.int64), res.strategy, res.evaluations, res.finished,
+                res.search_time_s, dataflows=res.dataflows,
+                fixed_table=None if res.fixed_table is None else np.asarray(res.fixed_table, dtype=np.int64)),
+                subjects[res.group])
         if res.error is not None:
             logger.error("%s", res.error)  # the search names the layer
         else:
@@ -479,12 +511,13 @@ def compile_model(model: str | os.PathLike[str] | Any, target: str | os.PathLike
     t_search = time.perf_counter()
     if n_jobs <= 1:
         for gi in todo:
-            finish(_solve(gi, tgt, groups[gi].layer, strategy, objective, seed, budget, policy_path, deadline_at))
+            finish(_solve(gi, tgt, groups[gi].layer, strategy, objective, seed, budget, policy_path, deadline_at,
+                          dataflow))
     else:
         try:
             with process_pool(n_jobs) as pool:
                 futures = [pool.submit(_solve, gi, tgt, groups[gi].layer, strategy, objective, seed, budget,
-                                       policy_path, deadline_at) for gi in todo]
+                                       policy_path, deadline_at, dataflow) for gi in todo]
                 for fut in concurrent.futures.as_completed(futures):
                     finish(fut.result())
         except concurrent.futures.process.BrokenProcessPool as exc:
@@ -495,6 +528,7 @@ def compile_model(model: str | os.PathLike[str] | Any, target: str | os.PathLike
     # Expand unique results to every layer, in network order.
     group_of = {i: gi for gi, g in enumerate(groups) for i in g.indices}
     evaluations = {}
+    fixed_evaluations: dict[int, Any] = {}
     schedules: list[LayerSchedule] = []
     failures: list[LayerFailure] = []
     for i, layer in enumerate(net.layers):
@@ -504,12 +538,16 @@ def compile_model(model: str | os.PathLike[str] | Any, target: str | os.PathLike
             failures.append(LayerFailure(i, layer, gi, res.error or "no valid schedule"))
             continue
         if gi not in evaluations:
-            evaluations[gi] = evaluate_table(tgt, groups[gi].layer, res.table)
+            used = tgt if res.dataflows is None else tgt.with_dataflows(res.dataflows)
+            evaluations[gi] = evaluate_table(used, groups[gi].layer, res.table)
+            if res.fixed_table is not None:
+                fixed_evaluations[gi] = evaluate_table(tgt, groups[gi].layer, res.fixed_table)
         table = tuple(tuple(int(v) for v in row) for row in res.table)
         schedules.append(LayerSchedule(
             index=i, layer=layer, group=gi, table=table, evaluation=evaluations[gi], objective=objective,
             strategy=res.strategy, evaluations=res.evaluations, finished=res.finished,
-            search_time_s=res.search_time_s, cached=gi in cached))
+            search_time_s=res.search_time_s, cached=gi in cached, dataflows=res.dataflows,
+            fixed_evaluation=fixed_evaluations.get(gi)))
     totals = compute_totals(schedules, tgt, layers=len(net.layers), unique_layers=len(groups))
     t_end = time.perf_counter()
     timing = {

@@ -72,6 +72,8 @@ _MAX_SEARCH_TIME_S = 1e9
 #: Keys of an entry, exactly.
 _FIELDS = frozenset({"format", "key", "layer", "target_sha256", "objective", "strategy", "table", "evaluations",
                      "finished", "search_time_s", "energy_pj", "cycles", "digest"})
+#: Extra keys of a ``--dataflow flexible`` entry: the chosen dataflows and the fixed-mode table.
+_FLEXIBLE_FIELDS = frozenset({"dataflows", "fixed_table"})
 
 
 def default_cache_dir() -> Path:
@@ -113,12 +115,15 @@ class CacheSubject:
         layer: the layer (its signature is checked).
         objective: the objective.
         strategy: the strategy name (the only strategy string a hit can carry).
+        dataflow: ``fixed`` or ``flexible``: a flexible entry also carries the chosen dataflows
+            (one of the target's allowed combinations) and the fixed-mode table, both checked.
     """
 
     target: Target
     layer: Layer
     objective: str
     strategy: str
+    dataflow: str = "fixed"
 
 
 @dataclass(frozen=True)
@@ -131,6 +136,8 @@ class CachedSchedule:
         evaluations: cost-model evaluations the search spent.
         finished: whether the search finished (False: stopped by its budget).
         search_time_s: wall time of the original search, seconds.
+        dataflows: flexible mode: the (local buffer, global buffer) dataflows of ``table``.
+        fixed_table: flexible mode: the fixed-dataflow table (for the saving against fixed).
     """
 
     table: np.ndarray
@@ -138,6 +145,8 @@ class CachedSchedule:
     evaluations: int
     finished: bool
     search_time_s: float
+    dataflows: tuple[str | None, str | None] | None = None
+    fixed_table: np.ndarray | None = None
 
 
 class ScheduleCache:
@@ -182,12 +191,19 @@ class ScheduleCache:
 
         path = self.path(key)
         table = np.asarray(entry.table, dtype=np.int64)
-        ev = evaluate_table(subject.target, subject.layer, table, strict=False)
+        flexible = subject.dataflow == "flexible"
+        if flexible and (entry.dataflows is None or entry.fixed_table is None):
+            return False
+        used = subject.target.with_dataflows(entry.dataflows) if flexible else subject.target  # type: ignore[arg-type]
+        ev = evaluate_table(used, subject.layer, table, strict=False)
         if not ev.valid:
             logger.debug("not caching an invalid table for layer %s", subject.layer.name)
             return False
         doc = _entry_fields(key, subject, table.tolist(), entry.evaluations, entry.finished,
                             entry.search_time_s, ev.energy_pj, ev.cycles)
+        if flexible:
+            doc["dataflows"] = list(entry.dataflows)  # type: ignore[arg-type]
+            doc["fixed_table"] = np.asarray(entry.fixed_table, dtype=np.int64).tolist()
         doc["digest"] = _digest(doc)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -239,16 +255,15 @@ def _checked_entry(data: bytes, key: str, subject: CacheSubject) -> CachedSchedu
     from .native.costmodel import evaluate_table
 
     doc = json.loads(data.decode("utf-8"), parse_constant=_no_constant, parse_int=_bounded_int)
-    if not isinstance(doc, dict) or set(doc) != _FIELDS:
+    flexible = subject.dataflow == "flexible"
+    if not isinstance(doc, dict) or set(doc) != (_FIELDS | _FLEXIBLE_FIELDS if flexible else _FIELDS):
         raise ValueError("not an entry of this format (keys)")
     expected = _entry_fields(key, subject, [], 0, False, 0.0, 0.0, 0.0)
     for k in ("format", "key", "layer", "target_sha256", "objective", "strategy"):
         if doc[k] != expected[k] or type(doc[k]) is not type(expected[k]):
             raise ValueError(f"{k} does not match the entry asked for")
     table = doc["table"]
-    if not (isinstance(table, list) and len(table) == 10 and all(
-            isinstance(row, list) and len(row) == 8 and all(_is_int(v) and 1 <= v <= _MAX_FACTOR for v in row)
-            for row in table)):
+    if not _is_table(table):
         raise ValueError("table is not 10 rows of 8 integers in [1, 2**31)")
     evaluations, finished, search_time_s = doc["evaluations"], doc["finished"], doc["search_time_s"]
     if not (_is_int(evaluations) and 0 <= evaluations <= _MAX_EVALUATIONS):
@@ -262,11 +277,37 @@ def _checked_entry(data: bytes, key: str, subject: CacheSubject) -> CachedSchedu
     if not isinstance(doc["digest"], str) or doc["digest"] != _digest(doc):
         raise ValueError("digest mismatch (the entry was edited)")
     arr = np.asarray(table, dtype=np.int64)
-    ev = evaluate_table(subject.target, subject.layer, arr, strict=False)
+    used, flows, fixed_arr = subject.target, None, None
+    if flexible:
+        flows, fixed_arr, used = _checked_flexible(doc, subject)
+    ev = evaluate_table(used, subject.layer, arr, strict=False)
     if not ev.valid:
         raise ValueError(f"table is not valid for this layer and target ({ev.invalid_reason})")
     if ev.energy_pj != doc["energy_pj"] or ev.cycles != doc["cycles"]:
         raise ValueError(f"stored figures ({doc['energy_pj']} pJ, {doc['cycles']} cycles) are not the table's "
                          f"({ev.energy_pj} pJ, {ev.cycles} cycles)")
+    if fixed_arr is not None:
+        fixed = evaluate_table(subject.target, subject.layer, fixed_arr, strict=False)
+        if not fixed.valid or ev.objective(subject.objective) > fixed.objective(subject.objective):
+            raise ValueError("the fixed-dataflow table is not valid, or better than the flexible one")
     return CachedSchedule(table=arr, strategy=subject.strategy, evaluations=evaluations, finished=finished,
-                          search_time_s=float(search_time_s))
+                          search_time_s=float(search_time_s), dataflows=flows, fixed_table=fixed_arr)
+
+
+def _is_table(table: Any) -> bool:
+    return isinstance(table, list) and len(table) == 10 and all(
+        isinstance(row, list) and len(row) == 8 and all(_is_int(v) and 1 <= v <= _MAX_FACTOR for v in row)
+        for row in table)
+
+
+def _checked_flexible(doc: Mapping[str, Any], subject: CacheSubject) -> tuple[Any, np.ndarray, Target]:
+    """The dataflows, fixed table and dataflow-applied target of a flexible entry (ValueError if bad)."""
+    flows = doc["dataflows"]
+    if not (isinstance(flows, list) and len(flows) == 2 and all(f is None or isinstance(f, str) for f in flows)):
+        raise ValueError("dataflows is not a pair")
+    choice = (flows[0], flows[1])
+    if choice not in subject.target.flexible_combinations():
+        raise ValueError(f"dataflows {choice} are not allowed on this target")
+    if not _is_table(doc["fixed_table"]):
+        raise ValueError("fixed_table is not 10 rows of 8 integers in [1, 2**31)")
+    return choice, np.asarray(doc["fixed_table"], dtype=np.int64), subject.target.with_dataflows(choice)

@@ -180,6 +180,9 @@ def _compile_parser() -> argparse.ArgumentParser:
                    help="fine-tune the scheduling agent for about STEPS environment steps on this model's "
                         "layers before scheduling (strategies rl, rl-hybrid; needs torch; the tuned policy "
                         "is cached and reused)")
+    p.add_argument("--dataflow", choices=("fixed", "flexible"), default="fixed",
+                   help="fixed: each buffer keeps its declared (first) dataflow (default); flexible: each "
+                        "layer's buffers take any dataflow the target allows, chosen with the table")
     add_format(p, json_help="the full report JSON")
     p.add_argument("--baseline", metavar="REPORT.json", default=None,
                    help="compare totals and per-layer energy/cycles with an earlier report.json")
@@ -261,7 +264,8 @@ def _run_compile(argv: Sequence[str], stdout: TextIO) -> int:
                                    batch=args.batch, seed=args.seed, budget=args.budget, jobs=args.jobs,
                                    time_limit_s=args.time_limit,
                                    cache=not args.no_cache, strict=args.strict,
-                                   rl_finetune_steps=args.rl_finetune, progress=progress)
+                                   rl_finetune_steps=args.rl_finetune, progress=progress,
+                                   dataflow=args.dataflow)
         finally:
             progress.close()
         report = result.report()
@@ -347,8 +351,10 @@ def _cmd_show_target(argv: Sequence[str], stdout: TextIO) -> int:
             lines.append(f"  {role:<14} spatial {lv.x}x{lv.y}{extra}")  # type: ignore[union-attr]
         else:
             cap = lv.capacity.to_dict() if lv.capacity is not None else "-"  # type: ignore[union-attr]
+            options = getattr(lv, "dataflow_options", None)
+            df = "[" + ", ".join(options) + "]" if options else (lv.dataflow or "-")  # type: ignore[union-attr]
             lines.append(
-                f"  {role:<14} dataflow {lv.dataflow or '-'}  capacity B {cap}  bypass "  # type: ignore[union-attr]
+                f"  {role:<14} dataflow {df}  capacity B {cap}  bypass "
                 f"{list(lv.bypass) or '-'}  energy pJ {lv.access_energy_pj.to_dict()}  "  # type: ignore[union-attr]
                 f"static mW {lv.static_power_mw.to_dict()}  cycles {lv.access_cycles.to_dict()}  "  # type: ignore[union-attr]
                 f"bandwidth {lv.bandwidth_bits_per_cycle} bit/cycle")  # type: ignore[union-attr]
@@ -414,8 +420,9 @@ def _cmd_evaluate(argv: Sequence[str], stdout: TextIO) -> int:
                      "or YAML file with a `table` (10 rows of 8 ints in the order Register, MAC(X), "
                      "MAC(Y), LocalBuffer, PE(X), PE(Y), GlobalBuffer, Chip(X), Chip(Y), DRAM; columns "
                      "K,B,P,Q,C,R,S,G with K and C per group; or rows as {row, values}) and a `layer` "
-                     "(K,B,P,Q,C,R,S[,G,stride]); a schedules/NNN_*.json file written by the compiler "
-                     "works as is."))
+                     "(K,B,P,Q,C,R,S[,G,stride]), optionally `dataflows` ({local_buffer: WS, "
+                     "global_buffer: OS}, any the target allows; default: the target's own); a "
+                     "schedules/NNN_*.json file written by the compiler works as is."))
     p.add_argument("schedule", metavar="SCHEDULE", help="schedule file (.json, .yaml)")
     p.add_argument("--target", "-t", required=True, metavar="NAME|PATH")
     p.add_argument("--layer", default=None, metavar="FILE|K=..,C=..",
@@ -449,6 +456,10 @@ def _cmd_evaluate(argv: Sequence[str], stdout: TextIO) -> int:
     if layer is None:
         raise LayerError("the layer must be a mapping of K, B, P, Q, C, R, S (and optionally G, stride)")
     target = load_target(args.target)
+    if doc.get("dataflows") is not None:
+        from .search.dataflow import apply_dataflows
+
+        target = apply_dataflows(target, doc["dataflows"], where=f"{args.schedule}: dataflows")
     ev = evaluate_table(target, layer, table)
     if args.format == "json":
         stdout.write(json.dumps({"layer": layer.to_dict(), "target": {"name": target.name, "sha256": target.sha256},

@@ -236,6 +236,35 @@ int rls_sample_valid(const rls_target *t, const rls_layer *layer, uint64_t *rng_
                      int64_t *table_out);
 /* ==== end of searches ==================================================================== */
 
+/* ==== dataflows per call (dataflow.c) ===================================================== *
+ * The same functions with the buffers' dataflows given per call instead of taken from the built
+ * target, so that a search over dataflows never builds another target. dataflows:
+ * int32_t[2] = {local buffer, global buffer}, each an enum rls_dataflow; the global buffer's
+ * entry is ignored when the target has none. NULL means the target's own dataflows (then each
+ * _df function is exactly its plain counterpart). RLS_E_ARG: a value out of range, or the
+ * stationary type of a dataflow is bypassed at that buffer (IS/input, WS/weight, OS/output), the
+ * rule rls_target_new applies to a described dataflow. The target is only read. */
+
+/* RLS_OK when dataflows (not NULL) may be used with target, else RLS_E_ARG. */
+int rls_dataflows_check(const rls_target *target, const int32_t *dataflows);
+int rls_evaluate_df(const rls_target *target, const int32_t *dataflows, const rls_layer *layer,
+                    const int64_t *table, rls_result *out);
+int rls_evaluate_batch_df(const rls_target *target, const int32_t *dataflows, const rls_layer *layer,
+                          const int64_t *tables, size_t n, rls_summary *out);
+int rls_search_rows_df(const rls_target *t, const int32_t *dataflows, const rls_layer *layer,
+                       const int64_t *table, const int32_t *rows, int32_t n_rows, int32_t objective,
+                       int64_t *best_table, rls_summary *best, int64_t *candidates_evaluated);
+int rls_bottom_up_df(const rls_target *t, const int32_t *dataflows, const rls_layer *layer,
+                     int32_t objective, int64_t budget, int64_t *best_table, rls_summary *best,
+                     int64_t *candidates_evaluated, int32_t *finished);
+int rls_exhaustive_df(const rls_target *t, const int32_t *dataflows, const rls_layer *layer,
+                      int32_t objective, int64_t budget, int64_t *best_table, rls_summary *best,
+                      int64_t *candidates_evaluated, int32_t *finished);
+int rls_random_search_df(const rls_target *t, const int32_t *dataflows, const rls_layer *layer,
+                         int32_t objective, uint64_t seed, int64_t budget, int64_t *best_table,
+                         rls_summary *best, int64_t *candidates_evaluated);
+/* ==== end of dataflows per call =========================================================== */
+
 #ifdef __cplusplus
 }
 #endif

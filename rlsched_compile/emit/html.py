@@ -24,7 +24,7 @@ import math
 from typing import Any, Mapping, Sequence
 
 from ._escape import html_text
-from .report import (DYNAMIC_COMPONENTS, STATIC_COMPONENTS, coverage_sentence, level_text,
+from .report import (DYNAMIC_COMPONENTS, STATIC_COMPONENTS, coverage_sentence, flows_text, level_text,
                      skipped_nodes_text, utilization_story)
 
 logger = logging.getLogger(__name__)
@@ -291,6 +291,12 @@ def render_html(report: Mapping[str, Any]) -> str:
         ("compute utilization", f"{100 * t['compute_utilization']:.3g}%"),
         ("layers / unique", f"{t['layers']} / {t['unique_layers']}"),
     ]
+    vs = t.get("versus_fixed_dataflows")
+    if vs is not None:
+        summary_rows += [("energy with fixed dataflows (pJ)", f"{vs['fixed_energy_pj']:.6g}"),
+                         ("energy / fixed dataflows", f"{vs['energy_ratio']:.4f}"),
+                         ("cycles with fixed dataflows", f"{vs['fixed_cycles']:.6g}"),
+                         ("cycles / fixed dataflows", f"{vs['cycles_ratio']:.4f}")]
     parts.append("<h2>Totals of the scheduled layers</h2><table>" + "".join(
         f'<tr><th>{esc(k)}</th><td class="n">{esc(v)}</td></tr>' for k, v in summary_rows) + "</table>")
     parts += ["<h3>What the utilization figures mean</h3>", '<ul class="note" id="utilization-story">',
@@ -320,14 +326,20 @@ def render_html(report: Mapping[str, Any]) -> str:
         '<table id="layers"><tr><th class="n">#</th><th>layer</th><th>op</th><th class="n">energy (pJ)</th>'
         '<th class="n">cycles</th><th class="n">util %</th>'
         + "".join(f'<th class="n">{TRAFFIC_LABELS[b]} bytes</th>' for b in levels)
-        + "<th>strategy</th><th>schedule</th></tr>",
+        + "<th>strategy</th>"
+        + ('<th>dataflows (LB/GB)</th><th class="n">energy / fixed</th>' if vs is not None else "")
+        + "<th>schedule</th></tr>",
     ]
     for ly in layers:
+        df_cells = ""
+        if vs is not None and "dataflows" in ly:
+            ratio = ly["energy_pj"] / ly["fixed_energy_pj"] if ly["fixed_energy_pj"] else 1.0
+            df_cells = f'<td>{esc(flows_text(ly["dataflows"]))}</td><td class="n">{ratio:.4f}</td>'
         parts.append(f'<tr><td class="n">{ly["index"]}</td><td>{esc(ly["name"])}</td><td>{esc(ly["op"])}</td>'
                      f'<td class="n">{ly["energy_pj"]:.6g}</td><td class="n">{ly["cycles"]:.6g}</td>'
                      f'<td class="n">{100 * ly["mac_utilization"]:.1f}</td>'
                      + "".join(f'<td class="n">{ly["traffic_bytes"][b]:.6g}</td>' for b in levels)
-                     + f'<td>{esc(ly["strategy"])}</td>'
+                     + f'<td>{esc(ly["strategy"])}</td>{df_cells}'
                      f'<td><a class="loopnest" href="{esc(ly["schedule_text"])}">{esc(ly["schedule_text"].rsplit("/", 1)[-1])}</a> '
                      f'<a href="{esc(ly["schedule"])}">json</a></td></tr>')
     parts.append("</table>")

@@ -63,7 +63,6 @@ def annotate_model(model: onnx.ModelProto, schedules: Sequence[LayerSchedule], *
     out.CopyFrom(model)
     nodes = out.graph.node
     by_name = {n.name: i for i, n in enumerate(nodes) if n.name}
-    flows = dataflows(target)
     per_node: dict[int, list[LayerSchedule]] = {}
     for s in schedules:
         idx = node_index.get(s.layer.name, by_name.get(s.layer.name))
@@ -75,8 +74,8 @@ def annotate_model(model: onnx.ModelProto, schedules: Sequence[LayerSchedule], *
         props = nodes[idx].metadata_props
         docs = [{"target": target.name, "target_sha256": target_sha256(target), "objective": s.objective,
                  "strategy": s.strategy, "columns": list(PARAMS), "rows": list(ROW_NAMES),
-                 "table": [list(map(int, r)) for r in s.table], "dataflows": flows,
-                 "loop_nest": loop_nest(target, s.table)} for s in group]
+                 "table": [list(map(int, r)) for r in s.table], "dataflows": dataflows(s.effective_target(target)),
+                 "loop_nest": loop_nest(s.effective_target(target), s.table)} for s in group]
         files = [f"schedules/{file_stem(s.index, s.layer.name)}.json" for s in group]
         if len(group) == 1 and group[0].layer.repeat == 1:
             s = group[0]

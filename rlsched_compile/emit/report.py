@@ -204,6 +204,10 @@ def build_report(*, network: Network, target: Target, settings: Mapping[str, Any
                               for buf, parts in level_traffic(ev).items()
                               if getattr(target, buf) is not None},
         })
+        if s.dataflows is not None and s.fixed_evaluation is not None:
+            layers[-1].update(dataflows=_flows(target, s.dataflows),
+                              fixed_energy_pj=s.fixed_evaluation.energy_pj * ly.repeat,
+                              fixed_cycles=s.fixed_evaluation.cycles * ly.repeat)
     first = {}
     for s in schedules:
         first.setdefault(s.group, s)
@@ -222,6 +226,9 @@ def build_report(*, network: Network, target: Target, settings: Mapping[str, Any
     t = totals.to_dict()
     for k in ("energy_per_mac_pj", "mac_utilization", "pe_utilization", "compute_utilization"):
         t[k] = _r(t[k])
+    versus = versus_fixed(schedules)
+    if versus is not None:
+        t["versus_fixed_dataflows"] = versus
     other = cost_other_operators(network, target)
     return {
         "schema_version": REPORT_SCHEMA_VERSION,
@@ -245,6 +252,38 @@ def build_report(*, network: Network, target: Target, settings: Mapping[str, Any
         "lower_bound": _network_bound(layers),
         "unfinished_layers": [ly["index"] for ly in layers if not ly["finished"]],
     }
+
+
+def _flows(target: Target, choice: tuple[str | None, str | None]) -> dict[str, str | None]:
+    out = {"local_buffer": choice[0]}
+    if target.global_buffer is not None:
+        out["global_buffer"] = choice[1]
+    return out
+
+
+def versus_fixed(schedules: Sequence[LayerSchedule]) -> dict[str, float] | None:
+    """Flexible mode: network energy and cycles of the fixed-dataflow results and the ratios of
+    this compile's totals to them (< 1 = a saving); None in fixed mode."""
+    if not schedules or any(s.fixed_evaluation is None for s in schedules):
+        return None
+    fixed_e = fixed_c = energy = cycles = 0.0
+    for s in schedules:  # layer order, as compute_totals sums
+        assert s.fixed_evaluation is not None
+        n = s.layer.repeat  # a layer run n times counts n times, as in compute_totals
+        fixed_e += s.fixed_evaluation.energy_pj * n
+        fixed_c += s.fixed_evaluation.cycles * n
+        energy += s.energy_pj * n
+        cycles += s.cycles * n
+    return {"fixed_energy_pj": fixed_e, "fixed_cycles": fixed_c,
+            "energy_ratio": _r(energy / fixed_e) if fixed_e else 1.0,
+            "cycles_ratio": _r(cycles / fixed_c) if fixed_c else 1.0}
+
+
+def flows_text(flows: Mapping[str, str | None] | None) -> str:
+    """``WS/OS`` (local/global buffer) for a report layer's ``dataflows``."""
+    if not flows:
+        return ""
+    return "/".join(v or "-" for v in flows.values())
 
 
 def _bound_fields(target: Target, layer: Any, energy_pj: float, cycles: float) -> dict[str, float]:
@@ -321,6 +360,10 @@ def render_summary(report: Mapping[str, Any]) -> str:
                  f"{t['static_energy_pj']:.6g}), {t['energy_per_mac_pj']:.4g} pJ/MAC; cycles "
                  f"{t['cycles']:.6g}; " + (coverage_phrase(report["coverage"]) if "coverage" in report
                                            else f"MACs {t['macs']:,}"))
+    vs = t.get("versus_fixed_dataflows")
+    if vs is not None:
+        lines.append(f"flexible dataflows: energy {vs['energy_ratio']:.4f} and cycles {vs['cycles_ratio']:.4f} of "
+                     f"fixed dataflows ({vs['fixed_energy_pj']:.6g} pJ, {vs['fixed_cycles']:.6g} cycles)")
     return "\n".join(lines) + "\n"
 
 
@@ -472,7 +515,14 @@ def render_markdown(report: Mapping[str, Any]) -> str:
             f"| MAC utilization (cycle-weighted) | {100 * t['mac_utilization']:.1f}% |",
             f"| PE utilization (cycle-weighted) | {100 * t['pe_utilization']:.1f}% |",
             f"| compute utilization | {100 * t['compute_utilization']:.3g}% |",
-            f"| layers / unique | {t['layers']} / {t['unique_layers']} |", "",
+            f"| layers / unique | {t['layers']} / {t['unique_layers']} |"]
+    vs = t.get("versus_fixed_dataflows")
+    if vs is not None:
+        out += [f"| energy with fixed dataflows (pJ) | {vs['fixed_energy_pj']:.6g} |",
+                f"| energy / fixed dataflows | {vs['energy_ratio']:.4f} |",
+                f"| cycles with fixed dataflows | {vs['fixed_cycles']:.6g} |",
+                f"| cycles / fixed dataflows | {vs['cycles_ratio']:.4f} |"]
+    out += ["",
             "### What the utilization figures mean", "", *(f"- {x}" for x in utilization_story(report)), "",
             "## Energy by component", "", "| component | kind | energy (pJ) | share |", "|---|---|---:|---:|"]
     # (the lower-bound and unfinished sections are appended at the end: added sections only)
@@ -494,19 +544,25 @@ def render_markdown(report: Mapping[str, Any]) -> str:
     levels = [b for b in ("local_buffer", "global_buffer", "dram")
               if report["layers"] and b in report["layers"][0]["traffic_bytes"]]
     short = {"local_buffer": "LB", "global_buffer": "GB", "dram": "DRAM"}
+    flexible = vs is not None
+    df_head, df_rule = ("dataflows (LB/GB) | energy / fixed | ", "---|---:|") if flexible else ("", "")
     out += ["", "## Layers", "",
             "Traffic: bytes moved through each memory level (every access the energy counts, at "
             f"{report['target']['summary']['precision_bits']} bits per element). Schedule: the loop nest "
             "(`.txt`) and the full schedule (`.json`).", "",
             "| # | layer | op | K | C | P×Q | R×S | G | energy (pJ) | cycles | util % | "
-            + "".join(f"{short[b]} bytes | " for b in levels) + "schedule |",
-            "|---:|---|---|---:|---:|---|---|---:|---:|---:|---:|" + "---:|" * len(levels) + "---|"]
+            + "".join(f"{short[b]} bytes | " for b in levels) + df_head + "schedule |",
+            "|---:|---|---|---:|---:|---|---|---:|---:|---:|---:|" + "---:|" * len(levels) + df_rule + "---|"]
     for ly in report["layers"]:
         sh = ly["shape"]
+        df_cells = ""
+        if flexible and "dataflows" in ly:
+            ratio = ly["energy_pj"] / ly["fixed_energy_pj"] if ly["fixed_energy_pj"] else 1.0
+            df_cells = f"{flows_text(ly['dataflows'])} | {ratio:.4f} | "
         out.append(f"| {ly['index']} | {md_cell(ly['name'])} | {md_cell(ly['op'])} | {sh['K']} | {sh['C']} | "
                    f"{sh['P']}×{sh['Q']} | {sh['R']}×{sh['S']} | {sh['G']} | {ly['energy_pj']:.6g} | "
                    f"{ly['cycles']:.6g} | {100 * ly['mac_utilization']:.1f} | "
-                   + "".join(f"{ly['traffic_bytes'][b]:.6g} | " for b in levels)
+                   + "".join(f"{ly['traffic_bytes'][b]:.6g} | " for b in levels) + df_cells
                    + f"[{ly['schedule_text'].rsplit('/', 1)[-1]}]({ly['schedule_text']}), "
                    f"[{ly['schedule'].rsplit('/', 1)[-1]}]({ly['schedule']}) |")
     out += _markdown_bound_sections(report)

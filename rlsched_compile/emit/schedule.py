@@ -65,6 +65,10 @@ class LayerSchedule:
         finished: whether the search finished within its budget.
         search_time_s: wall time of the search, seconds (of the original search when cached).
         cached: whether the table came from the on-disk cache.
+        dataflows: flexible mode: the (local buffer, global buffer) dataflows chosen for this layer;
+            None in fixed mode (the target's own).
+        fixed_evaluation: flexible mode: the evaluation of the fixed-dataflow result (what fixed
+            mode would have produced), for the saving against fixed; None in fixed mode.
     """
 
     index: int
@@ -78,6 +82,12 @@ class LayerSchedule:
     finished: bool
     search_time_s: float
     cached: bool
+    dataflows: tuple[str | None, str | None] | None = None
+    fixed_evaluation: Evaluation | None = None
+
+    def effective_target(self, target: Target) -> Target:
+        """``target`` with this layer's dataflows (the target itself in fixed mode)."""
+        return target if self.dataflows is None else _with_dataflows(target, self.dataflows)
 
     @property
     def energy_pj(self) -> float:
@@ -144,6 +154,11 @@ def _level_name(row: int) -> str:
 @functools.lru_cache(maxsize=4096)
 def _loop_nest_cached(target: Target, table: Table) -> tuple[tuple[str, str, str, int], ...]:
     return tuple((lp["level"], lp["kind"], lp["dim"], lp["bound"]) for lp in _loop_nest(target, table))
+
+
+@functools.lru_cache(maxsize=64)
+def _with_dataflows(target: Target, choice: tuple[str | None, str | None]) -> Target:
+    return target.with_dataflows(choice)
 
 
 @functools.lru_cache(maxsize=64)
@@ -306,6 +321,7 @@ def schedule_to_dict(s: LayerSchedule, target: Target) -> dict[str, Any]:
     ev = s.evaluation
     assert ev.energy_by_component_pj is not None and ev.cycles_by_component is not None
     layer = s.layer
+    used = s.effective_target(target)
     return {
         "schema_version": SCHEDULE_SCHEMA_VERSION,
         "layer": {
@@ -323,8 +339,8 @@ def schedule_to_dict(s: LayerSchedule, target: Target) -> dict[str, Any]:
         "finished": s.finished,
         "table": {"columns": list(PARAMS), "rows": [
             {"row": ROW_NAMES[r], "values": [int(v) for v in s.table[r]]} for r in range(len(ROW_NAMES))]},
-        "dataflows": dataflows(target),
-        "loop_nest": loop_nest(target, s.table),
+        "dataflows": dataflows(used),
+        "loop_nest": loop_nest(used, s.table),
         "tile_sizes": ev.tile_sizes,
         "utilization": {
             "arrays": {k: _round(v) for k, v in array_utilization(target, ev).items()},
@@ -364,6 +380,8 @@ def render_schedule_text(s: LayerSchedule, target: Target) -> str:
     head = (f"layer {s.index:03d} {t_(ly.name)} ({t_(ly.op)})  K={ly.K} B={ly.B} P={ly.P} Q={ly.Q} C={ly.C} "
             f"R={ly.R} S={ly.S} G={ly.G} stride={ly.stride_h}x{ly.stride_w} "
             f"dilation={ly.dilation_h}x{ly.dilation_w}")
+    used = s.effective_target(target)
+    flows = ", ".join(f"{role} {df or '-'}" for role, df in dataflows(used).items() if role != "dram")
     width = max(len(r) for r in ROW_NAMES)
     col_w = max(6, max(len(str(v)) for row in s.table for v in row) + 1)
     rows = ["".ljust(width) + "".join(p.rjust(col_w) for p in PARAMS)]
@@ -373,12 +391,13 @@ def render_schedule_text(s: LayerSchedule, target: Target) -> str:
         head,
         f"target {t_(target.name)} (sha256 {target_sha256(target)[:12]})  objective {s.objective}  strategy {t_(s.strategy)}"
         f"  evaluations {s.evaluations}{'' if s.finished else ' (budget reached)'}",
+        f"dataflows   {flows}" + ("" if s.dataflows is None else "  (chosen per layer: --dataflow flexible)"),
         "",
         "scheduling table (columns K and C per group):",
         *rows,
         "",
         "loop nest (outermost first):",
-        render_loop_nest(loop_nest(target, s.table)),
+        render_loop_nest(loop_nest(used, s.table)),
         "",
         f"energy      {s.energy_pj:.6g} pJ  (dynamic {s.evaluation.energy_by_component_pj['total_dynamic_energy']:.6g},"  # type: ignore[index]
         f" static {s.evaluation.energy_by_component_pj['total_static_energy']:.6g})",  # type: ignore[index]

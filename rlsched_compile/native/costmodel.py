@@ -83,9 +83,34 @@ def _fill_temporal(d: Any, lv: TemporalLevel | None) -> None:
         d.fixed_mapping = list(lv.fixed_mapping)
 
 
-@functools.lru_cache(maxsize=128)
 def native_target(target: Target) -> Any:
-    """The C handle of a target, built once per distinct Target and shared (it is immutable)."""
+    """The C handle of a target's hardware: built once per distinct hardware (the target without
+    its dataflows, :meth:`Target.hardware`) and shared (it is immutable). Targets that differ only
+    in their buffers' dataflows share one handle; every call passes :func:`native_dataflows`."""
+    return _hardware_handle(_hardware(target))
+
+
+@functools.lru_cache(maxsize=256)
+def _hardware(target: Target) -> Target:
+    return target.hardware()
+
+
+@functools.lru_cache(maxsize=256)
+def native_dataflows(target: Target) -> Any:
+    """``int32_t[2]`` (local buffer, global buffer) of the target's dataflows, for the ``_df`` calls.
+
+    Raises:
+        TargetError: a buffer's dataflow has its stationary type bypassed there.
+    """
+    lb, gb = target.dataflow_choice()
+    flows = ffi.new("int32_t[2]", [_DATAFLOW[lb], _DATAFLOW[gb]])
+    if lib.rls_dataflows_check(native_target(target), flows) != lib.RLS_OK:
+        raise TargetError(f"target {target.name!r}: dataflows {lb}/{gb} hold a type the buffer bypasses")
+    return flows
+
+
+@functools.lru_cache(maxsize=128)
+def _hardware_handle(target: Target) -> Any:
     desc = ffi.new("rls_target_desc *")
     desc.precision_bits = target.precision_bits
     desc.frequency_mhz = float(target.frequency_mhz)
@@ -292,7 +317,8 @@ def evaluate_table(target: Target | Mapping[str, Any] | str, layer: Layer | Mapp
         if problem:
             raise TableError(problem)
     out = ffi.new("rls_result *")
-    check_status(lib.rls_evaluate(native_target(tgt), native_layer(ly), ffi.from_buffer("int64_t[]", arr), out),
+    check_status(lib.rls_evaluate_df(native_target(tgt), native_dataflows(tgt), native_layer(ly),
+                                     ffi.from_buffer("int64_t[]", arr), out),
                  f"layer {ly.name!r}")
     return _result_to_evaluation(out)
 
@@ -334,8 +360,8 @@ def evaluate_batch(target: Target | Mapping[str, Any] | str, layer: Layer | Mapp
     n = arr.shape[0]
     out = np.empty(n, dtype=_SUMMARY_DTYPE)
     check_status(
-        lib.rls_evaluate_batch(native_target(tgt), native_layer(ly), ffi.from_buffer("int64_t[]", arr), n,
-                               ffi.cast("rls_summary *", ffi.from_buffer(out))),
+        lib.rls_evaluate_batch_df(native_target(tgt), native_dataflows(tgt), native_layer(ly),
+                                  ffi.from_buffer("int64_t[]", arr), n, ffi.cast("rls_summary *", ffi.from_buffer(out))),
         f"layer {ly.name!r}")
     return BatchResult(valid=out["valid"].astype(bool), reason=out["reason"].copy(),
                        energy_pj=out["energy_pj"].copy(), cycles=out["cycles"].copy())

@@ -17,7 +17,7 @@ from ..layer import Layer
 from ..targets.model import ROW_NAMES, Target
 from ._rls import ffi, lib
 from .costmodel import (N_COLS, N_ROWS, OBJECTIVE_CODES, as_layer, as_table, as_target, check_status,
-                        native_layer, native_target)
+                        native_dataflows, native_layer, native_target)
 
 logger = logging.getLogger(__name__)
 
@@ -77,10 +77,12 @@ class _Out:
                          cycles=float(self.summary.cycles), candidates=int(self.count[0]), finished=finished)
 
 
-def _prepare(target: Target | Mapping[str, Any] | str, layer: Layer | Mapping[str, Any]) -> tuple[Target, Layer, Any, Any]:
+def _prepare(target: Target | Mapping[str, Any] | str,
+             layer: Layer | Mapping[str, Any]) -> tuple[Any, Layer, Any, Any]:
+    """(the target's dataflows for the ``_df`` call, layer, C target handle, C layer)."""
     tgt = as_target(target)
     ly = as_layer(layer)
-    return tgt, ly, native_target(tgt), native_layer(ly)
+    return native_dataflows(tgt), ly, native_target(tgt), native_layer(ly)
 
 
 def search_rows(target: Target | Mapping[str, Any] | str, layer: Layer | Mapping[str, Any], table: Any,
@@ -103,7 +105,7 @@ def search_rows(target: Target | Mapping[str, Any] | str, layer: Layer | Mapping
         SearchError: no valid table exists among the candidates.
         RlschedError: bad rows or objective; TableError for a malformed table.
     """
-    _, ly, t, c_layer = _prepare(target, layer)
+    df, ly, t, c_layer = _prepare(target, layer)
     arr = as_table(table)
     idx: list[int] = []
     for r in rows:
@@ -119,7 +121,7 @@ def search_rows(target: Target | Mapping[str, Any] | str, layer: Layer | Mapping
         raise RlschedError(f"search_rows needs 2 to 4 distinct rows, got {list(rows)!r}")
     c_rows = ffi.new("int32_t[]", idx)
     out = _Out()
-    st = lib.rls_search_rows(t, c_layer, ffi.from_buffer("int64_t[]", arr), c_rows, len(idx),
+    st = lib.rls_search_rows_df(t, df, c_layer, ffi.from_buffer("int64_t[]", arr), c_rows, len(idx),
                              _objective_code(objective), out.table_ptr(), out.summary, out.count)
     return out.result(st, f"search_rows on layer {ly.name!r}")
 
@@ -137,12 +139,12 @@ def bottom_up(target: Target | Mapping[str, Any] | str, layer: Layer | Mapping[s
     Raises:
         SearchError: the heuristic found no valid table.
     """
-    _, ly, t, c_layer = _prepare(target, layer)
+    df, ly, t, c_layer = _prepare(target, layer)
     if budget is not None and budget < 1:
         raise RlschedError(f"budget must be >= 1 evaluations, got {budget}")
     out = _Out()
     finished = ffi.new("int32_t *")
-    st = lib.rls_bottom_up(t, c_layer, _objective_code(objective), budget or 0, out.table_ptr(), out.summary,
+    st = lib.rls_bottom_up_df(t, df, c_layer, _objective_code(objective), budget or 0, out.table_ptr(), out.summary,
                            out.count, finished)
     return out.result(st, f"bottom-up on layer {ly.name!r}", finished=bool(finished[0]))
 
@@ -158,12 +160,12 @@ def exhaustive(target: Target | Mapping[str, Any] | str, layer: Layer | Mapping[
     Raises:
         SearchError: no valid table was found within the budget.
     """
-    _, ly, t, c_layer = _prepare(target, layer)
+    df, ly, t, c_layer = _prepare(target, layer)
     if budget is not None and budget < 1:
         raise RlschedError(f"budget must be >= 1 evaluations, got {budget}")
     out = _Out()
     finished = ffi.new("int32_t *")
-    st = lib.rls_exhaustive(t, c_layer, _objective_code(objective), budget or 0, out.table_ptr(),
+    st = lib.rls_exhaustive_df(t, df, c_layer, _objective_code(objective), budget or 0, out.table_ptr(),
                             out.summary, out.count, finished)
     return out.result(st, f"exhaustive search on layer {ly.name!r}", finished=bool(finished[0]))
 
@@ -175,11 +177,11 @@ def random_search(target: Target | Mapping[str, Any] | str, layer: Layer | Mappi
     Raises:
         SearchError: no valid table was drawn.
     """
-    _, ly, t, c_layer = _prepare(target, layer)
+    df, ly, t, c_layer = _prepare(target, layer)
     if budget < 1:
         raise RlschedError(f"budget must be >= 1 evaluations, got {budget}")
     out = _Out()
-    st = lib.rls_random_search(t, c_layer, _objective_code(objective), seed & 0xFFFFFFFFFFFFFFFF, budget,
+    st = lib.rls_random_search_df(t, df, c_layer, _objective_code(objective), seed & 0xFFFFFFFFFFFFFFFF, budget,
                                out.table_ptr(), out.summary, out.count)
     return out.result(st, f"random search on layer {ly.name!r}")
 
@@ -191,7 +193,7 @@ def sample_valid(target: Target | Mapping[str, Any] | str, layer: Layer | Mappin
     Raises:
         SearchError: no valid table could be drawn.
     """
-    _, ly, t, c_layer = _prepare(target, layer)
+    df, ly, t, c_layer = _prepare(target, layer)
     state = ffi.new("uint64_t *", rng_state & 0xFFFFFFFFFFFFFFFF)
     table = np.empty((N_ROWS, N_COLS), dtype=np.int64)
     st = lib.rls_sample_valid(t, c_layer, state, ffi.cast("int64_t *", ffi.from_buffer(table)))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Callable, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -43,6 +43,8 @@ class SearchResult:
         strategy: registry name of the strategy.
         objective: ``energy``, ``cycles`` or ``edp``.
         evaluation: the full cost-model result of ``table``.
+        dataflows: ``schedule_layer(..., dataflow="flexible")``: the (local buffer, global buffer)
+            dataflows chosen with ``table`` (``evaluation`` uses them); None: the target's own.
     """
 
     table: Table
@@ -54,6 +56,7 @@ class SearchResult:
     strategy: str
     objective: str
     evaluation: Evaluation = field(compare=False, repr=False)
+    dataflows: tuple[str | None, str | None] | None = None
 
     @property
     def edp(self) -> float:
@@ -92,6 +95,8 @@ class Strategy(Protocol):
 
 #: Registered strategies by name, in registration order.
 STRATEGIES: dict[str, Strategy] = {}
+#: ``schedule_layer(..., dataflow="flexible")``'s search, set by :mod:`.dataflow` when imported.
+FLEXIBLE_DATAFLOW_SEARCH: Callable[..., Any] | None = None
 
 
 def register_strategy(strategy: Strategy) -> Strategy:

@@ -1,6 +1,7 @@
 """``schedule_layer``: one layer, one target, one strategy."""
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any, Mapping
 
@@ -17,7 +18,7 @@ logger = logging.getLogger(__name__)
 
 def schedule_layer(target: Target | Mapping[str, Any] | str, layer: Layer | Mapping[str, Any], *,
                    search: str | None = None, objective: str = "energy", seed: int = 0,
-                   budget: int | None = None) -> SearchResult:
+                   budget: int | None = None, dataflow: str = "fixed") -> SearchResult:
     """Find a scheduling table for one layer.
 
     Args:
@@ -28,6 +29,9 @@ def schedule_layer(target: Target | Mapping[str, Any] | str, layer: Layer | Mapp
         objective: ``energy`` (pJ, incl. static), ``cycles`` or ``edp``.
         seed: RNG seed for randomised strategies.
         budget: strategy-specific effort limit in evaluations (None: the strategy's default).
+        dataflow: ``fixed`` (the target's declared dataflows) or ``flexible`` (the buffers'
+            dataflows chosen jointly with the table, see :mod:`rlsched_compile.search.dataflow`;
+            the result's ``dataflows`` says which).
 
     Returns:
         The strategy's :class:`SearchResult` (always a valid table).
@@ -43,6 +47,14 @@ def schedule_layer(target: Target | Mapping[str, Any] | str, layer: Layer | Mapp
     if strategy is None:
         raise RlschedError(f"unknown search strategy {name!r}: use one of {', '.join(STRATEGIES)}")
     check_objective(objective)
+    if dataflow != "fixed":
+        # the joint search (search/dataflow.py) plugs itself in, as strategies do, so that this
+        # module does not import the one that builds on it
+        if dataflow != "flexible" or base.FLEXIBLE_DATAFLOW_SEARCH is None:
+            raise RlschedError(f"unknown dataflow mode {dataflow!r}: use one of fixed, flexible")
+        flex = base.FLEXIBLE_DATAFLOW_SEARCH(target, layer, search=name, objective=objective, seed=seed,
+                                             budget=budget)
+        return dataclasses.replace(flex.result, dataflows=flex.dataflows)
     if budget is not None and budget < 1:
         raise RlschedError(f"budget must be >= 1 evaluations, got {budget}")
     tgt = as_target(target)

@@ -154,6 +154,7 @@ def _build(doc: Mapping[str, Any]) -> Target:
         else:
             parts[role] = TemporalLevel(
                 dataflow=lv["dataflow"],
+                dataflow_options=lv.get("dataflow_options"),
                 capacity=_capacity(lv.get("capacity_bytes")),
                 bypass=lv["bypass"],
                 access_energy_pj=_per_type(lv["access_energy_pj"]),

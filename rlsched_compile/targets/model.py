@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 #: Data types, always in this order (spec: I, W, O).
@@ -76,7 +76,12 @@ class Capacity:
 
 @dataclass(frozen=True)
 class TemporalLevel:
-    """A buffer level (local buffer, global buffer) or DRAM."""
+    """A buffer level (local buffer, global buffer) or DRAM.
+
+    ``dataflow`` is the one in use (fixed mode: the file's only or first value);
+    ``dataflow_options`` the set the file declares when it lists more than one (``[WS, OS]``),
+    else None.
+    """
 
     dataflow: str | None
     capacity: Capacity | None
@@ -86,6 +91,17 @@ class TemporalLevel:
     access_cycles: PerType
     bandwidth_bits_per_cycle: int
     fixed_mapping: tuple[int, ...] | None = None
+    dataflow_options: tuple[str, ...] | None = None
+
+    def allowed_dataflows(self) -> tuple[str | None, ...]:
+        """Dataflows this buffer may take in flexible mode: the declared set; else, for a single
+        declared value, every one of IS/WS/OS whose stationary type is not bypassed here (the
+        reference's flexible mode); ``(None,)`` for a buffer without stationarity."""
+        if self.dataflow_options:
+            return self.dataflow_options
+        if self.dataflow is None:
+            return (None,)
+        return tuple(d for d in ("IS", "WS", "OS") if STATIONARY[d] not in self.bypass)
 
 
 @dataclass(frozen=True)
@@ -185,7 +201,8 @@ class Target:
                 if lv.allowed_y is not None:
                     d["allowed_y"] = list(lv.allowed_y)
             else:
-                d = {"level": role, "type": "temporal", "dataflow": lv.dataflow}
+                d = {"level": role, "type": "temporal",
+                     "dataflow": list(lv.dataflow_options) if lv.dataflow_options else lv.dataflow}
                 if lv.capacity is not None:
                     d["capacity_bytes"] = lv.capacity.to_dict()
                 if role != "dram":
@@ -209,6 +226,42 @@ class Target:
         if self.vector_unit is not None:
             out["vector_unit"] = self.vector_unit.to_dict()
         return out
+
+    def dataflow_choice(self) -> tuple[str | None, str | None]:
+        """The dataflows in use: (local buffer, global buffer; None when absent or not set)."""
+        gb = self.global_buffer
+        return (self.local_buffer.dataflow, None if gb is None else gb.dataflow)
+
+    def flexible_combinations(self) -> list[tuple[str | None, str | None]]:
+        """Every (local buffer, global buffer) dataflow pair flexible mode may use: the target's
+        own (fixed-mode) pair first, then the others in the order of the allowed sets."""
+        own = self.dataflow_choice()
+        lb = self.local_buffer.allowed_dataflows()
+        gb: tuple[str | None, ...] = (None,) if self.global_buffer is None else self.global_buffer.allowed_dataflows()
+        return [own] + [(a, b) for a in lb for b in gb if (a, b) != own]
+
+    def with_dataflows(self, choice: tuple[str | None, str | None]) -> "Target":
+        """This target with the buffers using ``choice`` = (local buffer, global buffer) dataflows.
+
+        The result describes one choice, so it declares no set (``dataflow_options`` None); the
+        global buffer's entry is ignored when the target has none. Raises ValueError for a
+        dataflow whose stationary type the buffer bypasses.
+        """
+        lb_df, gb_df = choice
+        parts: dict[str, TemporalLevel] = {}
+        for role, df in (("local_buffer", lb_df), ("global_buffer", gb_df)):
+            lv: TemporalLevel | None = getattr(self, role)
+            if lv is None:
+                continue
+            if df is not None and STATIONARY[df] in lv.bypass:
+                raise ValueError(f"{role} of {self.name!r} bypasses {STATIONARY[df]}, so it cannot be {df}")
+            parts[role] = replace(lv, dataflow=df, dataflow_options=None)
+        return replace(self, **parts)  # type: ignore[arg-type]
+
+    def hardware(self) -> "Target":
+        """This target without any dataflow (every buffer ``None``): what the C library builds
+        once, the dataflows being passed per evaluation."""
+        return self.with_dataflows((None, None))
 
     @property
     def sha256(self) -> str:

@@ -161,7 +161,8 @@ _COMMON_TEMPORAL = (
 BUFFER_KEYS: dict[str, Key] = _table(
     _ROLE, _TYPE,
     Key("dataflow", "dataflow", "", True, None,
-        "stationary type held here: IS, WS, OS or null (no stationarity)"),
+        "stationary type held here: IS, WS, OS or null (no stationarity); a list such as [WS, OS] "
+        "declares every dataflow the hardware supports (the first is used in fixed mode)"),
     Key("capacity_bytes", "capacity", "byte", True, None,
         "{input, weight, output} (separate), {shared} or {shared, dedicated: {type: bytes}}"),
     Key("bypass", "types", "", False, (),
@@ -463,6 +464,22 @@ def _spatial_level(raw: Mapping[str, Any], path: str, role: str,
     return out
 
 
+def _dataflow_set(v: Any, path: str, problems: Problems) -> tuple[str, ...]:
+    """A declared set of dataflows (``[WS, OS]``): distinct codes, the first one the default."""
+    if not v:
+        problems.add(path, "an empty list of dataflows: list at least one of IS, WS, OS (or write null)")
+        return ()
+    bad = [x for x in v if x not in DATAFLOWS]
+    if bad:
+        problems.add(path, f"unknown dataflow {show(bad[0])} in the list, accepted: IS, WS, OS "
+                           "(null only alone, for no stationarity)")
+        return ()
+    if len(set(v)) != len(v):
+        problems.add(path, f"dataflow {show(next(x for x in v if list(v).count(x) > 1))} is listed twice")
+        return ()
+    return tuple(v)
+
+
 def _temporal_level(raw: Mapping[str, Any], path: str, role: str,
                     problems: Problems) -> dict[str, Any]:
     out: dict[str, Any] = {"level": role, "type": "temporal", "dataflow": None}
@@ -471,7 +488,13 @@ def _temporal_level(raw: Mapping[str, Any], path: str, role: str,
         if dataflow is not None:
             problems.add(f"{path}.dataflow", f"must be null for dram (got {show(dataflow)})")
     elif "dataflow" in raw:
-        if dataflow is not None and dataflow not in DATAFLOWS:
+        if isinstance(dataflow, (list, tuple)):
+            options = _dataflow_set(dataflow, f"{path}.dataflow", problems)
+            if options:
+                out["dataflow"] = options[0]
+                if len(options) > 1:
+                    out["dataflow_options"] = options
+        elif dataflow is not None and dataflow not in DATAFLOWS:
             problems.add(f"{path}.dataflow", "unknown dataflow, accepted: IS, WS, OS or null "
                                              f"(got {show(dataflow)})")
         else:
@@ -480,10 +503,11 @@ def _temporal_level(raw: Mapping[str, Any], path: str, role: str,
     if role != "dram":
         if "bypass" in raw:
             bypass = _type_list(raw["bypass"], f"{path}.bypass", problems)
-        stationary = STATIONARY.get(out["dataflow"] or "")
-        if stationary in bypass:
-            problems.add(f"{path}.bypass", f"{show(stationary)} is the stationary type of "
-                         f"dataflow {out['dataflow']} and cannot be bypassed at this level")
+        for df in out.get("dataflow_options") or (out["dataflow"],):
+            stationary = STATIONARY.get(df or "")
+            if stationary in bypass:
+                problems.add(f"{path}.bypass", f"{show(stationary)} is the stationary type of "
+                             f"dataflow {df} and cannot be bypassed at this level")
         if "capacity_bytes" in raw:
             out["capacity_bytes"] = _capacity(raw["capacity_bytes"], f"{path}.capacity_bytes",
                                               problems, role=role, bypass=bypass)
