@@ -34,6 +34,7 @@ from ..targets.model import Target
 from . import deadline
 from .base import SearchResult, make_result, register_strategy
 from .diagnose import smallest_table
+from .polish import quadruples_cheapest_first, sample_starts
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +50,11 @@ HYBRID_STOP_AFTER_IDLE = 6
 #: worse than those tables (the cross-objective blind spots of issue 14). Deterministic: the count
 #: does not depend on time.
 CROSS_OBJECTIVE_MAX_CANDIDATES = 1_000_000
+#: ``rl-hybrid``: seeded random valid starts polished (pairs and triples) after the other seeds,
+#: and the final quadruple polish's candidate budget as a share of the candidates the layer's
+#: search evaluated before it (measured cost, deterministic; :mod:`.polish`; issue 14's 1% bar).
+SAMPLE_STARTS = 4
+QUAD_SHARE = 0.25
 _OBJECTIVES = ("energy", "cycles", "edp")
 
 
@@ -93,6 +99,44 @@ def polish_rows(target: Target, layer: Layer, table: np.ndarray, *, objective: s
             return table, energy_pj, cycles, candidates, True
 
 
+def polish_quadruples(target: Target, layer: Layer, table: np.ndarray, *, objective: str,
+                      budget: int) -> tuple[np.ndarray, float, float, int, bool]:
+    """Polish ``table`` (already pair-and-triple stable) with quadruples of rows, cheapest first.
+
+    The quadruples are searched in :func:`.polish.quadruples_cheapest_first` order (recomputed from
+    the current table); after an improvement the pair-and-triple polish runs again and the sweep
+    restarts, until a sweep improves nothing or ``budget`` candidates are spent. Never worse than
+    ``table`` (ties keep it).
+
+    Returns:
+        (table, energy_pj, cycles, candidates evaluated, finished) as :func:`polish_rows`.
+    """
+    rows = tuple(int(r) for r in np.flatnonzero(writable_rows(target)))
+    ev = evaluate_table(target, layer, table)
+    energy_pj, cycles = ev.energy_pj, ev.cycles
+    best = _metric(objective, energy_pj, cycles)
+    candidates = 0
+    while True:
+        improved = False
+        for group in quadruples_cheapest_first(table, rows):
+            if candidates >= budget or deadline.expired():
+                return table, energy_pj, cycles, candidates, False
+            r = native_search.search_rows(target, layer, table, group, objective)
+            candidates += r.candidates
+            value = r.objective(objective)
+            if value < best:
+                table, energy_pj, cycles, best, improved = np.array(r.table), r.energy_pj, r.cycles, value, True
+                break
+        if not improved:
+            return table, energy_pj, cycles, candidates, True
+        table, energy_pj, cycles, n, done = polish_rows(target, layer, table, objective=objective,
+                                                        budget=max(1, budget - candidates))
+        candidates += n
+        best = _metric(objective, energy_pj, cycles)
+        if not done:
+            return table, energy_pj, cycles, candidates, False
+
+
 class _AgentBase:
     """Shared policy loading; ``policy_path`` None means the shipped policy."""
 
@@ -109,7 +153,7 @@ class _AgentBase:
         path = SHIPPED_POLICY if self.policy_path is None else self.policy_path
         digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "missing"
         return (f"{digest}:{SAMPLED_ROLLOUTS}:{HYBRID_SAMPLED_ROLLOUTS}:{HYBRID_STOP_AFTER_IDLE}:"
-                f"xobj{CROSS_OBJECTIVE_MAX_CANDIDATES}")
+                f"xobj{CROSS_OBJECTIVE_MAX_CANDIDATES}:samples{SAMPLE_STARTS}:quad{QUAD_SHARE}")
 
     def _agent(self, target: Target, layer: Layer, table: np.ndarray, *, objective: str, seed: int,
                policy: NumpyPolicy, sampled_rollouts: int = SAMPLED_ROLLOUTS,
@@ -223,6 +267,28 @@ class AgentHybrid(_AgentBase):
             if best is None or value < best[0]:
                 best = (value, polished)
         assert best is not None
+        # Then (issue 14's 1% bar) seeded random valid starts, polished the same way, and a cheap
+        # quadruple polish of the winner; both only replace it when strictly better, so the result
+        # is never worse than before they were added.
+        for table in sample_starts(target, layer, seed=seed, count=SAMPLE_STARTS):
+            if deadline.expired():
+                break
+            polished, energy_pj, cycles, candidates, done = polish_rows(target, layer, table, objective=objective,
+                                                                        budget=budget)
+            evaluations += candidates
+            finished = finished and done
+            value = _metric(objective, energy_pj, cycles)
+            if value < best[0]:
+                best = (value, polished)
+        quad_budget = int(QUAD_SHARE * evaluations)
+        if budget is not None:
+            quad_budget = min(quad_budget, budget)
+        polished, energy_pj, cycles, candidates, _ = polish_quadruples(
+            target, layer, best[1], objective=objective, budget=quad_budget)
+        evaluations += candidates
+        value = _metric(objective, energy_pj, cycles)
+        if value < best[0]:
+            best = (value, polished)
         finished = finished and not deadline.was_hit()
         return make_result(target, layer, best[1], evaluations=evaluations, started_s=started, finished=finished,
                            strategy=self.name, objective=objective)
