@@ -68,7 +68,9 @@ def quadruples_cheapest_first(table: np.ndarray, rows: tuple[int, ...]) -> list[
 
 def sample_starts(target: Target, layer: Layer, *, seed: int, count: int) -> list[np.ndarray]:
     """``count`` seeded random valid tables (fewer when none can be drawn); deterministic in ``seed``."""
-    state = (seed * 0x9E3779B97F4A7C15 + 1) & 0xFFFFFFFFFFFFFFFF
+    # The C generator adds 0x9E3779B97F4A7C15 per draw: a multiple of it would only shift one
+    # stream, so seeds are spread with another odd constant.
+    state = (seed * 0xD1B54A32D192ED03 + 0x632BE59BD9B4E019) & 0xFFFFFFFFFFFFFFFF
     out: list[np.ndarray] = []
     for _ in range(count):
         try:
