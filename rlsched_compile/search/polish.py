@@ -61,9 +61,12 @@ def group_candidates(table: np.ndarray, group: tuple[int, ...]) -> int:
     return out
 
 
-def quadruples_cheapest_first(table: np.ndarray, rows: tuple[int, ...]) -> list[tuple[int, ...]]:
-    """Every quadruple of ``rows``, by :func:`group_candidates` from ``table`` ascending (ties: the group)."""
-    return sorted(itertools.combinations(rows, 4), key=lambda g: (group_candidates(table, g), g))
+def quadruples_cheapest_first(table: np.ndarray, rows: tuple[int, ...],
+                              max_estimate: int | None = None) -> list[tuple[int, ...]]:
+    """The quadruples of ``rows`` by :func:`group_candidates` from ``table`` ascending (ties: the
+    group), leaving out those whose bound exceeds ``max_estimate`` (None: none left out)."""
+    scored = [(group_candidates(table, g), g) for g in itertools.combinations(rows, 4)]
+    return [g for cost, g in sorted(scored) if max_estimate is None or cost <= max_estimate]
 
 
 def sample_starts(target: Target, layer: Layer, *, seed: int, count: int) -> list[np.ndarray]:

@@ -51,10 +51,15 @@ HYBRID_STOP_AFTER_IDLE = 6
 #: does not depend on time.
 CROSS_OBJECTIVE_MAX_CANDIDATES = 1_000_000
 #: ``rl-hybrid``: seeded random valid starts polished (pairs and triples) after the other seeds,
-#: and the final quadruple polish's candidate budget as a share of the candidates the layer's
-#: search evaluated before it (measured cost, deterministic; :mod:`.polish`; issue 14's 1% bar).
+#: and the final quadruple polish's candidate budget: a share of the candidates the layer's search
+#: evaluated before it (cheap layers stay cheap), at most QUAD_MAX_CANDIDATES (bottom-up's count
+#: on big arrays includes its memo's twins, so it overstates the work; at about 3 M candidates a
+#: second, the cap is some 0.03 s a layer). Deterministic: counts, never time (:mod:`.polish`).
 SAMPLE_STARTS = 4
+SAMPLE_MAX_CANDIDATES = 50_000
 QUAD_SHARE = 0.25
+QUAD_MAX_CANDIDATES = 100_000
+QUAD_GROUP_MAX_ESTIMATE = 1_000_000
 _OBJECTIVES = ("energy", "cycles", "edp")
 
 
@@ -118,7 +123,7 @@ def polish_quadruples(target: Target, layer: Layer, table: np.ndarray, *, object
     candidates = 0
     while True:
         improved = False
-        for group in quadruples_cheapest_first(table, rows):
+        for group in quadruples_cheapest_first(table, rows, QUAD_GROUP_MAX_ESTIMATE):
             if candidates >= budget or deadline.expired():
                 return table, energy_pj, cycles, candidates, False
             r = native_search.search_rows(target, layer, table, group, objective)
@@ -153,7 +158,7 @@ class _AgentBase:
         path = SHIPPED_POLICY if self.policy_path is None else self.policy_path
         digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "missing"
         return (f"{digest}:{SAMPLED_ROLLOUTS}:{HYBRID_SAMPLED_ROLLOUTS}:{HYBRID_STOP_AFTER_IDLE}:"
-                f"xobj{CROSS_OBJECTIVE_MAX_CANDIDATES}:samples{SAMPLE_STARTS}:quad{QUAD_SHARE}")
+                f"xobj{CROSS_OBJECTIVE_MAX_CANDIDATES}:samples{SAMPLE_STARTS}:{SAMPLE_MAX_CANDIDATES}:quad{QUAD_SHARE}:{QUAD_MAX_CANDIDATES}:{QUAD_GROUP_MAX_ESTIMATE}")
 
     def _agent(self, target: Target, layer: Layer, table: np.ndarray, *, objective: str, seed: int,
                policy: NumpyPolicy, sampled_rollouts: int = SAMPLED_ROLLOUTS,
@@ -273,14 +278,14 @@ class AgentHybrid(_AgentBase):
         for table in sample_starts(target, layer, seed=seed, count=SAMPLE_STARTS):
             if deadline.expired():
                 break
-            polished, energy_pj, cycles, candidates, done = polish_rows(target, layer, table, objective=objective,
-                                                                        budget=budget)
+            sample_budget = SAMPLE_MAX_CANDIDATES if budget is None else min(budget, SAMPLE_MAX_CANDIDATES)
+            polished, energy_pj, cycles, candidates, _ = polish_rows(target, layer, table, objective=objective,
+                                                                     budget=sample_budget)
             evaluations += candidates
-            finished = finished and done
             value = _metric(objective, energy_pj, cycles)
             if value < best[0]:
                 best = (value, polished)
-        quad_budget = int(QUAD_SHARE * evaluations)
+        quad_budget = min(int(QUAD_SHARE * evaluations), QUAD_MAX_CANDIDATES)
         if budget is not None:
             quad_budget = min(quad_budget, budget)
         polished, energy_pj, cycles, candidates, _ = polish_quadruples(
