@@ -23,6 +23,7 @@ import numpy as np
 from ..errors import SearchError
 from ..layer import Layer
 from ..native import search as native_search
+from ..rl.mdp import writable_rows
 from ..targets.model import Target
 
 
@@ -69,8 +70,17 @@ def quadruples_cheapest_first(table: np.ndarray, rows: tuple[int, ...],
     return [g for cost, g in sorted(scored) if max_estimate is None or cost <= max_estimate]
 
 
+#: The sampler lists every ordered factorization of each layer dimension over the writable rows;
+#: above this many for one dimension (e.g. C = 2^31) no random start is drawn (bounded memory).
+MAX_FACTORIZATIONS = 500_000
+
+
 def sample_starts(target: Target, layer: Layer, *, seed: int, count: int) -> list[np.ndarray]:
-    """``count`` seeded random valid tables (fewer when none can be drawn); deterministic in ``seed``."""
+    """``count`` seeded random valid tables (fewer when none can be drawn, none when a dimension has
+    more than :data:`MAX_FACTORIZATIONS` ways over the writable rows); deterministic in ``seed``."""
+    n_rows = int(np.count_nonzero(writable_rows(target)))
+    if any(ordered_factorizations(v, n_rows) > MAX_FACTORIZATIONS for v in layer.per_group()):
+        return []
     # The C generator adds 0x9E3779B97F4A7C15 per draw: a multiple of it would only shift one
     # stream, so seeds are spread with another odd constant.
     state = (seed * 0xD1B54A32D192ED03 + 0x632BE59BD9B4E019) & 0xFFFFFFFFFFFFFFFF
