@@ -60,6 +60,10 @@ CROSS_OBJECTIVE_MAX_CANDIDATES = 1_000_000
 #: second, the cap is some 0.03 s a layer). Deterministic: counts, never time (:mod:`.polish`).
 SAMPLE_STARTS = 4
 SAMPLE_MAX_CANDIDATES = 50_000
+#: random starts and the quadruple polish only where bottom-up visited at most this many
+#: candidates (layers where they are cheap beside the search; on big arrays such as tpu_v3,
+#: bottom-up counts tens of millions and they would add a quarter to the compile time).
+EXTRAS_MAX_BOTTOM_UP = 2_000_000
 QUAD_SHARE = 0.25
 QUAD_MAX_CANDIDATES = 100_000
 QUAD_GROUP_MAX_ESTIMATE = 1_000_000
@@ -161,7 +165,7 @@ class _AgentBase:
         path = SHIPPED_POLICY if self.policy_path is None else self.policy_path
         digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "missing"
         return (f"{digest}:{SAMPLED_ROLLOUTS}:{HYBRID_SAMPLED_ROLLOUTS}:{HYBRID_STOP_AFTER_IDLE}:"
-                f"xobj{CROSS_OBJECTIVE_MAX_CANDIDATES}:samples{SAMPLE_STARTS}:{SAMPLE_MAX_CANDIDATES}:quad{QUAD_SHARE}:{QUAD_MAX_CANDIDATES}:{QUAD_GROUP_MAX_ESTIMATE}")
+                f"xobj{CROSS_OBJECTIVE_MAX_CANDIDATES}:samples{SAMPLE_STARTS}:{SAMPLE_MAX_CANDIDATES}:{EXTRAS_MAX_BOTTOM_UP}:quad{QUAD_SHARE}:{QUAD_MAX_CANDIDATES}:{QUAD_GROUP_MAX_ESTIMATE}")
 
     def _agent(self, target: Target, layer: Layer, table: np.ndarray, *, objective: str, seed: int,
                policy: NumpyPolicy, sampled_rollouts: int = SAMPLED_ROLLOUTS,
@@ -278,7 +282,9 @@ class AgentHybrid(_AgentBase):
         # Then (issue 14's 1% bar) seeded random valid starts, polished the same way, and a cheap
         # quadruple polish of the winner; both only replace it when strictly better, so the result
         # is never worse than before they were added.
-        for table in sample_starts(target, layer, seed=seed, count=SAMPLE_STARTS):
+        extras = bu_evaluations <= EXTRAS_MAX_BOTTOM_UP
+        n_samples = SAMPLE_STARTS if extras else 0
+        for table in sample_starts(target, layer, seed=seed, count=n_samples):
             if deadline.expired():
                 break
             sample_budget = SAMPLE_MAX_CANDIDATES if budget is None else min(budget, SAMPLE_MAX_CANDIDATES)
@@ -288,7 +294,7 @@ class AgentHybrid(_AgentBase):
             value = _metric(objective, energy_pj, cycles)
             if value < best[0]:
                 best = (value, polished)
-        quad_budget = min(int(QUAD_SHARE * evaluations), QUAD_MAX_CANDIDATES)
+        quad_budget = min(int(QUAD_SHARE * evaluations), QUAD_MAX_CANDIDATES) if extras else 0
         if budget is not None:
             quad_budget = min(quad_budget, budget)
         polished, energy_pj, cycles, candidates, _ = polish_quadruples(
