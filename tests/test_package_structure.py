@@ -13,9 +13,10 @@ the other), but not ``if TYPE_CHECKING:`` blocks (never run). Importing ``p.q.m`
 ``importlib`` would not be seen (the CLI's subcommand table is a plain declared table of modules).
 
 Logging: ``logging.basicConfig``, ``logging.config.dictConfig``/``fileConfig`` and ``.addHandler``
-may be called only by command-line entries: the ``cli`` package and ``__main__`` modules, whose
-``main`` sets up logging for the run. Nothing else imports the ``cli`` package (imports flow from
-the command line down).
+may be called only by the command line, the ``cli`` package, whose ``main`` functions set up
+logging for the run. Nothing but the command-line entries (``cli`` itself and the ``__main__``
+modules, which run a ``cli`` function) imports the ``cli`` package: imports flow from the command
+line down.
 """
 from __future__ import annotations
 
@@ -173,9 +174,14 @@ def _logging_setup_calls(path: Path) -> list[str]:
     return calls
 
 
+def _is_cli(module: str) -> bool:
+    """The command line: the ``cli`` package and its modules."""
+    return module == f"{PACKAGE}.cli" or module.startswith(f"{PACKAGE}.cli.")
+
+
 def _is_entry(module: str) -> bool:
     """Command-line entries: the ``cli`` package and its modules, and ``__main__`` modules."""
-    return module == f"{PACKAGE}.cli" or module.startswith(f"{PACKAGE}.cli.") or module.endswith(".__main__")
+    return _is_cli(module) or module.endswith(".__main__")
 
 
 def test_the_graph_sees_relative_parent_and_function_level_imports():
@@ -222,13 +228,13 @@ def test_no_import_cycles_but_the_known_ones():
 
 def test_the_logging_check_sees_the_command_line_setup():
     # The command line does set up logging (so the check below would see a call elsewhere).
-    assert any(_logging_setup_calls(path) for module, path in _modules().items() if _is_entry(module))
+    assert any(_logging_setup_calls(path) for module, path in _modules().items() if _is_cli(module))
 
 
 def test_nothing_below_the_command_line_configures_logging():
     offenders = {module: calls for module, path in _modules().items()
-                 if not _is_entry(module) and (calls := _logging_setup_calls(path))}
-    assert offenders == {}, f"only the command line (cli, __main__) may configure logging: {offenders}"
+                 if not _is_cli(module) and (calls := _logging_setup_calls(path))}
+    assert offenders == {}, f"only the command line (the cli package) may configure logging: {offenders}"
 
 
 def test_the_graph_sees_the_subcommand_table():
@@ -239,7 +245,7 @@ def test_the_graph_sees_the_subcommand_table():
 
 def test_nothing_below_the_command_line_imports_it():
     graph = import_graph()
-    offenders = {module: sorted(t for t in targets if _is_entry(t) and not t.endswith(".__main__"))
+    offenders = {module: sorted(t for t in targets if _is_cli(t))
                  for module, targets in graph.items() if not _is_entry(module)}
     offenders = {module: targets for module, targets in offenders.items() if targets}
     assert offenders == {}, f"imports flow cli -> api -> the rest; these import the command line: {offenders}"
