@@ -69,8 +69,9 @@ def reset_logging() -> None:
     root.setLevel(logging.NOTSET)
 
 
-class Progress:
-    """Progress over unique layers: a redrawn bar on a terminal, log lines otherwise.
+class _Bar:
+    """What both progress displays keep: the stream, whether it is a terminal, the start time and
+    whether a bar line is drawn now.
 
     Args:
         stream: where to draw (stderr).
@@ -83,6 +84,18 @@ class Progress:
         self.tty = enabled and hasattr(stream, "isatty") and stream.isatty()
         self.t0 = time.monotonic()
         self.drawn = False
+
+
+class Progress(_Bar):
+    """Progress over unique layers: a redrawn bar on a terminal, log lines otherwise.
+
+    Args:
+        stream: where to draw (stderr).
+        enabled: False for ``-q``.
+    """
+
+    def __init__(self, stream: TextIO, *, enabled: bool = True) -> None:
+        super().__init__(stream, enabled=enabled)
         self.last = ""
 
     def __call__(self, done: int, total: int, name: str) -> None:
@@ -120,7 +133,7 @@ class Progress:
             _ACTIVE_BAR[0] = None
 
 
-class SweepProgressBar:
+class SweepProgressBar(_Bar):
     """Progress over points and layer tasks, with an ETA from the layer rate: a redrawn line on
     a terminal, a log line at every tenth of the points otherwise, nothing when disabled.
 
@@ -129,11 +142,7 @@ class SweepProgressBar:
     """
 
     def __init__(self, stream: TextIO, *, enabled: bool = True) -> None:
-        self.stream = stream
-        self.enabled = enabled
-        self.tty = enabled and hasattr(stream, "isatty") and stream.isatty()
-        self.t0 = time.monotonic()
-        self.drawn = False
+        super().__init__(stream, enabled=enabled)
         self.last_decile = 0
         self._handlers: list[logging.Handler] = []
         if self.tty:
