@@ -10,11 +10,13 @@ there is one), also imports inside functions (they run when the function is firs
 cycle through them is a cycle all the same: the modules cannot be understood or loaded one after
 the other), but not ``if TYPE_CHECKING:`` blocks (never run). Importing ``p.q.m`` from outside
 ``p.q`` also runs ``p.q``'s ``__init__``, so that is an edge too. Imports by name through
-``importlib`` (the CLI's subcommand table) are not seen.
+``importlib`` would not be seen (the CLI's subcommand table is a plain declared table of modules).
 
 Logging: ``logging.basicConfig``, ``logging.config.dictConfig``/``fileConfig`` and ``.addHandler``
-may be called only by command-line entries: the ``cli`` module (or package) and ``__main__``
-modules, whose ``main`` sets up logging for the run.
+may be called only by the command line, the ``cli`` package, whose ``main`` functions set up
+logging for the run. Nothing but the command-line entries (``cli`` itself and the ``__main__``
+modules, which run a ``cli`` function) imports the ``cli`` package: imports flow from the command
+line down.
 """
 from __future__ import annotations
 
@@ -168,9 +170,14 @@ def _logging_setup_calls(path: Path) -> list[str]:
     return calls
 
 
+def _is_cli(module: str) -> bool:
+    """The command line: the ``cli`` package and its modules."""
+    return module == f"{PACKAGE}.cli" or module.startswith(f"{PACKAGE}.cli.")
+
+
 def _is_entry(module: str) -> bool:
-    """Command-line entries: the ``cli`` module or package, and ``__main__`` modules."""
-    return module == f"{PACKAGE}.cli" or module.startswith(f"{PACKAGE}.cli.") or module.endswith(".__main__")
+    """Command-line entries: the ``cli`` package and its modules, and ``__main__`` modules."""
+    return _is_cli(module) or module.endswith(".__main__")
 
 
 def test_the_graph_sees_relative_parent_and_function_level_imports():
@@ -217,10 +224,24 @@ def test_no_import_cycles_but_the_known_ones():
 
 def test_the_logging_check_sees_the_command_line_setup():
     # The command line does set up logging (so the check below would see a call elsewhere).
-    assert any(_logging_setup_calls(path) for module, path in _modules().items() if _is_entry(module))
+    assert any(_logging_setup_calls(path) for module, path in _modules().items() if _is_cli(module))
 
 
 def test_nothing_below_the_command_line_configures_logging():
     offenders = {module: calls for module, path in _modules().items()
-                 if not _is_entry(module) and (calls := _logging_setup_calls(path))}
-    assert offenders == {}, f"only the command line (cli, __main__) may configure logging: {offenders}"
+                 if not _is_cli(module) and (calls := _logging_setup_calls(path))}
+    assert offenders == {}, f"only the command line (the cli package) may configure logging: {offenders}"
+
+
+def test_the_graph_sees_the_subcommand_table():
+    graph = import_graph()
+    subcommands = {"compile", "targets", "show_target", "zoo", "evaluate", "pipeline", "train", "sweep"}
+    assert {f"{PACKAGE}.cli.{name}" for name in subcommands} <= graph[f"{PACKAGE}.cli"]
+
+
+def test_nothing_below_the_command_line_imports_it():
+    graph = import_graph()
+    offenders = {module: sorted(t for t in targets if _is_cli(t))
+                 for module, targets in graph.items() if not _is_entry(module)}
+    offenders = {module: targets for module, targets in offenders.items() if targets}
+    assert offenders == {}, f"imports flow cli -> api -> the rest; these import the command line: {offenders}"
