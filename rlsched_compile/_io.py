@@ -4,7 +4,8 @@ checkpoints, cache entries), and safe reading of files other people may have pla
 Three levels:
 
 * :func:`write_bytes_atomic` / :func:`write_text_atomic`: one file, through a temporary file in the
-  same folder and ``os.replace``: a reader never sees a half-written file.
+  same folder and ``os.replace``: a reader never sees a half-written file. :func:`atomic_path`
+  is the same for writers that need a file name (a copy, ``torch.save``, ``np.savez``).
 * :func:`output_lock`: exclusive use of an output folder by one run, through ``fcntl.flock`` on a
   sibling lock file ``.<name>.lock`` (removed again when the run ends). A second run into a
   folder in use fails at once with :class:`OutputFolderError` instead of mixing its files in.
@@ -109,6 +110,33 @@ def read_regular_file(path: str | os.PathLike[str], *, max_bytes: int) -> bytes:
         os.close(fd)
 
 
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """A temporary file beside ``path`` for writers that need a file name (a copy, a library's own
+    save); when the block ends normally it becomes ``path`` by ``os.replace``, with the mode of an
+    ordinary new file; when it raises, it is removed and ``path`` is left as it was.
+
+    Every file the package writes goes through here (:func:`write_bytes_atomic` included), so a
+    reader never sees a half-written file.
+
+    Yields:
+        The temporary file (created empty, in ``path``'s folder).
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.chmod(tmp, _file_mode())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
 def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same folder and ``os.replace``.
 
@@ -121,18 +149,8 @@ def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> None:
             return
     except OSError:
         pass
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, _file_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        f.write(data)
 
 
 def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:

@@ -12,10 +12,11 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import tempfile
 from pathlib import Path, PurePosixPath
 
 import onnx
+
+from .._io import atomic_path
 
 logger = logging.getLogger(__name__)
 
@@ -59,14 +60,6 @@ def place_beside(files: dict[str, Path], out_dir: str | os.PathLike[str]) -> Non
         if dst.exists() and os.path.samefile(src, dst):
             continue
         dst.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".tmp", dir=dst.parent)
-        os.close(fd)
-        os.unlink(tmp)
-        try:
+        with atomic_path(dst) as tmp:
             shutil.copyfile(src, tmp)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, dst)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
         logger.debug("external data %s -> %s", src, dst)

@@ -216,6 +216,9 @@ def build_report(*, network: Network, target: Target, settings: Mapping[str, Any
     unique = []
     for g in sorted(by_group):
         entry: dict[str, Any] = {"group": g, "count": len(by_group[g]), "layers": sorted(by_group[g])}
+        runs = sum(network.layers[i].repeat for i in by_group[g])
+        if runs != entry["count"]:  # repeated layers (recurrent steps, ConvTranspose phases)
+            entry["runs"] = runs
         if g in first:
             s = first[g]
             entry.update(name=s.layer.name, energy_pj=s.energy_pj, cycles=s.cycles,
@@ -334,8 +337,8 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], align: str) ->
 def render_summary(report: Mapping[str, Any]) -> str:
     """The stdout summary: one row per unique layer and a totals row.
 
-    Energy and cycles of a unique-layer row are those of one instance; the totals row sums every
-    layer of the network (instances x count).
+    Energy and cycles of a unique-layer row are those of one run; the totals row sums every
+    layer of the network (one run x count, or x runs where layers repeat: ``2 (70 runs)``).
     """
     t_ = terminal_safe  # names come from the model: never a raw newline or escape sequence on the terminal
     headers = ("#", "layer", "count", "energy pJ", "cycles", "util %", "strategy")
@@ -344,7 +347,8 @@ def render_summary(report: Mapping[str, Any]) -> str:
         if "failed" in u:
             rows.append((str(u["group"]), t_(u["name"]), str(u["count"]), "-", "-", "-", "FAILED"))
         else:
-            rows.append((str(u["group"]), t_(u["name"]), str(u["count"]), _fmt_int(u["energy_pj"]),
+            count = f"{u['count']} ({u['runs']} runs)" if "runs" in u else str(u["count"])
+            rows.append((str(u["group"]), t_(u["name"]), count, _fmt_int(u["energy_pj"]),
                          _fmt_int(u["cycles"]), f"{100 * u['mac_utilization']:.1f}", t_(u["strategy"])))
     t = report["totals"]
     rows.append(("", "total" + ("" if report["complete"] else " (incomplete)"), str(t["layers"]),

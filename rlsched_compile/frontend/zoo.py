@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
@@ -33,6 +32,7 @@ from typing import Callable, Sequence
 import onnx
 from onnx import TensorProto, helper
 
+from .._io import write_bytes_atomic
 from ..errors import ModelError
 from ._zoo_sequence import build_bert_base, build_gpt2_small, build_lstm_lm, build_vit_b16
 
@@ -595,15 +595,7 @@ def build_all(out_dir: str | os.PathLike[str], *, names: Sequence[str] | None = 
     for name in names or list(BUILDERS):
         data = model_bytes(name)
         path = out / f"{name}.onnx"
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=out)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            os.chmod(tmp, 0o644)  # mkstemp creates 0600; these are ordinary shared files
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_bytes_atomic(path, data)
         logger.info("wrote %s (%d bytes)", path, len(data))
         written.append(path)
     return tuple(written)

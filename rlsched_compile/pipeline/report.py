@@ -1,5 +1,6 @@
 """Pipeline reports: ``pipeline.json`` (stable keys, no timings: byte-identical for the same inputs),
-the stdout table, and the stage timeline plot (matplotlib, Agg backend, deterministic SVG)."""
+and the stage timeline plot (matplotlib, Agg backend, deterministic SVG); the stdout table is
+:func:`rlsched_compile.emit.text.render_pipeline_table`."""
 from __future__ import annotations
 
 import io
@@ -8,7 +9,6 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from .._sanitize import terminal_safe
 from .base import PipelineResult
 from .graph import PipelineGraph
 from .target import PipelineTarget
@@ -90,46 +90,6 @@ def build_report(*, graph: PipelineGraph, target: PipelineTarget, runs: Sequence
 def render_json(doc: dict[str, Any]) -> str:
     """``pipeline.json`` text: 2-space indent, keys in insertion order, trailing newline."""
     return json.dumps(doc, indent=2, allow_nan=False) + "\n"
-
-
-def _ops_text(graph: PipelineGraph, nodes: Sequence[int], limit: int = 4) -> str:
-    names = [terminal_safe(graph.names[v]) for v in nodes]
-    shown = ", ".join(names[:limit])
-    return shown + (f", ... (+{len(names) - limit})" if len(names) > limit else "")
-
-
-def render_table(graph: PipelineGraph, target: PipelineTarget, runs: Sequence[PipelineRun]) -> str:
-    """The stdout table: one block per stage count, one row per stage."""
-    lines = [f"{terminal_safe(graph.name)} on {terminal_safe(target.name)}: {graph.n} operators, "
-             f"{len(graph.edges)} edges"]
-    headers = ("stage", "ops", "T_s (ms)", "compute (ms)", "params (B)", "off-chip (B)",
-               "link in+out (B)", "operators")
-    for run in runs:
-        r, b = run.result, run.baseline
-        proof = {True: "optimal", False: "not proven optimal", None: "heuristic"}[r.optimal]
-        lines.append("")
-        lines.append(f"k = {r.k}, solver {r.solver} ({r.method}, {proof}), {r.runtime_s * 1e3:.1f} ms")
-        rows = []
-        for s, st in enumerate(r.cost.stages):
-            mark = " *" if s == r.cost.bottleneck_stage else ""
-            rows.append((f"{s + 1}{mark}", str(len(st.nodes)), f"{st.total_s * 1e3:.4f}",
-                         f"{st.compute_s * 1e3:.4f}", f"{st.param_bytes:,}", f"{st.offchip_bytes:,}",
-                         f"{st.in_link_bytes + st.out_link_bytes:,}", _ops_text(graph, st.nodes)))
-        widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(headers)]
-        fmt = lambda cells: "  ".join(  # noqa: E731
-            c.ljust(w) if i in (0, len(cells) - 1) else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
-        lines.append(fmt(headers).rstrip())
-        lines.extend(fmt(row).rstrip() for row in rows)
-        lines.append(f"bottleneck: stage {r.cost.bottleneck_stage + 1}, {r.bottleneck_s * 1e3:.4f} ms "
-                     f"({r.cost.throughput_per_s:.1f} inferences/s); latency {r.latency_s * 1e3:.4f} ms")
-        if r.lower_bound_s is not None and not r.optimal:
-            lines.append(f"lower bound on the bottleneck: {r.lower_bound_s * 1e3:.4f} ms")
-        if r.edges_kept_before_fixup is not None:
-            lines.append(f"network output before the fix-up: {'valid' if r.valid_before_fixup else 'not valid'}, "
-                         f"{r.edges_kept_before_fixup:.1%} of the edges respected")
-        lines.append(f"param-balance: bottleneck {b.bottleneck_s * 1e3:.4f} ms, latency {b.latency_s * 1e3:.4f} ms"
-                     f" -> {r.solver} is {run.speedup_vs_param_balance:.3f}x its throughput")
-    return "\n".join(lines) + "\n"
 
 
 def render_plot(graph: PipelineGraph, runs: Sequence[PipelineRun]) -> bytes:

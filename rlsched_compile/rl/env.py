@@ -15,6 +15,7 @@ import numpy as np
 
 from ..layer import Layer
 from ..targets.model import Target
+from .config import PPOConfig
 from .mdp import N_ACTIONS, OBS_DIM, SchedulingMDP, SearchRowsFn
 
 logger = logging.getLogger(__name__)
@@ -48,8 +49,8 @@ class SchedulingEnv(gym.Env):  # type: ignore[misc]
 
     metadata: dict[str, Any] = {"render_modes": []}
 
-    def __init__(self, sampler: TaskSampler, *, search_rows: SearchRowsFn | None = None, max_steps: int = 24,
-                 patience: int = 24) -> None:
+    def __init__(self, sampler: TaskSampler, *, search_rows: SearchRowsFn | None = None, max_steps: int = PPOConfig.max_steps,
+                 patience: int = PPOConfig.patience) -> None:
         super().__init__()
         self.observation_space = gym.spaces.Box(low=-np.inf, high=np.inf, shape=(OBS_DIM,), dtype=np.float32)
         self.action_space = gym.spaces.Discrete(N_ACTIONS)

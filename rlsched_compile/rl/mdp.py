@@ -51,6 +51,7 @@ import numpy as np
 
 from ..layer import Layer
 from ..targets.model import DATA_TYPES, SpatialLevel, Target, TemporalLevel
+from .config import PPOConfig
 
 logger = logging.getLogger(__name__)
 
@@ -255,7 +256,7 @@ class SchedulingMDP:
 
     def __init__(self, target: Target, layer: Layer, start_table: np.ndarray, *, start_energy_pj: float,
                  start_cycles: float, objective: str = "energy", search_rows: SearchRowsFn | None = None,
-                 max_steps: int = 24, patience: int = 24,
+                 max_steps: int = PPOConfig.max_steps, patience: int = PPOConfig.patience,
                  cache: dict[tuple[bytes, tuple[int, ...]], tuple[np.ndarray, float, float, int]] | None = None
                  ) -> None:
         if objective not in ("energy", "cycles", "edp"):

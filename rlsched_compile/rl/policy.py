@@ -11,16 +11,17 @@ import functools
 import json
 import logging
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
 
+from .._io import atomic_path, write_text_atomic
 from ..errors import RlschedError
 from ..layer import Layer
 from ..targets.model import Target
+from .config import PPOConfig
 from .mdp import N_ACTIONS, OBS_DIM, SchedulingMDP, SearchRowsFn
 
 logger = logging.getLogger(__name__)
@@ -45,11 +46,11 @@ class NumpyPolicy:
 
     @property
     def max_steps(self) -> int:
-        return int(self.card.get("inference", {}).get("max_steps", 24))
+        return int(self.card.get("inference", {}).get("max_steps", PPOConfig.max_steps))
 
     @property
     def patience(self) -> int:
-        return int(self.card.get("inference", {}).get("patience", 24))
+        return int(self.card.get("inference", {}).get("patience", PPOConfig.patience))
 
     def logits(self, obs: np.ndarray) -> np.ndarray:
         """Actor logits (float64[55]) of one observation (or a batch, shape (n, OBS_DIM))."""
@@ -77,19 +78,10 @@ def save_policy(path: str | os.PathLike[str], weights: Mapping[str, np.ndarray],
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     arrays = {k: np.asarray(weights[k], dtype=np.float32) for k in _WEIGHT_NAMES}
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
-    os.close(fd)
-    with open(tmp, "wb") as f:
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
         np.savez(f, **arrays)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
-    card_path = path.with_suffix(".json")
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".json.tmp")
-    with os.fdopen(fd, "w") as f:
-        json.dump({"format": POLICY_FORMAT, **card}, f, indent=2, sort_keys=False)
-        f.write("\n")
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, card_path)
+    write_text_atomic(path.with_suffix(".json"),
+                      json.dumps({"format": POLICY_FORMAT, **card}, indent=2, sort_keys=False) + "\n")
 
 
 def load_policy(path: str | os.PathLike[str]) -> NumpyPolicy:

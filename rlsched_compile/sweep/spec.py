@@ -43,7 +43,7 @@ import yaml
 from .._dataload import read_text
 from ..cost import OBJECTIVES
 from ..errors import RlschedError
-from ..targets.loader import _StrictLoader
+from ..targets.documents import Yaml12Loader
 from ..targets.model import Target
 from ..targets.schema import LEVEL_ROLES, ROLE_KEYS, Problems, show
 from .constraint import ANY, BOOL, NUMBER, TEXT, Constraint, ConstraintError, parse_constraint
@@ -159,7 +159,7 @@ def _parse(path: Path) -> tuple[Any, list[str]]:
         raise SweepError(f"sweep file not found: {path}; give the path of a sweep .yaml file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise SweepError(f"cannot read sweep file {path}: {exc}") from None
-    loader = _StrictLoader(text)  # bounded: depth and alias-expanded size are limited
+    loader = Yaml12Loader(text)  # bounded: depth and alias-expanded size are limited
     loader.source = f"sweep file {path}"
     try:
         raw = loader.get_single_data()  # type: ignore[no-untyped-call]
@@ -349,13 +349,13 @@ def _resolve(entry: str, base: Path) -> Path:
 
 def _load_targets(entries: Sequence[str], base: Path, problems: Problems) -> list[Target]:
     from ..targets import load_target
-    from ..targets.loader import _looks_like_path
+    from ..targets.documents import looks_like_path
 
     out: list[Target] = []
     names: dict[str, int] = {}
     for i, entry in enumerate(entries):
         try:
-            tgt = load_target(_resolve(entry, base) if _looks_like_path(entry) else entry)
+            tgt = load_target(_resolve(entry, base) if looks_like_path(entry) else entry)
         except RlschedError as exc:
             problems.add(f"targets[{i}]", str(exc).splitlines()[0])
             continue

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from ..errors import TargetError
+from .documents import shipped_documents
 from .schema import PIPELINE_SCHEMA_ID, SCHEMA_ID
 
 #: Kind of a per-layer target (``rlsched-compile MODEL.onnx --target``).
@@ -52,8 +53,6 @@ def target_kind(raw: Any) -> str | None:
 
 def shipped_target_names(kind: str) -> list[str]:
     """Names of the shipped targets of one kind, sorted."""
-    from .loader import shipped_documents  # noqa: PLC0415  (loader imports this module)
-
     return sorted(name for name, raw in shipped_documents().items() if target_kind(raw) == kind)
 
 

@@ -1,129 +1,27 @@
 """Load accelerator targets: shipped names, YAML/JSON files and plain dicts.
 
-Three steps, as in ZigZag: the raw YAML/JSON document (duplicate keys rejected), then the
+Three steps, as in ZigZag: the raw YAML/JSON document (duplicate keys rejected;
+:mod:`rlsched_compile.targets.documents`, shared with the pipeline targets), then the
 validated, normalised dict (:func:`rlsched_compile.targets.schema.validate`, which collects
 every problem), then the frozen :class:`~rlsched_compile.targets.model.Target`.
-
-Shipped targets live in ``accelerators/`` at the repository root. Installed (non-editable)
-copies of the package carry them as package data under ``rlsched_compile/targets/_shipped``
-(a symbolic link to ``../../accelerators`` in the source tree, which setuptools copies as
-regular files into wheels and sdists).
 """
 from __future__ import annotations
 
 import difflib
-import json
 import logging
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-import yaml
-
-from .._dataload import BoundedSafeLoader, InputLimitError, check_shape, load_json, load_yaml, read_text
+from .._dataload import InputLimitError, check_shape, read_text
 from ..errors import TargetError
+from .documents import SUFFIXES, looks_like_path, parse, schema_of, shipped_files
 from .kind import PIPELINE, target_kind, wrong_kind_error
 from .model import DATA_TYPES, Capacity, PerType, SpatialLevel, Target, TemporalLevel, VectorUnit
 from .schema import SCHEMA_ID, Problems, show, validate
 
 logger = logging.getLogger(__name__)
-
-#: File suffixes :func:`load_target` reads.
-SUFFIXES: tuple[str, ...] = (".yaml", ".yml", ".json")
-
-_HERE = Path(__file__).resolve().parent
-
-
-def shipped_dir() -> Path:
-    """The folder holding the shipped target files.
-
-    Returns:
-        ``rlsched_compile/targets/_shipped`` when it is a folder (installed package, or a
-        checkout where the symbolic link works), else ``accelerators/`` of the checkout.
-    """
-    packaged = _HERE / "_shipped"
-    if packaged.is_dir():
-        return packaged
-    return _HERE.parents[1] / "accelerators"
-
-
-def _shipped_files() -> dict[str, Path]:
-    """Shipped target files by name (file stem), whatever their schema."""
-    folder = shipped_dir()
-    if not folder.is_dir():
-        return {}
-    return {p.stem: p.resolve() for p in sorted(folder.iterdir())
-            if p.suffix in SUFFIXES and p.is_file()}
-
-
-class _StrictLoader(BoundedSafeLoader):
-    """The bounded safe loader, recording duplicate mapping keys instead of keeping the last one,
-    and reading YAML 1.2 floats such as ``6e-7`` (YAML 1.1 would make them strings)."""
-
-    def __init__(self, stream: Any) -> None:
-        super().__init__(stream)
-        self.duplicates: list[str] = []
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: dict[Any, int] = {}
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
-            line = key_node.start_mark.line + 1
-            try:
-                if key in seen:
-                    self.duplicates.append(f"line {line}: duplicate key {show(key)} "
-                                           f"(first given at line {seen[key]})")
-                else:
-                    seen[key] = line
-            except TypeError:  # unhashable key; construct_mapping below reports it
-                pass
-        return super().construct_mapping(node, deep=deep)
-
-
-_StrictLoader.add_implicit_resolver(  # type: ignore[no-untyped-call]
-    "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
-    list("-+0123456789"),
-)
-
-
-def _parse(text: str, *, path: Path) -> tuple[Any, list[str]]:
-    """Step 1: the raw document and the duplicate-key problems found while parsing."""
-    if path.suffix == ".json":
-        duplicates: list[str] = []
-
-        def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
-            out: dict[str, Any] = {}
-            for k, v in items:
-                if k in out:
-                    duplicates.append(f"duplicate key {show(k)}")
-                out[k] = v
-            return out
-
-        try:
-            return load_json(text, source=f"target file {path}", object_pairs_hook=pairs), duplicates
-        except json.JSONDecodeError as e:
-            raise TargetError(f"target file {path} is not valid JSON: {e.msg} at line {e.lineno} "
-                              f"column {e.colno}; fix the syntax") from None
-        except ValueError as e:  # NaN/Infinity, or an integer too long to convert
-            raise TargetError(f"target file {path} is not valid JSON: {e}; fix the value") from None
-    try:
-        raw, loader = load_yaml(text, source=f"target file {path}", loader=_StrictLoader)
-    except ValueError as e:  # an integer too long to convert (int_max_str_digits)
-        raise TargetError(f"target file {path}: {str(e).splitlines()[0]}; fix the value") from None
-    except yaml.YAMLError as e:
-        where = ""
-        mark = getattr(e, "problem_mark", None)
-        if mark is not None:
-            where = f" at line {mark.line + 1} column {mark.column + 1}"
-        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
-        raise TargetError(f"target file {path} is not valid YAML: {problem}{where}; "
-                          f"fix the syntax") from None
-    assert isinstance(loader, _StrictLoader)
-    return raw, loader.duplicates
-
 
 def _per_type(d: Mapping[str, float]) -> PerType:
     return PerType(**{t: float(d[t]) for t in DATA_TYPES})
@@ -224,7 +122,7 @@ def _load_file(path: Path, *, given: str | None = None) -> Target:
                           f".yaml/.json file") from None
     except (OSError, UnicodeDecodeError) as e:
         raise TargetError(f"cannot read target file {path}: {e}") from None
-    raw, duplicates = _parse(text, path=path)
+    raw, duplicates = parse(text, path=path)
     source = f"file {path}"
     _check_kind(raw, given=given if given is not None else str(path))
     problems = Problems()
@@ -234,11 +132,6 @@ def _load_file(path: Path, *, given: str | None = None) -> Target:
     _raise_if(problems, source=source)
     logger.debug("loaded target %s from %s", doc["name"], path)
     return _build(doc)
-
-
-def _looks_like_path(text: str) -> bool:
-    return (os.sep in text or (os.altsep is not None and os.altsep in text)
-            or Path(text).suffix.lower() in SUFFIXES)
 
 
 def load_target(name_or_path: str | os.PathLike[str] | Mapping[str, Any] | Target) -> Target:
@@ -265,10 +158,10 @@ def load_target(name_or_path: str | os.PathLike[str] | Mapping[str, Any] | Targe
         raise TargetError(f"a target must be a shipped name, a file path, a dict or a Target "
                           f"(got {type(name_or_path).__name__})")
     text = os.fspath(name_or_path)
-    shipped = _shipped_files()
+    shipped = shipped_files()
     if isinstance(name_or_path, str) and text in shipped:
         return _load_file(shipped[text], given=text)
-    if isinstance(name_or_path, os.PathLike) or _looks_like_path(text) or Path(text).is_file():
+    if isinstance(name_or_path, os.PathLike) or looks_like_path(text) or Path(text).is_file():
         path = Path(text)
         if path.is_file() and path.suffix.lower() not in SUFFIXES:
             raise TargetError(f"target file {path} has an unsupported suffix; "
@@ -322,28 +215,9 @@ def _size(level: SpatialLevel | None) -> tuple[int, int]:
     return (1, 1) if level is None else (level.x, level.y)
 
 
-def _schema_of(path: Path) -> Any:
-    try:
-        raw, _ = _parse(read_text(path, what="target file"), path=path)
-    except (OSError, UnicodeDecodeError, TargetError):
-        return None
-    return raw.get("schema") if isinstance(raw, Mapping) else None
-
-
-def shipped_documents() -> dict[str, Any]:
-    """Every shipped target file, parsed but not validated, by name; unreadable files are left out."""
-    docs: dict[str, Any] = {}
-    for name, path in _shipped_files().items():
-        try:
-            docs[name], _ = _parse(path.read_text(encoding="utf-8"), path=path)
-        except (OSError, UnicodeDecodeError, TargetError):
-            continue
-    return docs
-
-
 def list_target_names() -> list[str]:
     """Names of the shipped per-layer targets (schema ``rlsched-target-v1``), sorted."""
-    return [name for name, path in _shipped_files().items() if _schema_of(path) == SCHEMA_ID]
+    return [name for name, path in shipped_files().items() if schema_of(path) == SCHEMA_ID]
 
 
 def list_targets() -> tuple[TargetInfo, ...]:
@@ -356,7 +230,7 @@ def list_targets() -> tuple[TargetInfo, ...]:
     """
     infos = []
     for name in list_target_names():
-        path = _shipped_files()[name]
+        path = shipped_files()[name]
         t = _load_file(path)
         infos.append(TargetInfo(
             name=name, path=path, pe_array=_size(t.pe_array), mac_array=_size(t.mac_array),

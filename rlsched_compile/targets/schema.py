@@ -76,7 +76,9 @@ class Key:
         name: the key as written in the file.
         kind: value type: ``int``, ``real``, ``str``, ``notes``, ``levels``, ``dataflow``,
             ``capacity``, ``per_type``, ``types``, ``columns``, ``mapping8``, ``role`` or
-            ``vector_unit``.
+            ``vector_unit``; the pipeline schema (:mod:`rlsched_compile.targets.pipeline`) adds
+            ``section`` and its number kinds (``positive_real``, ``nonnegative_real``, ``ratio``,
+            ``positive_int``).
         unit: unit of the value (``""`` when it has none).
         required: whether the key must be present.
         default: value used when an optional key is absent.
@@ -91,12 +93,13 @@ class Key:
     doc: str
 
 
-def _table(*keys: Key) -> dict[str, Key]:
+def key_table(*keys: Key) -> dict[str, Key]:
+    """A declared key table: the keys by name, in the order given (messages list them so)."""
     return {k.name: k for k in keys}
 
 
 #: Top-level keys.
-TOP_KEYS: dict[str, Key] = _table(
+TOP_KEYS: dict[str, Key] = key_table(
     Key("version", "int", "", False, None,
         "document format version; 1 means levels are listed outermost first"),
     Key("schema", "str", "", True, None, f'schema identifier, "{SCHEMA_ID}"'),
@@ -118,7 +121,7 @@ TOP_KEYS: dict[str, Key] = _table(
 #: scheduled layers (pooling, activations, softmax, normalisation, ...; see
 #: :mod:`rlsched_compile.operators`). Absent keys take the documented defaults, which are
 #: derived from the rest of the target (``default`` is None here for that reason).
-VECTOR_UNIT_KEYS: dict[str, Key] = _table(
+VECTOR_UNIT_KEYS: dict[str, Key] = key_table(
     Key("ops_per_cycle", "real", "vector ops per cycle", False, None,
         "element operations the unit completes per cycle (> 0); default: one per PE of every "
         "chip (pe_array x chip_array, 1 where absent)"),
@@ -130,7 +133,7 @@ _ROLE = Key("level", "role", "", True, None, "level role: " + ", ".join(LEVEL_RO
 _TYPE = Key("type", "str", "", False, None, '"spatial" or "temporal"; must match the role')
 
 #: Keys of a spatial level (``mac_array``, ``chip_array``).
-SPATIAL_KEYS: dict[str, Key] = _table(
+SPATIAL_KEYS: dict[str, Key] = key_table(
     _ROLE, _TYPE,
     Key("x", "int", "units", True, None, "array size along X (row '(X)' product <= x)"),
     Key("y", "int", "units", True, None, "array size along Y (row '(Y)' product <= y)"),
@@ -138,7 +141,7 @@ SPATIAL_KEYS: dict[str, Key] = _table(
 #: Keys of the PE array: a spatial level that also honours column restrictions (spec Q21).
 PE_ARRAY_KEYS: dict[str, Key] = {
     **SPATIAL_KEYS,
-    **_table(
+    **key_table(
         Key("allowed_x", "columns", "", False, None,
             "columns that may hold a factor > 1 in the PE(X) row (default: all)"),
         Key("allowed_y", "columns", "", False, None,
@@ -158,7 +161,7 @@ _COMMON_TEMPORAL = (
         "8 ints in K,B,P,Q,C,R,S,G order: entry != 0 forces this level's row entry"),
 )
 #: Keys of an on-chip buffer level (``local_buffer``, ``global_buffer``).
-BUFFER_KEYS: dict[str, Key] = _table(
+BUFFER_KEYS: dict[str, Key] = key_table(
     _ROLE, _TYPE,
     Key("dataflow", "dataflow", "", True, None,
         "stationary type held here: IS, WS, OS or null (no stationarity); a list such as [WS, OS] "
@@ -170,7 +173,7 @@ BUFFER_KEYS: dict[str, Key] = _table(
     *_COMMON_TEMPORAL,
 )
 #: Keys of the DRAM level (capacity not modelled, spec Q22; no dataflow).
-DRAM_KEYS: dict[str, Key] = _table(
+DRAM_KEYS: dict[str, Key] = key_table(
     _ROLE, _TYPE,
     Key("dataflow", "dataflow", "", False, None, "always null for DRAM (ignored)"),
     *_COMMON_TEMPORAL,

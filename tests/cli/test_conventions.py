@@ -10,7 +10,7 @@ import yaml
 
 from rlsched_compile import cli
 from rlsched_compile.pipeline.generate import random_dag
-from rlsched_compile.rl import command as train_command
+from rlsched_compile.cli import train as train_command
 from rlsched_compile.targets.kind import PER_LAYER, PIPELINE, target_kind
 
 pytestmark = pytest.mark.usefixtures("cache_dir")

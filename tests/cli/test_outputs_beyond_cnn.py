@@ -11,6 +11,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from rlsched_compile import cli, compile_model
+from rlsched_compile.emit.report import render_summary
 
 pytestmark = pytest.mark.usefixtures("cache_dir")
 
@@ -85,3 +86,14 @@ def test_recurrent_repeats_count_in_the_totals(tmp_path: Path) -> None:
     row = next(r for r in report["layers"] if r["name"] == "lstm.forward.recurrent")
     assert row["repeat"] == 6 and row["energy_pj"] == pytest.approx(6 * rec.energy_pj)
     assert report["coverage"]["share"] == 1.0
+
+
+def test_summary_rows_say_how_often_a_repeated_layer_runs() -> None:
+    # a unique-layer row shows one run's energy: its count must say how many runs add up to the total
+    report = compile_model(_lstm_model(), "eyeriss", jobs=1).report()
+    by_name = {u["name"]: u for u in report["unique_layers"]}
+    assert by_name["lstm.forward.recurrent"]["runs"] == 6 and "runs" not in by_name["lstm.forward.input"]
+    assert report["totals"]["energy_pj"] == pytest.approx(
+        sum(u["energy_pj"] * u.get("runs", u["count"]) for u in report["unique_layers"]))
+    row = next(line for line in render_summary(report).splitlines() if "lstm.forward.recurrent" in line)
+    assert "1 (6 runs)" in row

@@ -96,12 +96,13 @@ def test_targets_show_target_and_evaluate_json_stdout(work):
 def test_native_writes_to_fd1_during_a_command_go_to_stderr(work):
     """The CLI's guard, not only HiGHS's options: a raw write to fd 1 never lands in the results."""
     code = ("import os, sys\n"
+            "import types\n"
             "from rlsched_compile import cli\n"
-            "inner = cli._HANDLERS['targets']\n"
+            "inner = cli.SUBCOMMANDS['targets'].main\n"
             "def noisy(argv, stdout):\n"
             "    os.write(1, b'native noise\\n')\n"
             "    return inner(argv, stdout)\n"
-            "cli._HANDLERS['targets'] = noisy\n"
+            "cli.SUBCOMMANDS['targets'] = types.SimpleNamespace(main=noisy)\n"
             "code = cli.main(['targets', '--format', 'json'])\n"
             "os.write(1, b'after\\n')\n"
             "sys.exit(code)\n")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from rlsched_compile.errors import PipelineError, TargetError
-from rlsched_compile.pipeline.command import add_arguments, parse_stages, run
+from rlsched_compile.cli.pipeline import add_arguments, parse_stages, run
 from rlsched_compile.pipeline.generate import random_dag
 
 REPO = Path(__file__).resolve().parents[2]

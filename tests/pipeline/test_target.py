@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from rlsched_compile.errors import TargetError
-from rlsched_compile.pipeline.target import load_pipeline_target, resolve_target_path
+from rlsched_compile.pipeline.target import load_pipeline_target
+from rlsched_compile.targets.pipeline import resolve_pipeline_target as resolve_target_path
 
 REPO = Path(__file__).resolve().parents[2]
 

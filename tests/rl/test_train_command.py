@@ -9,7 +9,7 @@ import pytest
 pytest.importorskip("torch")
 
 from rlsched_compile.cli import main  # noqa: E402
-from rlsched_compile.rl.command import synthetic_layers  # noqa: E402
+from rlsched_compile.rl.layers import synthetic_layers  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 RESNET = str(ROOT / "model_zoo" / "resnet50.onnx")

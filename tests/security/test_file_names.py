@@ -12,7 +12,7 @@ import pytest
 import rlsched_compile as rc
 from rlsched_compile._sanitize import safe_file_name
 from rlsched_compile.emit.schedule import file_stem, scheduled_onnx_name
-from rlsched_compile.pipeline.command import add_arguments, run
+from rlsched_compile.cli.pipeline import add_arguments, run
 from rlsched_compile.pipeline.generate import random_dag
 
 from cli._support import build_tiny_model  # tests/ is on sys.path (rootdir-relative packages)

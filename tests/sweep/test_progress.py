@@ -6,7 +6,7 @@ import io
 import logging
 
 from rlsched_compile.cli import configure_logging, reset_logging
-from rlsched_compile.sweep.command import SweepProgressBar
+from rlsched_compile.cli._logging import SweepProgressBar
 
 
 class FakeTTY(io.StringIO):

@@ -19,7 +19,7 @@ from rlsched_compile.targets import (
     load_target,
     target_from_dict,
 )
-from rlsched_compile.targets.loader import shipped_dir
+from rlsched_compile.targets.documents import shipped_dir
 
 REPO = Path(__file__).resolve().parents[2]
 ACCELERATORS = REPO / "accelerators"

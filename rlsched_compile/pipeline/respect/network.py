@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..._io import atomic_path
 from ...errors import PipelineError
 
 #: The shipped weights.
@@ -72,7 +73,7 @@ class PointerWeights:
     def save(self, path: str | Path) -> None:
         """Write the weights as ``respect.npz``: every array of :data:`WEIGHT_NAMES` as it is held
         (training exports float32), then ``logit_clip`` as a float64 scalar."""
-        with open(path, "wb") as f:
+        with atomic_path(path) as tmp, open(tmp, "wb") as f:
             np.savez(f, **{name: getattr(self, name) for name in WEIGHT_NAMES},
                      logit_clip=np.asarray(self.logit_clip))
 

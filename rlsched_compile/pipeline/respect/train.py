@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from ..._io import atomic_path, write_text_atomic
 from ..._options import OUTPUT_ROOT
 from ...errors import PipelineError
 from ..cost import segment_cost_matrix
@@ -268,7 +269,7 @@ def load_or_make_dataset(config: RespectConfig, target: PipelineTarget, path: Pa
                 reuse = Dataset(features=data["features"], stages=data["stages"], counts=data["counts"],
                                 optimal=data["optimal"])
     dataset = make_dataset(config, target, reuse=reuse)
-    with open(path if save_to is None else save_to, "wb") as f:
+    with atomic_path(path if save_to is None else save_to) as tmp, open(tmp, "wb") as f:
         np.savez_compressed(f, key=np.asarray(key), features=dataset.features, stages=dataset.stages,
                             counts=dataset.counts, optimal=dataset.optimal)
     return dataset
@@ -445,13 +446,14 @@ def train_respect(config: RespectConfig, *, out_dir: str | Path = DEFAULT_OUT_DI
     model, history = train(config, data)
     t_train = time.perf_counter() - t0 - t_label
     logger.info("trained %d iterations in %.1f s", config.iterations, t_train)
-    torch.save({"config": asdict(config), "state_dict": model.state_dict(), "reward_history": history,
-                "label_seconds": t_label, "train_seconds": t_train}, out_dir / "respect.pt")
+    with atomic_path(out_dir / "respect.pt") as tmp:
+        torch.save({"config": asdict(config), "state_dict": model.state_dict(), "reward_history": history,
+                    "label_seconds": t_label, "train_seconds": t_train}, tmp)
     npz = out_dir / "respect.npz"
     export_weights(model, config).save(npz)
-    (out_dir / "respect_train.json").write_text(json.dumps({
+    write_text_atomic(out_dir / "respect_train.json", json.dumps({
         "config": asdict(config), "label_seconds": round(t_label, 1), "train_seconds": round(t_train, 1),
         "labels_proven_optimal": int(data.optimal.sum()),
         "mean_reward_first_50": float(np.mean(history[:50])),
-        "mean_reward_last_50": float(np.mean(history[-50:]))}, indent=2) + "\n", encoding="utf-8")
+        "mean_reward_last_50": float(np.mean(history[-50:]))}, indent=2) + "\n")
     return npz

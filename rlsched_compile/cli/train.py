@@ -1,8 +1,8 @@
 """The ``rlsched-compile train`` subcommand: train the scheduling agent and export its policy.
 
-The CLI imports this module only when ``train`` is given (``add_arguments(parser)`` then
-``run(args) -> exit code``), so compiling never imports torch. The layer distribution is the
-unique layers of the given ONNX models (minus the held-out models) plus synthetic layers drawn from
+Importing this module imports neither torch nor numpy (training imports them when it starts), so
+compiling never needs torch. The layer distribution (:mod:`rlsched_compile.rl.layers`) is the unique
+layers of the given ONNX models (minus the held-out models) plus synthetic layers drawn from
 realistic ranges, crossed with the given targets.
 """
 from __future__ import annotations
@@ -13,14 +13,14 @@ import logging
 import shlex
 import sys
 from pathlib import Path
-from typing import Any, Sequence
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Sequence, TextIO
 
 from .._options import OUTPUT_ROOT, REMOVAL_VERSION, add_deprecated_alias, add_out
 from ..errors import RlschedError
-from ..layer import Layer
-from ..targets.model import Target
+from ._common import parse_and_run
+
+if TYPE_CHECKING:
+    from ..targets.model import Target
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +29,11 @@ DEFAULT_HELD_OUT = ("yolov3",)
 #: Default output folder (``rl_runs/policy`` in earlier versions, see README "Command-line conventions").
 DEFAULT_OUT = OUTPUT_ROOT / "policy"
 _OLD_DEFAULT_OUT = Path("rl_runs") / "policy"
+
+
+def main(argv: Sequence[str], stdout: TextIO) -> int:
+    """Parse ``argv`` and run the subcommand (see :func:`run`)."""
+    return parse_and_run("train", __doc__, add_arguments, run, argv)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -76,58 +81,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="also write the policy (and its .json card) to this path")
 
 
-def synthetic_layers(n: int, *, seed: int) -> list[Layer]:
-    """``n`` layers drawn from realistic ranges (convolutions, depthwise, pointwise, FC), seeded."""
-    rng = np.random.default_rng(seed)
-    channels = [3, 16, 24, 32, 40, 48, 64, 72, 96, 120, 128, 160, 192, 256, 320, 384, 480, 512, 576, 768, 1024]
-    sizes = [1, 3, 7, 13, 14, 17, 19, 26, 28, 35, 52, 56, 73, 112]
-    out: list[Layer] = []
-    for k in range(n):
-        kind = rng.choice(["conv", "conv", "pointwise", "depthwise", "fc"])
-        c = int(rng.choice(channels[1:]))
-        kk = int(rng.choice(channels[1:]))
-        p = int(rng.choice(sizes[1:]))
-        stride = int(rng.choice([1, 1, 2]))
-        if kind == "fc":
-            layer = Layer(f"syn{k}_fc", K=kk * 4, B=1, P=1, Q=1, C=c * 4, R=1, S=1, stride_h=1, stride_w=1)
-        elif kind == "depthwise":
-            r = int(rng.choice([3, 5]))
-            layer = Layer(f"syn{k}_dw", K=c, B=1, P=p, Q=p, C=c, R=r, S=r, G=c, stride_h=stride, stride_w=stride)
-        elif kind == "pointwise":
-            layer = Layer(f"syn{k}_pw", K=kk, B=1, P=p, Q=p, C=c, R=1, S=1)
-        else:
-            r = int(rng.choice([1, 3, 3, 5, 7]))
-            q = p if rng.random() < 0.8 else int(rng.choice(sizes[1:]))
-            layer = Layer(f"syn{k}_conv", K=kk, B=1, P=p, Q=q, C=c, R=r, S=int(rng.choice([r, 1])) if r > 1 else 1,
-                          stride_h=stride, stride_w=stride)
-        out.append(layer)
-    return out
-
-
-def _model_layers(paths: Sequence[Path], *, per_model: int | None, seed: int) -> dict[str, list[Layer]]:
-    from ..frontend import load_network
-
-    rng = np.random.default_rng(seed)
-    out: dict[str, list[Layer]] = {}
-    for path in paths:
-        net = load_network(path)
-        layers = [g.layer for g in net.unique_layers()]
-        if per_model is not None and len(layers) > per_model:
-            keep = sorted(rng.choice(len(layers), size=per_model, replace=False).tolist())
-            layers = [layers[i] for i in keep]
-        out[path.stem] = layers
-    return out
-
-
-def _dedupe(layers: list[Layer], seen: set[tuple[int, ...]]) -> list[Layer]:
-    out = []
-    for layer in layers:
-        if layer.signature() not in seen:
-            seen.add(layer.signature())
-            out.append(layer)
-    return out
-
-
 def _split_list(values: Sequence[str]) -> list[str]:
     """``["a,b", "c"]`` -> ``["a", "b", "c"]``: list options take commas, spaces, or both."""
     return [v.strip() for value in values for v in value.split(",") if v.strip()]
@@ -144,9 +97,10 @@ def _default_out() -> Path:
 
 def run(args: argparse.Namespace) -> int:
     """Run the subcommand; returns the exit code (0: policy written, 3: stopped by the time limit)."""
+    from ..rl.config import PPOConfig
+    from ..rl.layers import dedupe, model_layers, synthetic_layers
+    from ..rl.train import train
     from ..targets.loader import load_target
-    from .config import PPOConfig
-    from .train import train
 
     targets: list[Target] = [load_target(name.strip()) for name in args.targets.split(",") if name.strip()]
     if not targets:
@@ -159,16 +113,16 @@ def run(args: argparse.Namespace) -> int:
     else:
         paths = [Path(p) for p in _split_list(args.models)]
     out = Path(args.out) if args.out is not None else _default_out()
-    by_model = _model_layers(paths, per_model=args.layers_per_model, seed=args.seed)
+    by_model = model_layers(paths, per_model=args.layers_per_model, seed=args.seed)
     unknown = sorted(set(args.held_out) - set(by_model))
     if unknown:
         raise RlschedError(f"--held-out names {unknown} are not among the models {sorted(by_model)}: "
                            f"use model file stems")
     # Held-out layers are removed from training even when another model has the same shape.
     seen: set[tuple[int, ...]] = set()
-    held = _dedupe([layer for m in args.held_out for layer in by_model[m]], seen)
-    train_layers = _dedupe([layer for m, ls in by_model.items() if m not in args.held_out for layer in ls], seen)
-    train_layers += _dedupe(synthetic_layers(args.synthetic, seed=args.seed), seen)
+    held = dedupe([layer for m in args.held_out for layer in by_model[m]], seen)
+    train_layers = dedupe([layer for m, ls in by_model.items() if m not in args.held_out for layer in ls], seen)
+    train_layers += dedupe(synthetic_layers(args.synthetic, seed=args.seed), seen)
     train_pairs = [(t, layer) for t in targets for layer in train_layers]
     held_pairs = [(t, layer) for t in targets for layer in held]
     config = PPOConfig(seed=args.seed, episodes=args.episodes, max_steps=args.max_steps, patience=args.patience,
@@ -198,7 +152,7 @@ def run(args: argparse.Namespace) -> int:
               f"to resume from {summary.out_dir / 'checkpoint.pt'}")
         return 3
     if args.export:
-        from .policy import load_policy, save_policy
+        from ..rl.policy import load_policy, save_policy
 
         policy = load_policy(summary.out_dir / "policy.npz")
         names = ("w0", "b0", "w1", "b1", "w2", "b2")

@@ -11,23 +11,30 @@ import argparse
 import hashlib
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING, Sequence, TextIO
 
-from .._version import __version__
 from .._options import OUTPUT_ROOT, REMOVAL_VERSION, add_format, add_out
+from .._version import __version__
 from ..errors import PipelineError
-from .base import SOLVERS
-from .cost import check_stage_count
-from .graph import PipelineGraph, load_graph
-from .._io import check_replaceable, output_lock, staged_output_dir, write_bytes_atomic
-from .._sanitize import safe_file_name
-from .report import PipelineRun, build_report, render_json, render_plot, render_table
-from .solvers import solve
-from .target import PipelineTarget, load_pipeline_target
+from ._common import parse_and_run
+
+if TYPE_CHECKING:
+    from ..pipeline.graph import PipelineGraph
+    from ..pipeline.target import PipelineTarget
 
 logger = logging.getLogger(__name__)
 
-#: Solver used when --solver is not given.
-DEFAULT_SOLVER = "respect" if "respect" in SOLVERS else "exact"
+
+def default_solver() -> str:
+    """Solver used when --solver is not given: respect when it is registered, else exact."""
+    from ..pipeline.base import SOLVERS
+
+    return "respect" if "respect" in SOLVERS else "exact"
+
+
+def main(argv: Sequence[str], stdout: TextIO) -> int:
+    """Parse ``argv`` and run the subcommand (see :func:`run`)."""
+    return parse_and_run("pipeline", __doc__, add_arguments, run, argv)
 
 
 def parse_stages(text: str) -> list[int]:
@@ -52,14 +59,17 @@ def parse_stages(text: str) -> list[int]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``pipeline`` command's arguments to ``parser``."""
+    from ..pipeline.base import SOLVERS
+
+    default = default_solver()
     parser.add_argument("model", metavar="MODEL.onnx|GRAPH.json",
                         help="ONNX model, or a graph in the JSON graph format")
     parser.add_argument("--target", "-t", default="edgetpu", metavar="NAME|PATH",
                         help="pipeline target name (accelerators/NAME.yaml) or YAML path (default: edgetpu)")
     parser.add_argument("--stages", default="4", metavar="K[,K...]",
                         help="number of stages k, or a list like 4,5,6 (default: 4)")
-    parser.add_argument("--solver", default=DEFAULT_SOLVER, choices=sorted(SOLVERS),
-                        help=f"stage-assignment solver (default: {DEFAULT_SOLVER})")
+    parser.add_argument("--solver", default=default, choices=sorted(SOLVERS),
+                        help=f"stage-assignment solver (default: {default})")
     add_out(parser, "rlsched_out/<graph>__<target>/")
     parser.add_argument("--time-limit", type=float, default=30.0, metavar="SECONDS",
                         help="time limit of the exact solver per stage count, seconds (default: 30)")
@@ -75,6 +85,12 @@ def run(args: argparse.Namespace) -> int:
     Raises:
         RlschedError: bad input (graph, target, stage count); the CLI prints it as ``error: ...``.
     """
+    from .._io import check_replaceable, output_lock
+    from .._sanitize import safe_file_name
+    from ..pipeline.cost import check_stage_count
+    from ..pipeline.graph import load_graph
+    from ..pipeline.target import load_pipeline_target
+
     if args.time_limit <= 0:
         raise PipelineError(f"--time-limit must be > 0 seconds, got {args.time_limit:g}")
     counts = parse_stages(str(args.stages))
@@ -96,6 +112,12 @@ def run(args: argparse.Namespace) -> int:
 
 def _solve_and_write(args: argparse.Namespace, graph: PipelineGraph, target: PipelineTarget, counts: list[int],
                      path: Path, out_dir: Path) -> int:
+    from .._io import staged_output_dir, write_bytes_atomic
+    from ..emit.text import render_pipeline_table
+    from ..pipeline.base import SOLVERS
+    from ..pipeline.report import PipelineRun, build_report, render_json, render_plot
+    from ..pipeline.solvers import solve
+
     runs = []
     # One solver object for every k: respect decodes the graph once and reuses it for each k.
     solver = SOLVERS[args.solver]()
@@ -113,5 +135,5 @@ def _solve_and_write(args: argparse.Namespace, graph: PipelineGraph, target: Pip
         write_bytes_atomic(stage / "pipeline.json", text.encode("utf-8"))
         write_bytes_atomic(stage / "pipeline.svg", render_plot(graph, runs))
     logger.info("wrote %s and %s", out_dir / "pipeline.json", out_dir / "pipeline.svg")
-    print(text if args.format == "json" else render_table(graph, target, runs), end="")
+    print(text if args.format == "json" else render_pipeline_table(graph, target, runs), end="")
     return 0
