@@ -466,14 +466,23 @@ def staged_output_dir(out: str | os.PathLike[str]) -> Iterator[Path]:
             shutil.rmtree(p, ignore_errors=True)
         stage: Path | None = None
         try:
-            # SIGINT/SIGTERM raise in Python code: held while the folder is made and named, so an
-            # interrupt never lands between its creation and the clean-up below knowing of it
-            with _signals_blocked():
+            # SIGINT/SIGTERM raise wherever Python happens to be (a signal mask does not stop that
+            # when another thread takes the signal): the folder is named before it is made, so an
+            # interrupt at any point finds the clean-up below knowing of it
+            for candidate in _staging_names(real):
+                stage = candidate  # named first: made below
                 try:
-                    stage = Path(tempfile.mkdtemp(prefix=f".{real.name}.tmp-", dir=real.parent))
+                    os.mkdir(stage, 0o700)
+                    break
+                except FileExistsError:  # not ours (a stale one would have been removed above)
+                    stage = None
                 except OSError as exc:
+                    stage = None
                     raise RlschedError(f"output directory {out} is not writable ({exc.strerror or exc}); "
                                        "choose another with --out") from None
+            if stage is None:
+                raise RlschedError(f"output directory {out}: no free name for a staging folder beside it; "
+                                   f"remove the .{real.name}.tmp-* folders there")
             (stage / _STAGING_MARKER).touch()
             yield stage
             _write_manifest(stage)
@@ -486,6 +495,13 @@ def staged_output_dir(out: str | os.PathLike[str]) -> Iterator[Path]:
             if stage is not None:
                 shutil.rmtree(stage, ignore_errors=True)
             raise
+
+
+def _staging_names(real: Path, tries: int = 100) -> Iterator[Path]:
+    """Candidate staging folders ``.<name>.tmp-XXXXXXXX`` beside ``real`` (mkdtemp's random names)."""
+    names = tempfile._get_candidate_names()
+    for _ in range(tries):
+        yield real.parent / f".{real.name}.tmp-{next(names)}"
 
 
 def _swap_in(stage: Path, real: Path) -> None:
