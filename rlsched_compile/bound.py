@@ -16,8 +16,20 @@ term of the model's own sum that no valid table can make smaller, all others are
   outputs the writes alone are at least the DRAM row's K*B*P*Q*G (divided by C*R*S under OS, 1 with
   read-once, multiplied under the bypass rules), so tile x writes >= |O| = (K/G)BPQG. Hence DRAM
   energy >= ``|W| e_W + |O| e_O`` and DRAM cycles >= ``ceil(|W| / bw) c_W + ceil(|O| / bw) c_O``
-  (bw in elements per beat). Inputs are left out: with a stride larger than the kernel their tiles
-  need not cover the whole input tensor, so |I| is no valid bound.
+  (bw in elements per beat).
+* **Compulsory DRAM traffic of inputs** (only when the DRAM-facing dataflow in use - the global
+  buffer's, else the local buffer's - is not IS, whose quirk Q4 divides input reads by factors
+  that do index inputs; a flexible layer's bound is taken on the target with its own dataflows): with ``d != IS`` the input reads are the DRAM row's product, or
+  1 with a tile of the whole layer (read-once), so per spatial axis the traffic is at least
+  ``p_o * r_o * ((P/p_o - 1) * stride + (R/r_o - 1) * dilation + 1)`` for some divisors p_o of P
+  and r_o of R (the outer factors), times B*C and the same for the other axis. The minimum over
+  the divisors is the bound; with stride <= kernel extent it is the whole (dense) input, with a
+  larger stride less (skipped rows are never read). Stride 0 (the FC convention) gives R.
+  Energy ``I_min e_I`` and DRAM cycles ``ceil(I_min / bw) c_I`` are added like the others.
+* **Filling the global buffer** (spec §6 ``E_GB,lo = Phi(alloc_GB, n_DRAM, e_GB) * A_chip``): the
+  GB tile times the active chips covers at least the DRAM tile, with the same DRAM counts, so
+  this energy is at least ``|W| e_GB,W + |O| e_GB,O`` (+ ``I_min e_GB,I`` under the input
+  condition above: the chip rows and the DRAM row are then the outer factors).
 * **Cycles** are the sum of the compute, local-buffer, global-buffer and DRAM cycles (spec Q12):
   ``cycles >= M / N + DRAM cycles above``.
 * **Static energy** is (static power of every instantiated MAC, buffer and DRAM) x cycles, so at
@@ -68,6 +80,33 @@ def _beats(elements: int, bandwidth_bits_per_cycle: float, precision_bits: int) 
     return float(math.ceil(elements * precision_bits / bandwidth_bits_per_cycle))
 
 
+def _axis_min(extent: int, kernel: int, stride: int, dilation: int) -> int:
+    """Fewest input rows along one axis that the DRAM reads of any table can total (see above)."""
+    if stride <= 0:
+        return kernel
+    best: int | None = None
+    for p_o in _divisors(extent):
+        for r_o in _divisors(kernel):
+            rows = p_o * r_o * ((extent // p_o - 1) * stride + (kernel // r_o - 1) * dilation + 1)
+            best = rows if best is None else min(best, rows)
+    assert best is not None
+    return best
+
+
+def _divisors(n: int) -> list[int]:
+    small = [d for d in range(1, math.isqrt(n) + 1) if n % d == 0]
+    return sorted(set(small + [n // d for d in small]))
+
+
+def compulsory_inputs(target: Target, layer: Layer) -> int:
+    """The fewest input elements DRAM must send for any valid table (0 when no bound holds)."""
+    dram_facing = target.global_buffer if target.global_buffer is not None else target.local_buffer
+    if dram_facing is None or dram_facing.dataflow == "IS":
+        return 0
+    return (layer.B * layer.C * _axis_min(layer.P, layer.R, layer.stride_h, layer.dilation_h)
+            * _axis_min(layer.Q, layer.S, layer.stride_w, layer.dilation_w))
+
+
 def layer_lower_bound(target: Target, layer: Layer) -> LowerBound:
     """The lower bounds of one run of ``layer`` on ``target`` (see the module docstring for the
     derivation); a layer with ``repeat`` > 1 runs its one table ``repeat`` times."""
@@ -80,8 +119,10 @@ def layer_lower_bound(target: Target, layer: Layer) -> LowerBound:
     outputs = (layer.K // g) * layer.B * layer.P * layer.Q * g
     dram = target.dram
     bits, bw = target.precision_bits, dram.bandwidth_bits_per_cycle
+    inputs = compulsory_inputs(target, layer)
     dram_cycles = (_beats(weights, bw, bits) * dram.access_cycles.weight
-                   + _beats(outputs, bw, bits) * dram.access_cycles.output)
+                   + _beats(outputs, bw, bits) * dram.access_cycles.output
+                   + _beats(inputs, bw, bits) * dram.access_cycles.input)
     cycles = macs / n_mac + dram_cycles
     tclk_ns = 1000.0 / target.frequency_mhz
     static_per_cycle = target.mac_static_power_mw * tclk_ns * n_mac
@@ -90,6 +131,11 @@ def layer_lower_bound(target: Target, layer: Layer) -> LowerBound:
         static_per_cycle += sum(target.global_buffer.static_power_mw.as_tuple()) * tclk_ns * chips
     static_per_cycle += sum(dram.static_power_mw.as_tuple()) * tclk_ns
     energy = (macs * target.mac_energy_pj + weights * dram.access_energy_pj.weight
-              + outputs * dram.access_energy_pj.output + static_per_cycle * cycles)
+              + outputs * dram.access_energy_pj.output + inputs * dram.access_energy_pj.input
+              + static_per_cycle * cycles)
+    gb = target.global_buffer
+    if gb is not None:
+        energy += (weights * gb.access_energy_pj.weight + outputs * gb.access_energy_pj.output
+                   + inputs * gb.access_energy_pj.input)
     scale = 1.0 - ROUNDING_SLACK
     return LowerBound(energy_pj=energy * scale, cycles=cycles * scale)

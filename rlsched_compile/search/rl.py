@@ -7,7 +7,10 @@
   polish (exact re-factorization of every pair and triple of writable rows until a sweep changes
   nothing) of both bottom-up's table and the agent's best table - and, on layers where bottom-up
   is cheap, of bottom-up's tables under the other objectives (raw and polished under their own
-  objective), so no other objective's table is better in this one; the best result wins. Polishing
+  objective), so no other objective's table is better in this one; the best result wins. Then
+  (issue 14's 1% bar) four seeded random valid starts, each polished the same way, and a
+  polish of the winner by quadruples of rows (cheapest first, :mod:`.polish`), both capped in
+  candidates and kept only when strictly better, so they never make a layer worse. Polishing
   bottom-up's table is exactly ``row-sweep``, so the hybrid is never worse than ``bottom-up`` nor
   than ``row-sweep``; the agent contributes whenever its table polishes to a better local optimum.
 
@@ -34,6 +37,7 @@ from ..targets.model import Target
 from . import deadline
 from .base import SearchResult, make_result, register_strategy
 from .diagnose import smallest_table
+from .polish import quadruples_cheapest_first, sample_starts
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +53,20 @@ HYBRID_STOP_AFTER_IDLE = 6
 #: worse than those tables (the cross-objective blind spots of issue 14). Deterministic: the count
 #: does not depend on time.
 CROSS_OBJECTIVE_MAX_CANDIDATES = 1_000_000
+#: ``rl-hybrid``: seeded random valid starts polished (pairs and triples) after the other seeds,
+#: and the final quadruple polish's candidate budget: a share of the candidates the layer's search
+#: evaluated before it (cheap layers stay cheap), at most QUAD_MAX_CANDIDATES (bottom-up's count
+#: on big arrays includes its memo's twins, so it overstates the work; at about 3 M candidates a
+#: second, the cap is some 0.03 s a layer). Deterministic: counts, never time (:mod:`.polish`).
+SAMPLE_STARTS = 4
+SAMPLE_MAX_CANDIDATES = 50_000
+#: random starts and the quadruple polish only where bottom-up visited at most this many
+#: candidates (layers where they are cheap beside the search; on big arrays such as tpu_v3,
+#: bottom-up counts tens of millions and they would add a quarter to the compile time).
+EXTRAS_MAX_BOTTOM_UP = 2_000_000
+QUAD_SHARE = 0.25
+QUAD_MAX_CANDIDATES = 100_000
+QUAD_GROUP_MAX_ESTIMATE = 1_000_000
 _OBJECTIVES = ("energy", "cycles", "edp")
 
 
@@ -93,6 +111,44 @@ def polish_rows(target: Target, layer: Layer, table: np.ndarray, *, objective: s
             return table, energy_pj, cycles, candidates, True
 
 
+def polish_quadruples(target: Target, layer: Layer, table: np.ndarray, *, objective: str,
+                      budget: int) -> tuple[np.ndarray, float, float, int, bool]:
+    """Polish ``table`` (already pair-and-triple stable) with quadruples of rows, cheapest first.
+
+    The quadruples are searched in :func:`.polish.quadruples_cheapest_first` order (recomputed from
+    the current table); after an improvement the pair-and-triple polish runs again and the sweep
+    restarts, until a sweep improves nothing or ``budget`` candidates are spent. Never worse than
+    ``table`` (ties keep it).
+
+    Returns:
+        (table, energy_pj, cycles, candidates evaluated, finished) as :func:`polish_rows`.
+    """
+    rows = tuple(int(r) for r in np.flatnonzero(writable_rows(target)))
+    ev = evaluate_table(target, layer, table)
+    energy_pj, cycles = ev.energy_pj, ev.cycles
+    best = _metric(objective, energy_pj, cycles)
+    candidates = 0
+    while True:
+        improved = False
+        for group in quadruples_cheapest_first(table, rows, QUAD_GROUP_MAX_ESTIMATE):
+            if candidates >= budget or deadline.expired():
+                return table, energy_pj, cycles, candidates, False
+            r = native_search.search_rows(target, layer, table, group, objective)
+            candidates += r.candidates
+            value = r.objective(objective)
+            if value < best:
+                table, energy_pj, cycles, best, improved = np.array(r.table), r.energy_pj, r.cycles, value, True
+                break
+        if not improved:
+            return table, energy_pj, cycles, candidates, True
+        table, energy_pj, cycles, n, done = polish_rows(target, layer, table, objective=objective,
+                                                        budget=max(1, budget - candidates))
+        candidates += n
+        best = _metric(objective, energy_pj, cycles)
+        if not done:
+            return table, energy_pj, cycles, candidates, False
+
+
 class _AgentBase:
     """Shared policy loading; ``policy_path`` None means the shipped policy."""
 
@@ -109,7 +165,7 @@ class _AgentBase:
         path = SHIPPED_POLICY if self.policy_path is None else self.policy_path
         digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "missing"
         return (f"{digest}:{SAMPLED_ROLLOUTS}:{HYBRID_SAMPLED_ROLLOUTS}:{HYBRID_STOP_AFTER_IDLE}:"
-                f"xobj{CROSS_OBJECTIVE_MAX_CANDIDATES}")
+                f"xobj{CROSS_OBJECTIVE_MAX_CANDIDATES}:samples{SAMPLE_STARTS}:{SAMPLE_MAX_CANDIDATES}:{EXTRAS_MAX_BOTTOM_UP}:quad{QUAD_SHARE}:{QUAD_MAX_CANDIDATES}:{QUAD_GROUP_MAX_ESTIMATE}")
 
     def _agent(self, target: Target, layer: Layer, table: np.ndarray, *, objective: str, seed: int,
                policy: NumpyPolicy, sampled_rollouts: int = SAMPLED_ROLLOUTS,
@@ -223,6 +279,30 @@ class AgentHybrid(_AgentBase):
             if best is None or value < best[0]:
                 best = (value, polished)
         assert best is not None
+        # Then (issue 14's 1% bar) seeded random valid starts, polished the same way, and a cheap
+        # quadruple polish of the winner; both only replace it when strictly better, so the result
+        # is never worse than before they were added.
+        extras = bu_evaluations <= EXTRAS_MAX_BOTTOM_UP
+        n_samples = SAMPLE_STARTS if extras else 0
+        for table in sample_starts(target, layer, seed=seed, count=n_samples):
+            if deadline.expired():
+                break
+            sample_budget = SAMPLE_MAX_CANDIDATES if budget is None else min(budget, SAMPLE_MAX_CANDIDATES)
+            polished, energy_pj, cycles, candidates, _ = polish_rows(target, layer, table, objective=objective,
+                                                                     budget=sample_budget)
+            evaluations += candidates
+            value = _metric(objective, energy_pj, cycles)
+            if value < best[0]:
+                best = (value, polished)
+        quad_budget = min(int(QUAD_SHARE * evaluations), QUAD_MAX_CANDIDATES) if extras else 0
+        if budget is not None:
+            quad_budget = min(quad_budget, budget)
+        polished, energy_pj, cycles, candidates, _ = polish_quadruples(
+            target, layer, best[1], objective=objective, budget=quad_budget)
+        evaluations += candidates
+        value = _metric(objective, energy_pj, cycles)
+        if value < best[0]:
+            best = (value, polished)
         finished = finished and not deadline.was_hit()
         return make_result(target, layer, best[1], evaluations=evaluations, started_s=started, finished=finished,
                            strategy=self.name, objective=objective)

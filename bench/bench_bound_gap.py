@@ -1,0 +1,54 @@
+#!/usr/bin/env python3
+"""How tight the lower bound (``rlsched_compile/bound.py``) is: the network gap of the best-known
+tables (``bench/results/best_known/``, from ``bench_best_known.py``) to the bound, per target and
+objective, on a zoo model; also checks that no best-known table is below the bound.
+
+    python bench/bench_bound_gap.py --model resnet50
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from rlsched_compile.bound import layer_lower_bound  # noqa: E402
+from rlsched_compile.frontend import load_network, zoo  # noqa: E402
+from rlsched_compile.targets import load_target  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="resnet50")
+    parser.add_argument("--cache", default=str(HERE / "results" / "best_known"))
+    args = parser.parse_args(argv)
+    net = load_network(zoo.zoo_path(args.model))
+    print("| target | objective | layers with a best-known table | best-known / bound - 1 (network) | worst layer gap |")
+    print("|---|---|---:|---:|---:|")
+    for path in sorted(Path(args.cache).glob("*__*.json")):
+        target_name, objective = path.stem.split("__")
+        target = load_target(target_name)
+        cache = json.loads(path.read_text())
+        key = "energy_pj" if objective == "energy" else "cycles"
+        total = bound_total = 0.0
+        worst = 0.0
+        n = 0
+        for layer in net.layers:
+            entry = cache.get(",".join(str(v) for v in layer.signature()))
+            if entry is None or objective not in ("energy", "cycles"):
+                continue
+            value, bound = float(entry[key]), getattr(layer_lower_bound(target, layer), key)
+            if value < bound:
+                raise SystemExit(f"bound above a valid table: {target_name} {layer.name} {value} < {bound}")
+            total, bound_total, n = total + value, bound_total + bound, n + 1
+            worst = max(worst, value / bound - 1.0)
+        if n:
+            print(f"| {target_name} | {objective} | {n} | {total / bound_total - 1.0:.1%} | {worst:.1%} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
