@@ -404,6 +404,18 @@ static inline double combine(int form, const double v[3]) {
 
 /* ---- evaluation ------------------------------------------------------------------------- */
 
+/* An invalid result: the totals are +inf (so no search keeps it); with detail, every figure 0. */
+static inline void clear_figures(rls_result *out, int detail) {
+    if (detail) {
+        memset(out->access_counts, 0, sizeof out->access_counts);
+        out->num_mac_operations = 0.0;
+        memset(out->energy_pj, 0, sizeof out->energy_pj);
+        memset(out->cycles, 0, sizeof out->cycles);
+    }
+    out->energy_pj[RLS_E_TOTAL] = HUGE_VAL;
+    out->cycles[RLS_C_TOTAL] = HUGE_VAL;
+}
+
 static inline void evaluate_impl(const rls_target *t, const rls_layer_ctx *ctx, const int64_t *table,
                                  rls_result *out, int detail, int structure_known) {
     uint64_t alloc[3][3], send[3][3], rp[RLS_ROWS];
@@ -429,14 +441,7 @@ static inline void evaluate_impl(const rls_target *t, const rls_layer_ctx *ctx, 
         memcpy(out->active, act, sizeof act);
     }
     if (reason != RLS_VALID) {
-        if (detail) {
-            memset(out->access_counts, 0, sizeof out->access_counts);
-            out->num_mac_operations = 0.0;
-            memset(out->energy_pj, 0, sizeof out->energy_pj);
-            memset(out->cycles, 0, sizeof out->cycles);
-        }
-        out->energy_pj[RLS_E_TOTAL] = HUGE_VAL;
-        out->cycles[RLS_C_TOTAL] = HUGE_VAL;
+        clear_figures(out, detail);
         return;
     }
 
@@ -539,14 +544,7 @@ static inline void evaluate_impl(const rls_target *t, const rls_layer_ctx *ctx, 
     if (!sane) {
         out->valid = 0;
         out->reason = RLS_R_OVERFLOW;
-        if (detail) {
-            memset(out->access_counts, 0, sizeof out->access_counts);
-            out->num_mac_operations = 0.0;
-            memset(out->energy_pj, 0, sizeof out->energy_pj);
-            memset(out->cycles, 0, sizeof out->cycles);
-        }
-        out->energy_pj[RLS_E_TOTAL] = HUGE_VAL;
-        out->cycles[RLS_C_TOTAL] = HUGE_VAL;
+        clear_figures(out, detail);
         return;
     }
 
