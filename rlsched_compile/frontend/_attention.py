@@ -31,6 +31,17 @@ def _qk_av(ctx: NodeContext, *, batch: int, heads: int, s: int, l_kv: int, d: in
                                  cols=dv)]
 
 
+def _key_length(ctx: NodeContext, l_kv: int, *, rank: int) -> int:
+    """The key/value length with the cache: the ``present`` output's (its second-to-last axis), else
+    ``l_kv`` plus the ``past`` input's; ``rank`` 4 is ``[N, H, L, d]``, 5 the fused ``[2, N, H, L, d]``."""
+    present, past = ctx.out_shape(1), ctx.in_shape(4)
+    if present is not None and len(present) == rank:
+        return int(present[-2])
+    if past is not None and len(past) == rank:
+        return l_kv + int(past[-2])
+    return l_kv
+
+
 def _unknown(ctx: NodeContext) -> Extracted:
     return skipped(f"{ctx.node.op_type} (unknown shapes)", None)
 
@@ -54,12 +65,7 @@ def attention_onnx(ctx: NodeContext) -> Extracted:
         l_kv, dv = k[1], v[2] // kv_heads
     else:
         raise ctx.fail(f"Q {list(q)}, K {list(k)} and V {list(v)} must all be 3-D or all 4-D")
-    present = ctx.out_shape(1)
-    past = ctx.in_shape(4)
-    if present is not None and len(present) == 4:
-        l_kv = present[2]
-    elif past is not None and len(past) == 4:
-        l_kv += past[2]
+    l_kv = _key_length(ctx, l_kv, rank=4)
     return layers(*_qk_av(ctx, batch=batch, heads=heads, s=s, l_kv=l_kv, d=d, dv=dv))
 
 
@@ -80,12 +86,7 @@ def attention_ms(ctx: NodeContext) -> Extracted:
                        f"{heads} heads")
     batch, s = x[0], x[1]
     l_kv = s
-    present = ctx.out_shape(1)
-    past = ctx.in_shape(4)
-    if present is not None and len(present) == 5:
-        l_kv = present[3]
-    elif past is not None and len(past) == 5:
-        l_kv += past[3]
+    l_kv = _key_length(ctx, l_kv, rank=5)
     proj = Layer(name=f"{ctx.name}.qkv", K=w[1], B=batch * s, P=1, Q=1, C=w[0], R=1, S=1,
                  op="Attention")
     return layers(proj, *_qk_av(ctx, batch=batch, heads=heads, s=s, l_kv=l_kv,
