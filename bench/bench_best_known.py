@@ -12,11 +12,17 @@ polishes each with exact re-factorization of every pair and triple of writable r
 improves nothing, then polishes the ``--finalists`` best distinct results again with every pair,
 triple *and quadruple* of writable rows until nothing improves. The best table is the layer's
 best-known table. Results are cached per (target, objective) in
-``bench/results/best_known/<target>__<objective>.json`` keyed by the layer signature (a cached
-layer is not searched again; ``--refresh`` recomputes). The printed table gives, per target, the
-default / best-known ratio of the worst layer and of the network.
+``bench/results/best_known/<target>__<objective>.json`` keyed by the layer signature (the shape:
+everything that determines the schedule), deliberately not by the model: a shape that several
+models share (or that repeats in one) is searched once, and its entry names the model that first
+had it. A cached layer is not searched again (``--refresh`` recomputes); within one run the
+default's and bottom-up's tables are memoised too, so the next objective reuses them. The printed
+table gives, per model x target, the default / best-known ratio of the network (layers weighted
+by their repeat count) and of its worst layer, and each objective ends with the layers above 1.0000.
 
     python bench/bench_best_known.py --models resnet50 --targets eyeriss simba --objective energy
+    nice -n 10 python bench/bench_best_known.py --models all --targets tpu_v3 --skip tpu_v3:unet \
+        --objective energy cycles --samples 4 --finalists 1
 """
 from __future__ import annotations
 
