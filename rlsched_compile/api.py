@@ -26,7 +26,6 @@ import numpy as np
 
 from ._version import __version__
 from .cache import CachedSchedule, CacheSubject, ScheduleCache, cache_key
-from .cost import OBJECTIVES
 from ._io import staged_output_dir
 from ._workers import capped_jobs, process_pool
 from .emit._files import dumps_json, write_bytes_atomic, write_text_atomic
@@ -36,6 +35,7 @@ from .emit.report import NetworkTotals, build_report, compute_totals, render_mar
 from .errors import NativeError, RlschedError, SearchError
 from .layer import Layer
 from .native.costmodel import evaluate_table
+from .objective import DEFAULT_OBJECTIVE, Objective
 from .targets.model import Target
 
 if TYPE_CHECKING:  # networkx is imported with the frontend, not with the package
@@ -64,7 +64,7 @@ class CompileSettings:
         dataflow: ``fixed`` (each buffer's declared dataflow) or ``flexible`` (chosen per layer).
     """
 
-    objective: str
+    objective: Objective
     strategy: str
     seed: int
     budget: int | None
@@ -284,7 +284,7 @@ def _policy_override(strategy: str, policy_path: str | None) -> Iterator[None]:
         strat.policy_path = previous
 
 
-def _finetuned_policy(strategy: str, target: Target, layers: list[Layer], *, steps: int, objective: str,
+def _finetuned_policy(strategy: str, target: Target, layers: list[Layer], *, steps: int, objective: Objective,
                       seed: int, store: Any) -> str:
     """``--rl-finetune STEPS``: fine-tune the agent on this model's unique layers, once.
 
@@ -321,7 +321,7 @@ def _finetuned_policy(strategy: str, target: Target, layers: list[Layer], *, ste
     return str(out_dir / "policy.npz")
 
 
-def _solve(group: int, target: Target, layer: Layer, strategy: str, objective: str, seed: int,
+def _solve(group: int, target: Target, layer: Layer, strategy: str, objective: Objective, seed: int,
            budget: int | None, policy_path: str | None = None, deadline_at: float | None = None,
            dataflow: str = "fixed") -> _Solved:
     """Schedule one layer (runs in a worker process or in-process).
@@ -385,7 +385,7 @@ def _load_model(model: Any, *, batch: int | None, strict: bool) -> tuple[Network
 
 
 def compile_model(model: str | os.PathLike[str] | Any, target: str | os.PathLike[str] | Target, *,
-                  objective: str = "energy", search: str | None = None, batch: int | None = None,
+                  objective: Objective | str = DEFAULT_OBJECTIVE, search: str | None = None, batch: int | None = None,
                   seed: int = 0, budget: int | None = None, jobs: int | None = None, cache: bool = True,
                   time_limit_s: float | None = None,
                   cache_dir: str | os.PathLike[str] | None = None, strict: bool = False,
@@ -426,10 +426,7 @@ def compile_model(model: str | os.PathLike[str] | Any, target: str | os.PathLike
         ModelError, TargetError, RlschedError: bad input (unknown objective or strategy, ...).
     """
     t_start = time.perf_counter()
-    if objective not in OBJECTIVES:
-        close = difflib.get_close_matches(str(objective), OBJECTIVES, n=1)
-        hint = f"did you mean {close[0]!r}? " if close else ""
-        raise RlschedError(f"unknown objective {objective!r}; {hint}choose one of {', '.join(OBJECTIVES)}")
+    objective = Objective.parse(objective)
     if jobs is not None and jobs < 1:
         raise RlschedError(f"jobs must be >= 1, got {jobs}")
     if budget is not None and budget < 1:

@@ -54,6 +54,7 @@ from ._io import read_regular_file, write_bytes_atomic
 
 if TYPE_CHECKING:
     from .layer import Layer
+    from .objective import Objective
     from .targets.model import Target
 
 logger = logging.getLogger(__name__)
@@ -86,7 +87,7 @@ def default_cache_dir() -> Path:
     return base / "rlsched_compile"
 
 
-def cache_key(*, layer_signature: tuple[int, ...], target_sha256: str, objective: str, strategy: str,
+def cache_key(*, layer_signature: tuple[int, ...], target_sha256: str, objective: Objective | str, strategy: str,
               settings: Mapping[str, Any], tool_version: str) -> str:
     """The hex sha256 key of one layer's schedule.
 
@@ -100,7 +101,7 @@ def cache_key(*, layer_signature: tuple[int, ...], target_sha256: str, objective
     """
     blob = json.dumps({
         "format": CACHE_FORMAT, "layer": list(layer_signature), "target": target_sha256,
-        "objective": objective, "strategy": strategy, "settings": dict(settings),
+        "objective": str(objective), "strategy": strategy, "settings": dict(settings),
         "tool": tool_version,
     }, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(blob.encode()).hexdigest()
@@ -121,7 +122,7 @@ class CacheSubject:
 
     target: Target
     layer: Layer
-    objective: str
+    objective: Objective
     strategy: str
     dataflow: str = "fixed"
 
@@ -220,7 +221,7 @@ class ScheduleCache:
 def _entry_fields(key: str, subject: CacheSubject, table: list[list[int]], evaluations: int, finished: bool,
                   search_time_s: float, energy_pj: float, cycles: float) -> dict[str, Any]:
     return {"format": CACHE_FORMAT, "key": key, "layer": list(subject.layer.signature()),
-            "target_sha256": subject.target.sha256, "objective": subject.objective,
+            "target_sha256": subject.target.sha256, "objective": str(subject.objective),
             "strategy": subject.strategy, "table": table, "evaluations": int(evaluations),
             "finished": bool(finished), "search_time_s": float(search_time_s),
             "energy_pj": float(energy_pj), "cycles": float(cycles)}

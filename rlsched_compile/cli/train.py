@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Sequence, TextIO
 
 from .._options import OUTPUT_ROOT, REMOVAL_VERSION, add_deprecated_alias, add_out
 from ..errors import RlschedError
+from ..objective import OBJECTIVE_NAMES
 from ._common import parse_and_run
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--episodes", type=int, default=3000, metavar="N",
                         help="training episodes (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=0, metavar="N", help="seed of everything (default: %(default)s)")
-    parser.add_argument("--objective", choices=("mixed", "energy", "cycles", "edp"), default="mixed",
+    parser.add_argument("--objective", choices=("mixed", *OBJECTIVE_NAMES), default="mixed",
                         help="reward metric; mixed draws energy or cycles per episode (default: %(default)s)")
     parser.add_argument("--start", choices=("mixed", "paper", "bottom-up"), default="mixed",
                         help="episode start table (default: %(default)s)")

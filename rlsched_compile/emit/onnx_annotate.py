@@ -26,7 +26,8 @@ import onnx
 
 from .._version import __version__
 from ..layer import PARAMS
-from ..targets.model import ROW_NAMES, Target
+from ..table import ROW_NAMES
+from ..targets.model import Target
 from .schedule import LayerSchedule, dataflows, file_stem, loop_nest, target_sha256
 
 logger = logging.getLogger(__name__)
@@ -74,7 +75,7 @@ def annotate_model(model: onnx.ModelProto, schedules: Sequence[LayerSchedule], *
         props = nodes[idx].metadata_props
         docs = [{"target": target.name, "target_sha256": target_sha256(target), "objective": s.objective,
                  "strategy": s.strategy, "columns": list(PARAMS), "rows": list(ROW_NAMES),
-                 "table": [list(map(int, r)) for r in s.table], "dataflows": dataflows(s.effective_target(target)),
+                 "table": s.table.to_lists(), "dataflows": dataflows(s.effective_target(target)),
                  "loop_nest": loop_nest(s.effective_target(target), s.table)} for s in group]
         files = [f"schedules/{file_stem(s.index, s.layer.name)}.json" for s in group]
         if len(group) == 1 and group[0].layer.repeat == 1:

@@ -8,16 +8,17 @@ from typing import Any, Mapping
 from ..errors import RlschedError, SearchError
 from ..layer import Layer
 from ..native.costmodel import as_layer, as_target
+from ..objective import DEFAULT_OBJECTIVE, Objective
 from ..targets.model import Target
 from . import base
-from .base import STRATEGIES, SearchResult, check_objective
+from .base import STRATEGIES, SearchResult
 from .diagnose import no_valid_table_reason
 
 logger = logging.getLogger(__name__)
 
 
 def schedule_layer(target: Target | Mapping[str, Any] | str, layer: Layer | Mapping[str, Any], *,
-                   search: str | None = None, objective: str = "energy", seed: int = 0,
+                   search: str | None = None, objective: Objective | str = DEFAULT_OBJECTIVE, seed: int = 0,
                    budget: int | None = None, dataflow: str = "fixed") -> SearchResult:
     """Find a scheduling table for one layer.
 
@@ -26,7 +27,8 @@ def schedule_layer(target: Target | Mapping[str, Any] | str, layer: Layer | Mapp
         layer: a Layer or a layer dict (K and C totals).
         search: a registered strategy name (``STRATEGIES``); None for the default
             (:data:`~rlsched_compile.search.base.DEFAULT_STRATEGY`).
-        objective: ``energy`` (pJ, incl. static), ``cycles`` or ``edp``.
+        objective: ``energy`` (pJ, incl. static), ``cycles`` or ``edp``: an
+            :class:`~rlsched_compile.objective.Objective` or its name.
         seed: RNG seed for randomised strategies.
         budget: strategy-specific effort limit in evaluations (None: the strategy's default).
         dataflow: ``fixed`` (the target's declared dataflows) or ``flexible`` (the buffers'
@@ -46,7 +48,7 @@ def schedule_layer(target: Target | Mapping[str, Any] | str, layer: Layer | Mapp
     strategy = STRATEGIES.get(name)
     if strategy is None:
         raise RlschedError(f"unknown search strategy {name!r}: use one of {', '.join(STRATEGIES)}")
-    check_objective(objective)
+    objective = Objective.parse(objective)
     if dataflow != "fixed":
         # the joint search (search/dataflow.py) plugs itself in, as strategies do, so that this
         # module does not import the one that builds on it

@@ -20,6 +20,7 @@ from .._workers import capped_jobs, process_pool, usable_cores
 from ..api import _solve, _Solved
 from ..errors import NativeError, RlschedError
 from ..layer import Layer
+from ..objective import Objective
 from ..targets.model import Target
 
 logger = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ class LayerTask:
     key: str
     target: Target
     layer: Layer
-    objective: str
+    objective: Objective
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ class SearchSettings:
     budget: int | None
 
 
-def solve_task(index: int, target: Target, layer: Layer, objective: str,
+def solve_task(index: int, target: Target, layer: Layer, objective: Objective,
                settings: SearchSettings) -> tuple[str, _Solved, float]:
     """Solve one task (in a pool worker, a Ray worker or in-process).
 

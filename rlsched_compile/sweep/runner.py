@@ -36,6 +36,7 @@ from .._io import write_text_atomic
 from ..api import _strategy_token, compile_model, ensure_writable_dir
 from ..cache import CachedSchedule, CacheSubject, ScheduleCache, cache_key
 from ..errors import RlschedError
+from ..objective import Objective
 from .executors import LayerTask, LocalExecutor, RayExecutor, SearchSettings
 from .html import render_sweep_html
 from .points import TargetPoint, cell, expand_points
@@ -59,7 +60,7 @@ class _Row:
     index: int
     model: int
     point: TargetPoint
-    objective: str
+    objective: Objective
     key: str
     identity: dict[str, Any]
     pending: set[int] = field(default_factory=set)
@@ -98,7 +99,7 @@ def _quiet_api() -> Iterator[None]:
         api_logger.setLevel(previous)
 
 
-def _point_key(spec: SweepSpec, model: int, point: TargetPoint, objective: str, token: Any) -> str:
+def _point_key(spec: SweepSpec, model: int, point: TargetPoint, objective: Objective, token: Any) -> str:
     net = spec.models[model].network
     blob = json.dumps({
         "format": POINT_FORMAT, "tool": __version__,
@@ -106,7 +107,7 @@ def _point_key(spec: SweepSpec, model: int, point: TargetPoint, objective: str, 
         "base": point.base,
         "parameters": [[p.name, p.level, p.field, v] for p, v in zip(spec.parameters, point.values)],
         "target": point.target.sha256 if point.target is not None else {"error": point.error},
-        "objective": objective, "strategy": spec.strategy, "seed": spec.seed, "budget": spec.budget,
+        "objective": str(objective), "strategy": spec.strategy, "seed": spec.seed, "budget": spec.budget,
         "token": token,
     }, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(blob.encode()).hexdigest()
@@ -169,7 +170,7 @@ def run_sweep(spec: SweepSpec, out_dir: str | os.PathLike[str], *, executor: Loc
         for pt in points:
             for obj in spec.objectives:
                 ident = {"model": m.name, "target": pt.base,
-                         **{p.name: v for p, v in zip(spec.parameters, pt.values)}, "objective": obj}
+                         **{p.name: v for p, v in zip(spec.parameters, pt.values)}, "objective": str(obj)}
                 rows.append(_Row(len(rows), mi, pt, obj, _point_key(spec, mi, pt, obj, token), ident))
 
     tasks: list[LayerTask] = []
