@@ -51,6 +51,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 import numpy as np
 
 from ._io import read_regular_file, write_bytes_atomic
+from .table import N_COLS, N_ROWS
 
 if TYPE_CHECKING:
     from .layer import Layer
@@ -296,8 +297,8 @@ def _checked_entry(data: bytes, key: str, subject: CacheSubject) -> CachedSchedu
 
 
 def _is_table(table: Any) -> bool:
-    return isinstance(table, list) and len(table) == 10 and all(
-        isinstance(row, list) and len(row) == 8 and all(_is_int(v) and 1 <= v <= _MAX_FACTOR for v in row)
+    return isinstance(table, list) and len(table) == N_ROWS and all(
+        isinstance(row, list) and len(row) == N_COLS and all(_is_int(v) and 1 <= v <= _MAX_FACTOR for v in row)
         for row in table)
 
 
