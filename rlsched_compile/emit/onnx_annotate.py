@@ -92,7 +92,7 @@ def annotate_model(model: onnx.ModelProto, schedules: Sequence[LayerSchedule], *
         _set(props, PREFIX + "energy_pj", repr(float(sum(s.energy_pj * s.layer.repeat for s in group))))
         _set(props, PREFIX + "cycles", repr(float(sum(s.cycles * s.layer.repeat for s in group))))
     for key, value in (("version", __version__), ("target", target.name), ("target_sha256", target_sha256(target)),
-                       ("objective", schedules[0].objective if schedules else ""),
+                       ("objective", str(schedules[0].objective) if schedules else ""),
                        ("energy_pj", repr(float(totals_energy_pj))), ("cycles", repr(float(totals_cycles)))):
         _set(out.metadata_props, PREFIX + key, value)
     return out
