@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 from pathlib import Path
+from typing import Callable, Iterator
 
 import pytest
 
@@ -55,14 +56,19 @@ def _docstrings(tree: ast.AST) -> set[int]:
     return ids
 
 
+def _nodes(rel: str, tree: ast.AST) -> Iterator[tuple[ast.AST, str, bool]]:
+    """Every node of a module with its place (``path:line``) and whether it is a docstring."""
+    docs = _docstrings(tree)
+    for node in ast.walk(tree):
+        yield node, f"{rel}:{getattr(node, 'lineno', '?')}", id(node) in docs
+
+
 def objective_offences(rel: str, tree: ast.AST) -> list[str]:
     """Where a module re-encodes the objective lookup (empty for ``objective.py``)."""
     if rel == "objective.py":
         return []
     found = []
-    docs = _docstrings(tree)
-    for node in ast.walk(tree):
-        where = f"{rel}:{getattr(node, 'lineno', '?')}"
+    for node, where, is_doc in _nodes(rel, tree):
         if isinstance(node, ast.Dict):
             keys = {_str(k) for k in node.keys if k is not None} & OBJECTIVE_NAMES
             if len(keys) >= 2:
@@ -73,7 +79,7 @@ def objective_offences(rel: str, tree: ast.AST) -> list[str]:
             others = [ast.unparse(s) for s in sides if _str(s) is None]
             if names and any("objective" in o for o in others):
                 found.append(f"{where}: compares an objective with {names[0]!r}")
-        elif _str(node) == "energy" and id(node) not in docs:
+        elif _str(node) == "energy" and not is_doc:
             found.append(f"{where}: the objective name 'energy' written out")
         elif isinstance(node, ast.Attribute) and node.attr.startswith("RLS_OBJ_") and rel != "native/costmodel.py":
             found.append(f"{where}: the C objective code {node.attr} outside native/costmodel.py")
@@ -85,10 +91,8 @@ def row_offences(rel: str, tree: ast.AST) -> list[str]:
     if rel == "table.py":
         return []
     found = []
-    docs = _docstrings(tree)
-    for node in ast.walk(tree):
-        where = f"{rel}:{getattr(node, 'lineno', '?')}"
-        if _str(node) in ROW_LABELS and id(node) not in docs:
+    for node, where, is_doc in _nodes(rel, tree):
+        if _str(node) in ROW_LABELS and not is_doc:
             found.append(f"{where}: the row name {_str(node)!r} written out")
         elif isinstance(node, ast.Tuple) and [getattr(e, "value", None) for e in node.elts] == [10, 8]:
             found.append(f"{where}: the table shape (10, 8) written out")
@@ -124,26 +128,20 @@ def test_row_layout_is_defined_once() -> None:
     assert not found, "use rlsched_compile.table (Row, ROW_NAMES, writable_rows...) instead:\n" + "\n".join(found)
 
 
-@pytest.mark.parametrize("source, offence", [
-    ('def f(objective, e, c):\n    return {"energy": e, "cycles": c, "edp": e * c}[objective]\n', "dict keyed"),
-    ('def f(objective):\n    return objective == "edp"\n', "compares an objective"),
-    ('OBJECTIVES = ("energy", "cycles", "edp")\n', "'energy' written out"),
-    ("def f(lib):\n    return lib.RLS_OBJ_EDP\n", "RLS_OBJ_EDP"),
+@pytest.mark.parametrize("check, source, offence", [
+    (objective_offences, 'def f(objective, e, c):\n    return {"energy": e, "cycles": c, "edp": e * c}[objective]\n',
+     "dict keyed"),
+    (objective_offences, 'def f(objective):\n    return objective == "edp"\n', "compares an objective"),
+    (objective_offences, 'OBJECTIVES = ("energy", "cycles", "edp")\n', "'energy' written out"),
+    (objective_offences, "def f(lib):\n    return lib.RLS_OBJ_EDP\n", "RLS_OBJ_EDP"),
+    (row_offences, 'NAMES = ("Register", "MAC(X)")\n', "row name 'Register'"),
+    (row_offences, "import numpy as np\nt = np.ones((10, 8))\n", "shape (10, 8)"),
+    (row_offences, "def f(table):\n    return table[9, 0] * table[3][1]\n", "indexed by the number 9"),
+    (row_offences, 'ROWS = {1: ("mac_array", "x")}\n', "row indices to levels"),
+    (row_offences, 'ROWS = ((9, "dram"), (3, "local_buffer"))\n', "paired with a level"),
+    (row_offences, "def writable_rows(target):\n    return ()\n", "writable_rows defined again"),
+    (row_offences, "DRAM_ROW = 9\n", "row index constant"),
 ])
-def test_the_objective_check_sees_a_re_encoding(source: str, offence: str) -> None:
-    found = objective_offences("search/x.py", ast.parse(source))
-    assert found and offence in found[0]
-
-
-@pytest.mark.parametrize("source, offence", [
-    ('NAMES = ("Register", "MAC(X)")\n', "row name 'Register'"),
-    ("import numpy as np\nt = np.ones((10, 8))\n", "shape (10, 8)"),
-    ("def f(table):\n    return table[9, 0] * table[3][1]\n", "indexed by the number 9"),
-    ('ROWS = {1: ("mac_array", "x")}\n', "row indices to levels"),
-    ('ROWS = ((9, "dram"), (3, "local_buffer"))\n', "paired with a level"),
-    ("def writable_rows(target):\n    return ()\n", "writable_rows defined again"),
-    ("DRAM_ROW = 9\n", "row index constant"),
-])
-def test_the_row_check_sees_a_re_encoding(source: str, offence: str) -> None:
-    found = row_offences("search/x.py", ast.parse(source))
+def test_the_checks_see_a_re_encoding(check: Callable[[str, ast.AST], list[str]], source: str, offence: str) -> None:
+    found = check("search/x.py", ast.parse(source))
     assert found and offence in found[0], found
