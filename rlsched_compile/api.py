@@ -74,7 +74,7 @@ class CompileSettings:
     dataflow: str = "fixed"
 
     def to_dict(self) -> dict[str, Any]:
-        d = {"objective": self.objective, "strategy": self.strategy, "seed": self.seed,
+        d = {"objective": self.objective.value, "strategy": self.strategy, "seed": self.seed,
              "budget": self.budget, "batch": self.batch, "strict": self.strict}
         if self.rl_finetune_steps is not None:
             d["rl_finetune_steps"] = self.rl_finetune_steps
@@ -302,7 +302,7 @@ def _finetuned_policy(strategy: str, target: Target, layers: list[Layer], *, ste
     if steps < 1:
         raise RlschedError(f"--rl-finetune needs a number of steps >= 1, got {steps}")
     key = hashlib.sha256(json.dumps({
-        "layers": [list(ly.signature()) for ly in layers], "target": target.sha256, "objective": objective,
+        "layers": [list(ly.signature()) for ly in layers], "target": target.sha256, "objective": objective.value,
         "steps": steps, "seed": seed, "policy": _strategy_token(strategy), "tool": __version__,
     }, sort_keys=True).encode()).hexdigest()[:24]
     root = Path(store.directory) / "finetuned" if store is not None else Path(tempfile.mkdtemp(prefix="rlsched_ft_"))

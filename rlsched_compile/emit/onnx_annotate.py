@@ -73,7 +73,7 @@ def annotate_model(model: onnx.ModelProto, schedules: Sequence[LayerSchedule], *
         per_node.setdefault(idx, []).append(s)
     for idx, group in per_node.items():
         props = nodes[idx].metadata_props
-        docs = [{"target": target.name, "target_sha256": target_sha256(target), "objective": s.objective,
+        docs = [{"target": target.name, "target_sha256": target_sha256(target), "objective": s.objective.value,
                  "strategy": s.strategy, "columns": list(PARAMS), "rows": list(ROW_NAMES),
                  "table": s.table.to_lists(), "dataflows": dataflows(s.effective_target(target)),
                  "loop_nest": loop_nest(s.effective_target(target), s.table)} for s in group]

@@ -330,7 +330,7 @@ def schedule_to_dict(s: LayerSchedule, target: Target) -> dict[str, Any]:
             **({"repeat": layer.repeat} if layer.repeat > 1 else {}),
         },
         "target": {"name": target.name, "sha256": target_sha256(target)},
-        "objective": s.objective,
+        "objective": s.objective.value,
         "strategy": s.strategy,
         "evaluations": s.evaluations,
         "finished": s.finished,
