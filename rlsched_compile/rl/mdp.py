@@ -324,7 +324,7 @@ class SchedulingMDP:
             if gain[best] > 0:
                 next_row = best
             self.table, self.energy_pj, self.cycles = table, energy_pj, cycles
-            if after < self.metric(self.best_energy_pj, self.best_cycles):
+            if self.objective.improves(after, self.metric(self.best_energy_pj, self.best_cycles)):
                 self.best_table = table.copy()
                 self.best_energy_pj, self.best_cycles = energy_pj, cycles
             self.idle = 0
