@@ -110,7 +110,8 @@ def measure_cell(model: str, target: str, objective: str, *, search: str, jobs: 
                search_wall_s=timing["search_wall_time_s"])
     warm, row["warm_cli_wall_s"], row["warm_cli_cpu_s"] = run_cli(cmd, env)
     if warm.returncode != proc.returncode:
-        raise RuntimeError(f"{cell}: warm run exit {warm.returncode} (cold {proc.returncode}): {_last_line(warm.stderr)}")
+        raise RuntimeError(f"{cell}: warm run exit {warm.returncode} (cold {proc.returncode}): "
+                           f"{_last_line(warm.stderr)}")
     misses = json.loads((out / "timing.json").read_text())["cache"]["misses"]
     if misses or json.loads(warm.stdout)["totals"]["energy_pj"] != row["energy_pj"]:
         raise RuntimeError(f"{cell}: the warm run was not served from the cache ({misses} misses) or changed energy")

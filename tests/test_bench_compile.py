@@ -59,7 +59,8 @@ def test_goal_checks() -> None:
     assert "2 cells compared, 1 above the recorded energy" in text
     assert "above: resnet50 on tpu_v3 (energy): 2.000000" in text
     table = "\n".join(bench.markdown_table(rows, recorded))
-    assert "| resnet50 | tpu_v3 | energy | 1 | 1 | 16.00 | 16.00 | 1.00 | 0.50 / 0.40 | 2 | 2.000000 | 10 | 1.000000 |" in table
+    assert ("| resnet50 | tpu_v3 | energy | 1 | 1 | 16.00 | 16.00 | 1.00 | 0.50 / 0.40 | 2 | 2.000000 | 10 | "
+            "1.000000 |") in table
     assert "exit 2: error: x" in table
     ok = "\n".join(bench.goal_lines([_row("resnet50", "eyeriss", 5.0), _row("resnet50", "tpu_v3", 15.0)], {}))
     assert "2 of 2 cells (met)" in ok and "= 3.00x (bar <= 3x: met)" in ok and "0 cells compared" in ok
