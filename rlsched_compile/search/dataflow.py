@@ -43,7 +43,7 @@ from ..native.costmodel import as_layer, as_target, evaluate_batch
 from ..rl.mdp import writable_rows
 from ..targets.model import STATIONARY, Target
 from . import base
-from .base import SearchResult, make_result
+from .base import SearchResult, Strategy, make_result
 from .schedule import schedule_layer
 
 logger = logging.getLogger(__name__)
@@ -218,7 +218,7 @@ def joint_search(variants: list[Target], layer: Layer, table: np.ndarray, choice
 
 
 def schedule_layer_flexible(target: Target | Mapping[str, Any] | str, layer: Layer | Mapping[str, Any], *,
-                            search: str | None = None, objective: str = "energy", seed: int = 0,
+                            search: str | Strategy | None = None, objective: str = "energy", seed: int = 0,
                             budget: int | None = None, joint_starts: int = JOINT_STARTS,
                             triple_finals: int = TRIPLE_FINALS, bottom_up_starts: bool = True,
                             bottom_up_budget: int | None = BOTTOM_UP_BUDGET) -> FlexibleResult:

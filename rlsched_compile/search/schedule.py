@@ -10,22 +10,24 @@ from ..layer import Layer
 from ..native.costmodel import as_layer, as_target
 from ..targets.model import Target
 from . import base
-from .base import STRATEGIES, SearchResult, check_objective
+from .base import SearchResult, Strategy, StrategyOptions, check_objective
+from .registry import DEFAULT_STRATEGY, STRATEGIES
 from .diagnose import no_valid_table_reason
 
 logger = logging.getLogger(__name__)
 
 
 def schedule_layer(target: Target | Mapping[str, Any] | str, layer: Layer | Mapping[str, Any], *,
-                   search: str | None = None, objective: str = "energy", seed: int = 0,
+                   search: str | Strategy | None = None, objective: str = "energy", seed: int = 0,
                    budget: int | None = None, dataflow: str = "fixed") -> SearchResult:
     """Find a scheduling table for one layer.
 
     Args:
         target: a Target, a target dict (spec schema), or a shipped name / path.
         layer: a Layer or a layer dict (K and C totals).
-        search: a registered strategy name (``STRATEGIES``); None for the default
-            (:data:`~rlsched_compile.search.base.DEFAULT_STRATEGY`).
+        search: a declared strategy name (:data:`~rlsched_compile.search.registry.STRATEGIES`,
+            built with default options), a strategy object (built with its own options), or None
+            for the default (:data:`~rlsched_compile.search.registry.DEFAULT_STRATEGY`).
         objective: ``energy`` (pJ, incl. static), ``cycles`` or ``edp``.
         seed: RNG seed for randomised strategies.
         budget: strategy-specific effort limit in evaluations (None: the strategy's default).
@@ -41,18 +43,20 @@ def schedule_layer(target: Target | Mapping[str, Any] | str, layer: Layer | Mapp
             the strategy found none.
         RlschedError: unknown strategy or objective; TargetError / LayerError for bad inputs.
     """
-    # read at call time: a strategy registered later may become the default
-    name = base.DEFAULT_STRATEGY if search is None else search
-    strategy = STRATEGIES.get(name)
-    if strategy is None:
-        raise RlschedError(f"unknown search strategy {name!r}: use one of {', '.join(STRATEGIES)}")
+    if isinstance(search, str) or search is None:
+        name = DEFAULT_STRATEGY if search is None else search
+        if name not in STRATEGIES:
+            raise RlschedError(f"unknown search strategy {name!r}: use one of {', '.join(STRATEGIES)}")
+        strategy = STRATEGIES[name](StrategyOptions())
+    else:
+        strategy = search
     check_objective(objective)
     if dataflow != "fixed":
         # the joint search (search/dataflow.py) plugs itself in, as strategies do, so that this
         # module does not import the one that builds on it
         if dataflow != "flexible" or base.FLEXIBLE_DATAFLOW_SEARCH is None:
             raise RlschedError(f"unknown dataflow mode {dataflow!r}: use one of fixed, flexible")
-        flex = base.FLEXIBLE_DATAFLOW_SEARCH(target, layer, search=name, objective=objective, seed=seed,
+        flex = base.FLEXIBLE_DATAFLOW_SEARCH(target, layer, search=strategy, objective=objective, seed=seed,
                                              budget=budget)
         return dataclasses.replace(flex.result, dataflows=flex.dataflows)
     if budget is not None and budget < 1:
@@ -62,5 +66,5 @@ def schedule_layer(target: Target | Mapping[str, Any] | str, layer: Layer | Mapp
     why = no_valid_table_reason(tgt, ly)
     if why is not None:
         raise SearchError(why)
-    logger.debug("scheduling %s on %s with %s (%s)", ly.name, tgt.name, name, objective)
+    logger.debug("scheduling %s on %s with %s (%s)", ly.name, tgt.name, strategy.name, objective)
     return strategy.search(tgt, ly, objective=objective, budget=budget, seed=seed)
