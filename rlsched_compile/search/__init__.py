@@ -6,7 +6,6 @@ the reference heuristic; ``exhaustive``; ``random``; ``row-sweep``; the agent's 
 """
 from __future__ import annotations
 
-from . import dataflow  # noqa: F401  (schedule_layer(..., dataflow="flexible"))
 from .base import PlainStrategy, SearchResult, Strategy, StrategyOptions
 from .diagnose import no_valid_table_reason
 from .registry import DEFAULT_STRATEGY, STRATEGIES, check_strategy_name, make_strategy, strategy_names

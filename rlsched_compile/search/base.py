@@ -12,7 +12,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -141,10 +141,6 @@ class PlainStrategy:
     def policy(self) -> NumpyPolicy | None:
         """None: no agent."""
         return None
-
-
-#: ``schedule_layer(..., dataflow="flexible")``'s search, set by :mod:`.dataflow` when imported.
-FLEXIBLE_DATAFLOW_SEARCH: Callable[..., Any] | None = None
 
 
 def check_objective(objective: str) -> None:
