@@ -177,7 +177,7 @@ def compile_model(model: str | os.PathLike[str] | Any, target: str | os.PathLike
         target: shipped target name, target file path, or a :class:`Target`.
         objective: what the search minimizes: ``energy`` (pJ, static included), ``cycles`` or
             ``edp`` (pJ x cycles).
-        search: strategy name (see ``rlsched_compile.search.STRATEGIES``); None for the default.
+        search: strategy name (see :data:`rlsched_compile.search.registry.STRATEGIES`); None for the default.
         batch: batch size for models with a symbolic batch dimension.
         seed: random seed of the search (same seed, same result).
         budget: evaluation budget per layer for budgeted strategies (None: their default).
@@ -234,7 +234,7 @@ def compile_model(model: str | os.PathLike[str] | Any, target: str | os.PathLike
             solve_settings, tgt, [u.layer for u in unique], steps=rl_finetune_steps, store=store))
     solved = stages.solve(unique, tgt, solve_settings, store=store, jobs=jobs,     # 3. solve (cache, workers)
                           network_name=net.name, progress=progress)
-    placed = stages.place(net, unique, solved)                                               # every layer's record
+    placed = stages.place(net, unique, solved)                                               # 4. place
     totals = compute_totals(placed.schedules, tgt, layers=len(net.layers), unique_layers=len(unique))
     t_end = time.perf_counter()
     timing = {
@@ -250,5 +250,6 @@ def compile_model(model: str | os.PathLike[str] | Any, target: str | os.PathLike
     settings = CompileSettings(objective=objective, strategy=strategy, seed=seed, budget=budget,
                                batch=net.batch, strict=strict, rl_finetune_steps=rl_finetune_steps,
                                dataflow=dataflow)
-    return CompileResult(network=net, target=tgt, settings=settings, layers=placed.schedules,  # 4. emit: .write
+    # 5. emit: CompileResult.write (emit/outputs.py)
+    return CompileResult(network=net, target=tgt, settings=settings, layers=placed.schedules,
                          failures=placed.failures, totals=totals, timing=timing, model=loaded.model)

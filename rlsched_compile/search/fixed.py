@@ -11,8 +11,8 @@ from ..layer import Layer
 from ..native.costmodel import as_layer, as_target
 from ..targets.model import Target
 from .base import SearchResult, Strategy, StrategyOptions, check_objective
-from .registry import DEFAULT_STRATEGY, STRATEGIES
 from .diagnose import no_valid_table_reason
+from .registry import DEFAULT_STRATEGY, STRATEGIES
 
 logger = logging.getLogger(__name__)
 
