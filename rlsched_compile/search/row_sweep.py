@@ -15,11 +15,11 @@ from ..native import search as native_search
 from ..objective import Objective
 from ..table import writable_rows
 from ..targets.model import Target
-from .base import SearchResult, make_result, register_strategy
+from .base import PlainStrategy, SearchResult, make_result
 
 logger = logging.getLogger(__name__)
 
-class RowSweep:
+class RowSweep(PlainStrategy):
     """Local search by exact re-factorization of row pairs and triples.
 
     ``budget``: the most candidates to evaluate (None: no limit). A quarter of it caps each
@@ -61,5 +61,3 @@ class RowSweep:
         return make_result(target, layer, table, evaluations=evaluations, started_s=started,
                            finished=finished, strategy=self.name, objective=objective)
 
-
-register_strategy(RowSweep())
