@@ -41,11 +41,12 @@ valid tables, and the searches' tables) costs less.
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
-from .layer import Layer
-from .targets.model import Target
+from .layer import PARAMS, Layer
+from .targets.model import SpatialLevel, Target
 
 #: Relative slack for rounding (the bound is a float computation beside the C model's).
 ROUNDING_SLACK = 1e-9
@@ -93,9 +94,156 @@ def _axis_min(extent: int, kernel: int, stride: int, dilation: int) -> int:
     return best
 
 
-def _divisors(n: int) -> list[int]:
-    small = [d for d in range(1, math.isqrt(n) + 1) if n % d == 0]
-    return sorted(set(small + [n // d for d in small]))
+_SMALL_PRIMES = [p for p in range(2, 1 << 12) if all(p % q for q in range(2, math.isqrt(p) + 1))]
+
+
+def _is_prime(n: int) -> bool:
+    """Deterministic Miller-Rabin (these bases are exact below 3.3e24, far above 2^52)."""
+    if n < 2:
+        return False
+    for p in _SMALL_PRIMES[:12]:
+        if n % p == 0:
+            return n == p
+    d, s = n - 1, 0
+    while d % 2 == 0:
+        d, s = d // 2, s + 1
+    for a in _SMALL_PRIMES[:12]:
+        x = pow(a, d, n)
+        if x in (1, n - 1):
+            continue
+        for _ in range(s - 1):
+            x = x * x % n
+            if x == n - 1:
+                break
+        else:
+            return False
+    return True
+
+
+def _split(n: int) -> int:
+    """A nontrivial factor of the composite ``n`` (Pollard's rho, Brent's variant; deterministic)."""
+    for c in range(1, n):
+        x = y = 2
+        d = 1
+        while d == 1:
+            x = (x * x + c) % n
+            y = (y * y + c) % n
+            y = (y * y + c) % n
+            d = math.gcd(abs(x - y), n)
+        if d != n:
+            return d
+    raise AssertionError("unreachable: every composite has a rho factor for some c")
+
+
+@functools.lru_cache(maxsize=4096)
+def _factor(n: int) -> tuple[tuple[int, int], ...]:
+    """Prime factorisation of ``n`` >= 1 as ((prime, exponent), ...), primes ascending. Exact for
+    every size a layer may have (< 2^53): trial division by primes below 4096, then Miller-Rabin
+    and Pollard's rho on what is left (at most a few steps), so a huge prime costs no more than a
+    small one."""
+    out: dict[int, int] = {}
+    for p in _SMALL_PRIMES:
+        if p * p > n:
+            break
+        while n % p == 0:
+            out[p] = out.get(p, 0) + 1
+            n //= p
+    stack = [n] if n > 1 else []
+    while stack:
+        m = stack.pop()
+        if _is_prime(m):
+            out[m] = out.get(m, 0) + 1
+        else:
+            f = _split(m)
+            stack += [f, m // f]
+    return tuple(sorted(out.items()))
+
+
+def _merge(*factorisations: tuple[tuple[int, int], ...]) -> tuple[tuple[int, int], ...]:
+    out: dict[int, int] = {}
+    for fac in factorisations:
+        for p, e in fac:
+            out[p] = out.get(p, 0) + e
+    return tuple(sorted(out.items()))
+
+
+@functools.lru_cache(maxsize=4096)
+def _divisors_upto(fac: tuple[tuple[int, int], ...], limit: int) -> tuple[int, ...]:
+    """Every divisor <= ``limit`` of the number factorised as ``fac``, ascending."""
+    divs = [1]
+    for p, e in fac:
+        more = []
+        for d in divs:
+            for _ in range(e):
+                d *= p
+                if d > limit:
+                    break
+                more.append(d)
+        divs += more
+    return tuple(sorted(divs))
+
+
+def _divisors(n: int) -> tuple[int, ...]:
+    return _divisors_upto(_factor(n), n)
+
+
+# ---- the MAC/local-buffer interface: utilisation and per-MAC local-buffer traffic ------------
+
+def _spatial_rows(level: SpatialLevel | None, dims: tuple[int, ...], honour_allowed: bool) -> list[tuple[int, int]]:
+    """(largest row product, a number the row product must divide; 0 = none) per row of a present
+    spatial level (none for an absent or 1x1 one, whose rows are ones)."""
+    if level is None or level.x * level.y <= 1:
+        return []
+    rows = []
+    for size, allowed in ((level.x, level.allowed_x), (level.y, level.allowed_y)):
+        cap = 0
+        if honour_allowed and allowed is not None:
+            cap = math.prod(dims[PARAMS.index(c)] for c in set(allowed))
+        rows.append((size, cap))
+    return rows
+
+
+@functools.lru_cache(maxsize=4096)
+def _max_spatial_product(volume: tuple[tuple[int, int], ...], rows: tuple[tuple[int, int], ...]) -> int:
+    """The largest product r_1 ... r_n with r_i <= rows[i][0], r_i dividing rows[i][1] (when
+    nonzero) and the product dividing the number factorised as ``volume`` (the loop-nest volume
+    left for these rows). Every valid table's rows of these levels satisfy all three, so its
+    active units there are at most this."""
+    total = math.prod(p ** e for p, e in volume)
+    reach = {1}
+    for size, cap in rows:
+        divs = _divisors_upto(volume, size)
+        nxt: set[int] = set()
+        for s in reach:
+            rest = total // s
+            for r in divs:
+                if rest % r == 0 and (cap == 0 or cap % r == 0):
+                    nxt.add(s * r)
+        reach = nxt
+    return max(reach)
+
+
+def _largest_divisor_at_most(fac: tuple[tuple[int, int], ...], limit: int) -> int:
+    return _divisors_upto(fac, limit)[-1]
+
+
+def _mac_vectors(dims: tuple[int, ...], limit: int) -> list[tuple[int, ...]]:
+    """Every vector m of column factors (m_c divides dims[c]) with product <= limit: a superset of
+    the MAC rows' column products (the two rows together) of every valid table."""
+    out: list[tuple[int, ...]] = []
+    options = [_divisors_upto(_factor(n), limit) for n in dims]
+
+    def walk(c: int, prefix: tuple[int, ...], prod: int) -> None:
+        if c == len(dims):
+            out.append(prefix)
+            return
+        for d in options[c]:
+            if prod * d > limit:
+                break
+            walk(c + 1, prefix + (d,), prod * d)
+
+    walk(0, (), 1)
+    return out
 
 
 def compulsory_inputs(target: Target, layer: Layer) -> int:
@@ -105,6 +253,71 @@ def compulsory_inputs(target: Target, layer: Layer) -> int:
         return 0
     return (layer.B * layer.C * _axis_min(layer.P, layer.R, layer.stride_h, layer.dilation_h)
             * _axis_min(layer.Q, layer.S, layer.stride_w, layer.dilation_w))
+
+
+def max_active_units(target: Target, layer: Layer) -> int:
+    """The most MAC units any valid table of ``layer`` can keep busy on ``target``: the largest
+    product of the spatial rows' products (each within its array dimension, a PE row within its
+    ``allowed`` columns) that divides the layer's loop-nest volume."""
+    dims = layer.per_group()
+    rows = (_spatial_rows(target.mac_array, dims, False) + _spatial_rows(target.pe_array, dims, True)
+            + _spatial_rows(target.chip_array, dims, False))
+    return _max_spatial_product(_merge(*(_factor(n) for n in dims)), tuple(rows))
+
+
+@dataclass(frozen=True)
+class MacInterfaceBound:
+    """Lower bounds on the MAC/local-buffer terms of the model (see the module docstring).
+
+    Attributes:
+        lb_upper_energy_pj: no valid table has less ``E_LB,up`` (local buffers -> MACs).
+        mac_lb_cycles: no valid table has less ``Cyc_mac + Cyc_LB``.
+    """
+
+    lb_upper_energy_pj: float
+    mac_lb_cycles: float
+
+
+def _input_extent(p: int, r: int, stride: int, dilation: int) -> int:
+    return (p - 1) * stride + (r - 1) * dilation + 1
+
+
+def mac_interface_bound(target: Target, layer: Layer) -> MacInterfaceBound:
+    """The least local-buffer-to-MAC energy and MAC + local-buffer cycles of any valid table,
+    minimised over every possible vector of MAC-array factors (see the module docstring)."""
+    dims = layer.per_group()
+    kk, bb, pp, qq, cc, rr, ss, gg = dims
+    volume = _merge(*(_factor(n) for n in dims))
+    macs = math.prod(dims)
+    outer_rows = tuple(_spatial_rows(target.pe_array, dims, True) + _spatial_rows(target.chip_array, dims, False))
+    outer_size = math.prod(size for size, _ in outer_rows)
+    mac_rows = _spatial_rows(target.mac_array, dims, False)
+    mac_limit = math.prod(size for size, _ in mac_rows)
+    lb = target.local_buffer
+    e_i, e_w, e_o = lb.access_energy_pj.as_tuple()
+    c_i, c_w, c_o = lb.access_cycles.as_tuple()
+    bw = lb.bandwidth_bits_per_cycle / target.precision_bits
+    shared = lb.capacity is not None and lb.capacity.form != "separate"
+    best_e = best_c = math.inf
+    for m in _mac_vectors(dims, mac_limit):
+        mk, mb, mp, mq, mc, mr, ms, mg = m
+        a_mac = mk * mb * mp * mq * mc * mr * ms * mg
+        tile_i = (mb * mc * mg * _input_extent(mp, mr, layer.stride_h, layer.dilation_h)
+                  * _input_extent(mq, ms, layer.stride_w, layer.dilation_w))
+        tile_w = mk * mc * mr * ms * mg
+        tile_o = mk * mb * mp * mq * mg
+        rest = macs // a_mac
+        rest_fac = _merge(*(_factor(n // f) for n, f in zip(dims, m)))
+        v_min = rest / _max_spatial_product(rest_fac, outer_rows)
+        crs_rest = (cc // mc) * (rr // mr) * (ss // ms)
+        crs_rest_fac = _merge(_factor(cc // mc), _factor(rr // mr), _factor(ss // ms))
+        eta_min = crs_rest / _largest_divisor_at_most(crs_rest_fac, outer_size)
+        out_factor = 2.0 - 1.0 / eta_min
+        energy = (macs / a_mac) * (e_i * tile_i + e_w * tile_w + e_o * tile_o * out_factor)
+        x = (math.ceil(tile_i / bw) * c_i, math.ceil(tile_w / bw) * c_w, math.ceil(tile_o / bw) * c_o * out_factor)
+        cycles = v_min * (1.0 + (sum(x) if shared else max(x)))
+        best_e, best_c = min(best_e, energy), min(best_c, cycles)
+    return MacInterfaceBound(lb_upper_energy_pj=best_e, mac_lb_cycles=best_c)
 
 
 def layer_lower_bound(target: Target, layer: Layer) -> LowerBound:
@@ -123,14 +336,15 @@ def layer_lower_bound(target: Target, layer: Layer) -> LowerBound:
     dram_cycles = (_beats(weights, bw, bits) * dram.access_cycles.weight
                    + _beats(outputs, bw, bits) * dram.access_cycles.output
                    + _beats(inputs, bw, bits) * dram.access_cycles.input)
-    cycles = macs / n_mac + dram_cycles
+    mac_lb = mac_interface_bound(target, layer)
+    cycles = mac_lb.mac_lb_cycles + dram_cycles
     tclk_ns = 1000.0 / target.frequency_mhz
     static_per_cycle = target.mac_static_power_mw * tclk_ns * n_mac
     static_per_cycle += sum(target.local_buffer.static_power_mw.as_tuple()) * tclk_ns * pes
     if target.global_buffer is not None:
         static_per_cycle += sum(target.global_buffer.static_power_mw.as_tuple()) * tclk_ns * chips
     static_per_cycle += sum(dram.static_power_mw.as_tuple()) * tclk_ns
-    energy = (macs * target.mac_energy_pj + weights * dram.access_energy_pj.weight
+    energy = (macs * target.mac_energy_pj + mac_lb.lb_upper_energy_pj + weights * dram.access_energy_pj.weight
               + outputs * dram.access_energy_pj.output + inputs * dram.access_energy_pj.input
               + static_per_cycle * cycles)
     gb = target.global_buffer
