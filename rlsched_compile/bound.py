@@ -45,6 +45,8 @@ import functools
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from .layer import PARAMS, Layer
 from .targets.model import SpatialLevel, Target
 
@@ -320,6 +322,130 @@ def mac_interface_bound(target: Target, layer: Layer) -> MacInterfaceBound:
     return MacInterfaceBound(lb_upper_energy_pj=best_e, mac_lb_cycles=best_c)
 
 
+#: Most DRAM-row candidates :func:`dram_row_bound` enumerates; a layer with more falls back to
+#: the closed-form compulsory traffic (weaker, as cheap as ever).
+DRAM_ROW_CANDIDATES_LIMIT = 200_000
+
+
+@dataclass(frozen=True)
+class DramRowBound:
+    """Lower bounds on the DRAM-facing terms, from every DRAM row a valid table may have.
+
+    Attributes:
+        energy_pj: no valid table has less ``E_DRAM`` + ``E_GB,lo`` (filling the global buffer).
+        cycles: no valid table has fewer DRAM cycles.
+    """
+
+    energy_pj: float
+    cycles: float
+
+
+def _tiles(v: list[np.ndarray], layer: Layer) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    k, b, p, q, c, r, s, g = v
+    h = (p - 1) * layer.stride_h + (r - 1) * layer.dilation_h + 1
+    w = (q - 1) * layer.stride_w + (s - 1) * layer.dilation_w + 1
+    return b * c * g * h * w, k * c * r * s * g, k * b * p * q * g
+
+
+def _weights_below_gb(target: Target) -> float:
+    """The most weight elements the rows below the global buffer can span (rows 0-5 and the chip
+    rows): the local buffer's weight capacity (elements, with rounding slack; unbounded when it
+    bypasses weights) times the PE array and chip array sizes."""
+    lb = target.local_buffer
+    cap = lb.capacity
+    if cap is None or "weight" in lb.bypass:
+        return math.inf
+    bpe = target.precision_bits // 8
+    cap_bytes = cap.per_type_bytes.weight if cap.form == "separate" else cap.shared_bytes
+    if cap_bytes is None or bpe == 0:
+        return math.inf
+    return (cap_bytes / bpe) * (1.0 + 1e-9) * _spatial_size(target.pe_array) * _spatial_size(target.chip_array)
+
+
+def dram_row_bound(target: Target, layer: Layer) -> DramRowBound | None:
+    """The least DRAM energy (+ global-buffer fill) and DRAM cycles over every DRAM row d that a
+    valid table may hold (see the module docstring), or None when there are more than
+    :data:`DRAM_ROW_CANDIDATES_LIMIT` candidates or a quantity could leave exact int64/float64
+    arithmetic (the caller then keeps the closed-form bound)."""
+    dims = layer.per_group()
+    options = [_divisors(n) for n in dims]
+    if math.prod(len(o) for o in options) > DRAM_ROW_CANDIDATES_LIMIT:
+        return None
+    whole = [np.array([n], dtype=np.int64) for n in dims]
+    biggest = max(int(t[0]) for t in _tiles(whole, layer))
+    if biggest * math.prod(dims) >= 1 << 52:
+        return None
+    grids = np.meshgrid(*(np.array(o, dtype=np.int64) for o in options), indexing="ij")
+    d = [x.ravel() for x in grids]
+    dk, db, dp, dq, dc, dr, ds, dg = d
+    send = _tiles([n // x for n, x in zip(dims, d)], layer)
+    alloc = _tiles(whole, layer)
+    v = dk * db * dp * dq * dc * dr * ds * dg
+    irr_w, irr_o = db * dp * dq, dc * dr * ds
+    gb = target.global_buffer
+    flow = (gb if gb is not None else target.local_buffer).dataflow
+    if flow == "IS":
+        n_i = v // np.where(dk != 1, dk, np.maximum(irr_w, irr_o))  # spec Q4
+    else:
+        n_i = v
+    n_w = v // irr_w if flow == "WS" else v
+    if flow == "OS":
+        n_o = v // irr_o
+    else:
+        n_o = v + dg * dk * irr_w * (irr_o - 1)
+    n_i = np.where(send[0] == alloc[0], 1, n_i)
+    n_w = np.where(send[1] == alloc[1], 1, n_w)
+    n_o = np.where(send[2] == alloc[2], 1, n_o)
+    gb_bypass = gb.bypass if gb is not None else ()
+    if "weight" in gb_bypass and "input" not in gb_bypass:
+        # spec §4.5 (b), the first case that can match: weights read once from DRAM are read
+        # irrW(9) times when the GB row holds a weight factor, which it must when the weights
+        # left below DRAM exceed what the local buffers (x PEs x chips) can hold
+        below = _weights_below_gb(target)
+        must_split = send[1] > below
+        n_w = np.where((send[1] == alloc[1]) & must_split, irr_w, n_w)
+    traffic = (send[0] * n_i, send[1] * n_w, send[2] * n_o)
+    fits = np.ones(v.shape, dtype=bool)
+    chips = target.chip_array is not None and target.chip_array.x * target.chip_array.y > 1
+    if gb is not None and gb.capacity is not None:
+        bpe = target.precision_bits // 8
+        if chips:  # a chip row divides the GB's weight and output tiles by at most its size
+            n_chip = target.chip_array.x * target.chip_array.y
+            low = (np.zeros(v.shape), send[1] / n_chip, send[2] / n_chip)  # input: no bound
+        else:  # the GB's allocated tile is the DRAM's sent tile
+            low = tuple(t.astype(np.float64) for t in send)
+        slack = 1.0 + 1e-9
+        cap = gb.capacity
+        kinds = ("input", "weight", "output")
+        if cap.form == "separate":
+            for i, kind in enumerate(kinds):
+                if kind not in gb.bypass:
+                    fits &= low[i] <= getattr(cap.per_type_bytes, kind) / bpe * slack
+        else:
+            used = sum(low[i] for i, kind in enumerate(kinds) if kind not in gb.bypass)
+            fits &= used <= (cap.shared_bytes or 0) / bpe * slack
+    if not fits.any():
+        return None
+    e_d = target.dram.access_energy_pj.as_tuple()
+    e_gb = gb.access_energy_pj.as_tuple() if gb is not None else (0.0, 0.0, 0.0)
+    fill_i = traffic[0] if not chips else np.full(v.shape, compulsory_inputs(target, layer))
+    energy = (traffic[0] * e_d[0] + traffic[1] * e_d[1] + traffic[2] * e_d[2]
+              + fill_i * e_gb[0] + traffic[1] * e_gb[1] + traffic[2] * e_gb[2])
+    bw = target.dram.bandwidth_bits_per_cycle / target.precision_bits
+    c_d = target.dram.access_cycles.as_tuple()
+    cycles = sum(np.ceil(traffic[i] / bw) * c_d[i] for i in range(3))
+    return DramRowBound(energy_pj=float(energy[fits].min()), cycles=float(cycles[fits].min()))
+
+
+def _combine(form_shared: bool, values: tuple[float, float, float]) -> float:
+    return sum(values) if form_shared else max(values)
+
+
+def _is_shared(level: object) -> bool:
+    cap = getattr(level, "capacity")
+    return cap is not None and cap.form != "separate"
+
+
 def layer_lower_bound(target: Target, layer: Layer) -> LowerBound:
     """The lower bounds of one run of ``layer`` on ``target`` (see the module docstring for the
     derivation); a layer with ``repeat`` > 1 runs its one table ``repeat`` times."""
@@ -333,23 +459,44 @@ def layer_lower_bound(target: Target, layer: Layer) -> LowerBound:
     dram = target.dram
     bits, bw = target.precision_bits, dram.bandwidth_bits_per_cycle
     inputs = compulsory_inputs(target, layer)
+    # DRAM and global-buffer fill: the closed form, or the DRAM-row minimum when it is larger
     dram_cycles = (_beats(weights, bw, bits) * dram.access_cycles.weight
                    + _beats(outputs, bw, bits) * dram.access_cycles.output
                    + _beats(inputs, bw, bits) * dram.access_cycles.input)
-    mac_lb = mac_interface_bound(target, layer)
-    cycles = mac_lb.mac_lb_cycles + dram_cycles
-    tclk_ns = 1000.0 / target.frequency_mhz
-    static_per_cycle = target.mac_static_power_mw * tclk_ns * n_mac
-    static_per_cycle += sum(target.local_buffer.static_power_mw.as_tuple()) * tclk_ns * pes
-    if target.global_buffer is not None:
-        static_per_cycle += sum(target.global_buffer.static_power_mw.as_tuple()) * tclk_ns * chips
-    static_per_cycle += sum(dram.static_power_mw.as_tuple()) * tclk_ns
-    energy = (macs * target.mac_energy_pj + mac_lb.lb_upper_energy_pj + weights * dram.access_energy_pj.weight
-              + outputs * dram.access_energy_pj.output + inputs * dram.access_energy_pj.input
-              + static_per_cycle * cycles)
+    dram_energy = (weights * dram.access_energy_pj.weight + outputs * dram.access_energy_pj.output
+                   + inputs * dram.access_energy_pj.input)
     gb = target.global_buffer
     if gb is not None:
-        energy += (weights * gb.access_energy_pj.weight + outputs * gb.access_energy_pj.output
-                   + inputs * gb.access_energy_pj.input)
+        dram_energy += (weights * gb.access_energy_pj.weight + outputs * gb.access_energy_pj.output
+                        + inputs * gb.access_energy_pj.input)
+    rows = dram_row_bound(target, layer)
+    if rows is not None:
+        dram_energy, dram_cycles = max(dram_energy, rows.energy_pj), max(dram_cycles, rows.cycles)
+    # every weight and output passes the global buffer -> PE and (its fill) -> local buffer ports once
+    lb = target.local_buffer
+    inner_energy = weights * lb.access_energy_pj.weight + outputs * lb.access_energy_pj.output
+    gb_cycles = 0.0
+    if gb is not None:
+        inner_energy += weights * gb.access_energy_pj.weight + outputs * gb.access_energy_pj.output
+        dims = layer.per_group()
+        chip_rows = tuple(_spatial_rows(target.chip_array, dims, False))
+        w_fac = _merge(*(_factor(dims[i]) for i in (0, 4, 5, 6, 7)))
+        o_fac = _merge(*(_factor(dims[i]) for i in (0, 1, 2, 3, 7)))
+        per_chip_w = weights / _max_spatial_product(w_fac, chip_rows)
+        per_chip_o = outputs / _max_spatial_product(o_fac, chip_rows)
+        gb_cycles = _combine(_is_shared(gb), (0.0, _beats(math.ceil(per_chip_w), gb.bandwidth_bits_per_cycle, bits)
+                                              * gb.access_cycles.weight,
+                                              _beats(math.ceil(per_chip_o), gb.bandwidth_bits_per_cycle, bits)
+                                              * gb.access_cycles.output))
+    mac_lb = mac_interface_bound(target, layer)
+    cycles = mac_lb.mac_lb_cycles + gb_cycles + dram_cycles
+    tclk_ns = 1000.0 / target.frequency_mhz
+    static_per_cycle = target.mac_static_power_mw * tclk_ns * n_mac
+    static_per_cycle += sum(lb.static_power_mw.as_tuple()) * tclk_ns * pes
+    if gb is not None:
+        static_per_cycle += sum(gb.static_power_mw.as_tuple()) * tclk_ns * chips
+    static_per_cycle += sum(dram.static_power_mw.as_tuple()) * tclk_ns
+    energy = (macs * target.mac_energy_pj + mac_lb.lb_upper_energy_pj + inner_energy + dram_energy
+              + static_per_cycle * cycles)
     scale = 1.0 - ROUNDING_SLACK
     return LowerBound(energy_pj=energy * scale, cycles=cycles * scale)
