@@ -52,6 +52,9 @@ from .targets.model import SpatialLevel, Target
 
 #: Relative slack for rounding (the bound is a float computation beside the C model's).
 ROUNDING_SLACK = 1e-9
+#: Relative slack against the reference analyzer's binary32 figures (spec Q15: < 2.2e-7 apart
+#: from exact arithmetic on every golden record).
+REFERENCE_ROUNDING_SLACK = 1e-5
 
 
 @dataclass(frozen=True)
@@ -437,6 +440,19 @@ def dram_row_bound(target: Target, layer: Layer) -> DramRowBound | None:
     return DramRowBound(energy_pj=float(energy[fits].min()), cycles=float(cycles[fits].min()))
 
 
+def _static_per_cycle(target: Target) -> float:
+    """Static energy per cycle of every instantiated MAC, buffer and DRAM, pJ (spec §6, Q13)."""
+    tclk_ns = 1000.0 / target.frequency_mhz
+    chips = _spatial_size(target.chip_array)
+    n_mac = _spatial_size(target.mac_array) * _spatial_size(target.pe_array) * chips
+    power = target.mac_static_power_mw * n_mac
+    power += sum(target.local_buffer.static_power_mw.as_tuple()) * _spatial_size(target.pe_array) * chips
+    if target.global_buffer is not None:
+        power += sum(target.global_buffer.static_power_mw.as_tuple()) * chips
+    power += sum(target.dram.static_power_mw.as_tuple())
+    return power * tclk_ns
+
+
 def _combine(form_shared: bool, values: tuple[float, float, float]) -> float:
     return sum(values) if form_shared else max(values)
 
@@ -446,13 +462,46 @@ def _is_shared(level: object) -> bool:
     return cap is not None and cap.form != "separate"
 
 
-def layer_lower_bound(target: Target, layer: Layer) -> LowerBound:
+def reference_may_wrap(target: Target, layer: Layer) -> bool:
+    """Whether some valid table of ``layer`` on ``target`` could make the reference analyzer's
+    uint32 arithmetic wrap (spec Q14); conservative (False only when nothing can wrap).
+
+    With V the loop-nest volume and s_h = max(stride_h, dilation_h, 1) (s_w likewise): every
+    count of spec §4.3 is at most V (a partial-sum count n_Or + n_Ow at most 2V); a tile of the
+    rows below a level times a count over the rows above it is at most 2V for weights and outputs
+    (disjoint rows of the table) and at most 2V s_h s_w for inputs (a window is at most
+    P R s_h x Q S s_w); the global-buffer bypass cases of §4.5 multiply an output count by a
+    DRAM-row product (at most V, case (a)) or its C R S (case (c)). Below 2^32, nothing wraps.
+    """
+    dims = layer.per_group()
+    volume = math.prod(dims)
+    limit = 2 * volume * max(layer.stride_h, layer.dilation_h, 1) * max(layer.stride_w, layer.dilation_w, 1)
+    gb = target.global_buffer
+    if gb is not None and "input" in gb.bypass:
+        limit *= volume
+    if gb is not None and "output" in gb.bypass:
+        limit *= dims[4] * dims[5] * dims[6]
+    return limit >= 1 << 32
+
+
+def layer_lower_bound(target: Target, layer: Layer, *, reference_u32: bool = False) -> LowerBound:
     """The lower bounds of one run of ``layer`` on ``target`` (see the module docstring for the
-    derivation); a layer with ``repeat`` > 1 runs its one table ``repeat`` times."""
+    derivation); a layer with ``repeat`` > 1 runs its one table ``repeat`` times.
+
+    Args:
+        target: the target, with the dataflows the schedule uses.
+        layer: the layer.
+        reference_u32: bound the reference analyzer's figures (uint32 counts that may wrap,
+            binary32 sums; spec Q14/Q15) instead of this package's 64-bit cost model: where
+            :func:`reference_may_wrap` says a count could wrap, only the wrap-free terms are kept
+            (MAC energy, and static energy over the MAC cycles at the best utilisation).
+    """
+    if reference_u32 and reference_may_wrap(target, layer):
+        cycles = layer.instance_macs / max_active_units(target, layer)
+        energy = layer.instance_macs * target.mac_energy_pj + _static_per_cycle(target) * cycles
+        scale = 1.0 - REFERENCE_ROUNDING_SLACK
+        return LowerBound(energy_pj=energy * scale, cycles=cycles * scale)
     macs = float(layer.instance_macs)
-    n_mac = _spatial_size(target.mac_array) * _spatial_size(target.pe_array) * _spatial_size(target.chip_array)
-    chips = _spatial_size(target.chip_array)
-    pes = _spatial_size(target.pe_array) * chips
     g = layer.G
     weights = (layer.K // g) * (layer.C // g) * layer.R * layer.S * g
     outputs = (layer.K // g) * layer.B * layer.P * layer.Q * g
@@ -490,13 +539,7 @@ def layer_lower_bound(target: Target, layer: Layer) -> LowerBound:
                                               * gb.access_cycles.output))
     mac_lb = mac_interface_bound(target, layer)
     cycles = mac_lb.mac_lb_cycles + gb_cycles + dram_cycles
-    tclk_ns = 1000.0 / target.frequency_mhz
-    static_per_cycle = target.mac_static_power_mw * tclk_ns * n_mac
-    static_per_cycle += sum(lb.static_power_mw.as_tuple()) * tclk_ns * pes
-    if gb is not None:
-        static_per_cycle += sum(gb.static_power_mw.as_tuple()) * tclk_ns * chips
-    static_per_cycle += sum(dram.static_power_mw.as_tuple()) * tclk_ns
     energy = (macs * target.mac_energy_pj + mac_lb.lb_upper_energy_pj + inner_energy + dram_energy
-              + static_per_cycle * cycles)
-    scale = 1.0 - ROUNDING_SLACK
+              + _static_per_cycle(target) * cycles)
+    scale = 1.0 - (REFERENCE_ROUNDING_SLACK if reference_u32 else ROUNDING_SLACK)
     return LowerBound(energy_pj=energy * scale, cycles=cycles * scale)
