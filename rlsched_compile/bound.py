@@ -313,15 +313,20 @@ def mac_interface_bound(target: Target, layer: Layer) -> MacInterfaceBound:
         tile_o = mk * mb * mp * mq * mg
         rest = macs // a_mac
         rest_fac = _merge(*(_factor(n // f) for n, f in zip(dims, m)))
-        v_min = rest / _max_spatial_product(rest_fac, outer_rows)
+        units = _max_spatial_product(rest_fac, outer_rows)
         crs_rest = (cc // mc) * (rr // mr) * (ss // ms)
         crs_rest_fac = _merge(_factor(cc // mc), _factor(rr // mr), _factor(ss // ms))
-        eta_min = crs_rest / _largest_divisor_at_most(crs_rest_fac, outer_size)
-        out_factor = 2.0 - 1.0 / eta_min
-        energy = (macs / a_mac) * (e_i * tile_i + e_w * tile_w + e_o * tile_o * out_factor)
-        x = (math.ceil(tile_i / bw) * c_i, math.ceil(tile_w / bw) * c_w, math.ceil(tile_o / bw) * c_o * out_factor)
-        cycles = v_min * (1.0 + (sum(x) if shared else max(x)))
-        best_e, best_c = min(best_e, energy), min(best_c, cycles)
+        other_rest = rest // crs_rest
+        other_fac = _merge(*(_factor(dims[i] // m[i]) for i in (0, 1, 2, 3, 7)))
+        a_max = _largest_divisor_at_most(crs_rest_fac, outer_size)
+        energy = (macs / a_mac) * (e_i * tile_i + e_w * tile_w) + e_o * tile_o * (2 * rest - a_max * other_rest)
+        best_e = min(best_e, energy)
+        per_i, per_w, per_o = math.ceil(tile_i / bw) * c_i, math.ceil(tile_w / bw) * c_w, math.ceil(tile_o / bw) * c_o
+        for a in _divisors_upto(crs_rest_fac, units):
+            b = _largest_divisor_at_most(other_fac, units // a)
+            v_a = rest / a  # = V * b
+            x = (per_i * v_a, per_w * v_a, per_o * (2 * v_a - other_rest))
+            best_c = min(best_c, (v_a + (sum(x) if shared else max(x))) / b)
     return MacInterfaceBound(lb_upper_energy_pj=best_e, mac_lb_cycles=best_c)
 
 
@@ -526,17 +531,22 @@ def layer_lower_bound(target: Target, layer: Layer, *, reference_u32: bool = Fal
     inner_energy = weights * lb.access_energy_pj.weight + outputs * lb.access_energy_pj.output
     gb_cycles = 0.0
     if gb is not None:
-        inner_energy += weights * gb.access_energy_pj.weight + outputs * gb.access_energy_pj.output
+        # with no chip array, and neither the GB's nor the LB's dataflow IS, the inputs sent
+        # from the GB to the PEs total at least the DRAM's compulsory input traffic
+        inputs_up = (compulsory_inputs(target, layer)
+                     if _spatial_size(target.chip_array) == 1 and lb.dataflow != "IS" else 0)
+        inner_energy += (inputs_up * gb.access_energy_pj.input + weights * gb.access_energy_pj.weight
+                         + outputs * gb.access_energy_pj.output)
         dims = layer.per_group()
         chip_rows = tuple(_spatial_rows(target.chip_array, dims, False))
         w_fac = _merge(*(_factor(dims[i]) for i in (0, 4, 5, 6, 7)))
         o_fac = _merge(*(_factor(dims[i]) for i in (0, 1, 2, 3, 7)))
         per_chip_w = weights / _max_spatial_product(w_fac, chip_rows)
         per_chip_o = outputs / _max_spatial_product(o_fac, chip_rows)
-        gb_cycles = _combine(_is_shared(gb), (0.0, _beats(math.ceil(per_chip_w), gb.bandwidth_bits_per_cycle, bits)
-                                              * gb.access_cycles.weight,
-                                              _beats(math.ceil(per_chip_o), gb.bandwidth_bits_per_cycle, bits)
-                                              * gb.access_cycles.output))
+        gb_bw = gb.bandwidth_bits_per_cycle
+        gb_cycles = _combine(_is_shared(gb), (_beats(inputs_up, gb_bw, bits) * gb.access_cycles.input,
+                                              _beats(math.ceil(per_chip_w), gb_bw, bits) * gb.access_cycles.weight,
+                                              _beats(math.ceil(per_chip_o), gb_bw, bits) * gb.access_cycles.output))
     mac_lb = mac_interface_bound(target, layer)
     cycles = mac_lb.mac_lb_cycles + gb_cycles + dram_cycles
     energy = (macs * target.mac_energy_pj + mac_lb.lb_upper_energy_pj + inner_energy + dram_energy
