@@ -3,41 +3,77 @@
 No valid scheduling table of a layer on a target costs less than :func:`layer_lower_bound`, so
 ``schedule / bound - 1`` ("gap to lower bound") bounds how far from optimal a schedule can be.
 
-Derivation (``../shared/spec/cost-model.md`` §4-§7; M = the layer's MACs; every term below is a
-term of the model's own sum that no valid table can make smaller, all others are dropped as >= 0):
+Derivation (``../shared/spec/cost-model.md`` §3-§7; ℓ = the per-group vector (K/G,B,P,Q,C/G,R,S,G),
+M = ∏ℓ the MACs, V_L = the product of the temporal rows at L and outward, A = the active units).
+Every cost is a sum of non-negative terms; each group of terms below is bounded from below on its
+own (a sum of minima is at most the minimum of the sum), every other term is dropped as >= 0, and
+every relaxation below *drops* a constraint of validity, so the minimum is over a superset of the
+valid tables. The bounds are for the target's own dataflows (a flexible layer's bound is taken on
+the target with the dataflows it uses).
 
-* **MAC energy** is ``M * mac_energy_pj`` for every table.
-* **Compute cycles**: ``C_mac = M / (active MACs * active PEs * active chips)`` and every active count
-  is at most its array's size, so ``C_mac >= M / N`` with N the instantiated MAC units.
-* **Compulsory DRAM traffic** of weights and outputs: the DRAM level sends, per data type, its tile
-  (the product of every row below DRAM) times its access count. For weights the count is the DRAM
-  row's product (divided by B*P*Q under a WS global buffer, 1 with read-once, multiplied under the
-  bypass rule), at least the DRAM row's K*C*R*S*G, so tile x count >= |W| = (K/G)(C/G)RSG. For
-  outputs the writes alone are at least the DRAM row's K*B*P*Q*G (divided by C*R*S under OS, 1 with
-  read-once, multiplied under the bypass rules), so tile x writes >= |O| = (K/G)BPQG. Hence DRAM
-  energy >= ``|W| e_W + |O| e_O`` and DRAM cycles >= ``ceil(|W| / bw) c_W + ceil(|O| / bw) c_O``
-  (bw in elements per beat).
-* **Compulsory DRAM traffic of inputs** (only when the DRAM-facing dataflow in use - the global
-  buffer's, else the local buffer's - is not IS, whose quirk Q4 divides input reads by factors
-  that do index inputs; a flexible layer's bound is taken on the target with its own dataflows): with ``d != IS`` the input reads are the DRAM row's product, or
-  1 with a tile of the whole layer (read-once), so per spatial axis the traffic is at least
-  ``p_o * r_o * ((P/p_o - 1) * stride + (R/r_o - 1) * dilation + 1)`` for some divisors p_o of P
-  and r_o of R (the outer factors), times B*C and the same for the other axis. The minimum over
-  the divisors is the bound; with stride <= kernel extent it is the whole (dense) input, with a
-  larger stride less (skipped rows are never read). Stride 0 (the FC convention) gives R.
-  Energy ``I_min e_I`` and DRAM cycles ``ceil(I_min / bw) c_I`` are added like the others.
-* **Filling the global buffer** (spec §6 ``E_GB,lo = Phi(alloc_GB, n_DRAM, e_GB) * A_chip``): the
-  GB tile times the active chips covers at least the DRAM tile, with the same DRAM counts, so
-  this energy is at least ``|W| e_GB,W + |O| e_GB,O`` (+ ``I_min e_GB,I`` under the input
-  condition above: the chip rows and the DRAM row are then the outer factors).
-* **Cycles** are the sum of the compute, local-buffer, global-buffer and DRAM cycles (spec Q12):
-  ``cycles >= M / N + DRAM cycles above``.
-* **Static energy** is (static power of every instantiated MAC, buffer and DRAM) x cycles, so at
-  least that power x the cycle bound.
+* **MAC energy** ``M * mac_energy_pj``.
+* **Utilisation** (:func:`max_active_units`): the spatial rows' products multiply to
+  ``A_mac A_pe A_chip``, each row within its dimension (a PE row within the divisors of its
+  ``allowed`` columns), and all of them divide M; the largest such product U is found row by row
+  over the divisors of M. Row 0 is ones, so ``V_LB = M / A``.
+* **Local buffer -> MACs** (:func:`mac_interface_bound`, spec §4.3 with d_LB = none, Q3):
+  ``n_LB = (V, V, V - V/eta, V)`` (I, W, O reads, O writes) with eta the temporal C R S product,
+  and ``E_LB,up = Phi(send_LB, n_LB, e_LB) * A_pe A_chip`` where ``send_LB`` is the MAC rows' tile.
+  For every vector m of MAC-row column products (m_c | ℓ_c, ∏m <= the MAC array's size):
+  ``V A_pe A_chip = M / ∏m`` exactly, so ``E_LB,up = (M/∏m)(e_I In(m) + e_W Wt(m)) +
+  e_O Out(m) (2 rest - a * rest/crs)`` with rest = M/∏m, crs = the C R S of ℓ/m and a = the
+  PE/chip rows' C R S product, at most the largest divisor of crs that fits the PE x chip arrays.
+  ``Cyc_mac + Cyc_LB = V + comb(ceil(In(m)/bw) c_I V, ceil(Wt(m)/bw) c_W V,
+  ceil(Out(m)/bw) c_O (2V - V/eta))`` (comb = sum for a shared LB, max for separate ports;
+  ceil per tile, Q11); with a as above and b the PE/chip rows' other product, V = rest/(a b),
+  V/eta = (rest/crs)/b, b a divisor of rest/crs with a b <= U(rest): the expression falls with b,
+  so each a (a divisor of crs) takes its largest b. The minimum over m (and a) is the bound.
+* **Weights and outputs through every port** (spec §4.3-§4.4): at the GB level n_W >= the K C R S G
+  product of rows 6 and 9 (1 with read-once, which needs those rows free of weight factors) and
+  n_Ow >= their K B P Q G product, raw, read-once (rules 4-6 copy the DRAM counts) or without a
+  GB (Q28). The LB fill tile ``alloc_LB`` (rows 0-3) times those counts times ``A_pe A_chip`` (at
+  least the PE/chip rows' weight resp. output factors) is therefore at least |W| resp. |O|, so
+  ``E_LB,lo >= e_LB,W |W| + e_LB,O |O|``; the same for ``E_GB,up`` with e_GB. GB cycles (not
+  multiplied by chips) get ``ceil(|W| / (U_W bw_GB)) c_W`` and the same for outputs, U_W the
+  largest chip-row product of weight dimensions (comb as above).
+* **Inputs from the GB to the PEs** on a target without chips, when neither the LB's dataflow
+  (counts at GB) nor the GB's (counts at DRAM) is IS: ``In(pre5) n_GB,I`` is at least the
+  compulsory input traffic below (raw counts V_6; GB read-once leaves only K factors in row 6).
+  Energy ``e_GB,I I_min``, GB cycles ``ceil(I_min / bw_GB) c_I``.
+* **DRAM traffic, every DRAM row** (:func:`dram_row_bound`): the DRAM counts depend on the DRAM
+  row d alone (V_9 = ∏d, irr of row 9, read-once by comparing ``X(ℓ/d)`` with ``X(ℓ)``, IS's
+  Q4 fallback and OS's zero partial-sum reads included) and ``send_DRAM = X(ℓ/d)``. So for each
+  divisor vector d the DRAM traffic ``send x n`` per type is exact, except the GB-bypass
+  adjustments of §4.5, which only multiply counts by irr >= 1 and are dropped - but case (b)
+  (weights bypass the GB, input does not, so (a) cannot fire first) is kept where it must fire: a
+  DRAM row with weights read once and more weights below DRAM than the local buffers' weight
+  capacity x PEs x chips can span needs a weight factor in the GB row, so ``n_W = irrW(9)``.
+  A row d is kept only if the global buffer can hold its tiles (rule 8): without chips
+  ``alloc_GB = X(ℓ/d)`` exactly; with chips the weight and output tiles shrink by at most the
+  chip array's size and the input tile is not checked. ``E_DRAM + E_GB,lo`` per d is
+  ``traffic e_DRAM + fill e_GB`` (``alloc_GB A_chip`` covers ``send_DRAM`` for weights and
+  outputs; inputs count their traffic without chips, else the compulsory input traffic), DRAM
+  cycles ``sum ceil(traffic / bw_D) c_D``; the bound is the minimum over the kept rows (at most
+  :data:`DRAM_ROW_CANDIDATES_LIMIT` rows, vectorised; above it, the closed form below alone).
+* **Closed-form DRAM traffic** (kept as a floor; the row minimum is never below it where it
+  applies): weights |W| and outputs |O| at least once, and, when the DRAM-facing dataflow is not
+  IS (whose Q4 fallback divides input reads by factors that do index inputs), inputs at least
+  ``I_min = B C x_h x_w`` with ``x = min over divisors p_o | P, r_o | R of p_o r_o ((P/p_o - 1)
+  stride + (R/r_o - 1) dilation + 1)`` (R for stride 0; the whole input when stride <= kernel
+  extent, less when skipped rows are never read), each also charged for filling the GB.
+* **Cycles** are the sum of the MAC, LB, GB and DRAM cycles (Q12): the sum of the bounds above.
+* **Static energy** is (static power of every instantiated MAC, buffer and DRAM) x cycles (Q13),
+  so at least that power x the cycle bound.
 
-The bounds are scaled by ``1 - 1e-9`` to absorb floating-point rounding differences between this
-module and the C model. ``tests/test_bound.py`` checks with hypothesis that no valid table (random
-valid tables, and the searches' tables) costs less.
+The bounds are scaled by ``1 - 1e-9`` to absorb floating-point rounding between this module and
+the C model. The C model computes in 64-bit integers (a layer's volume is below 2^52 and an
+overflowing table is reported invalid), so the reference's uint32 wrap (Q14) never lowers a cost
+this package reports. For the reference analyzer's own figures (uint32, binary32; e.g. the golden
+vectors), ``reference_u32=True`` keeps only the wrap-free terms (MAC energy and static energy over
+``M / U`` cycles) wherever :func:`reference_may_wrap` finds that some count could wrap, and uses a
+1e-5 slack for binary32. Cost: about 1.6 ms of CPU per layer and target (zoo mean, cold caches;
+factorisations and spatial maxima are cached across layers). ``tests/test_bound.py`` checks with
+hypothesis and exhaustive search that no valid table costs less, term by term.
 """
 from __future__ import annotations
 
@@ -49,6 +85,13 @@ import numpy as np
 
 from .layer import PARAMS, Layer
 from .targets.model import SpatialLevel, Target
+
+#: One line for reports: how the bound is derived (the module docstring has the full derivation).
+DERIVATION = ("MAC energy + local-buffer-to-MAC traffic and MAC/local-buffer cycles at the best MAC-array "
+              "factors and utilisation the layer's divisors allow + every weight and output once through "
+              "the global-buffer and buffer-fill ports + DRAM traffic minimised over every DRAM row that "
+              "fits the global buffer (never below the compulsory traffic) + static power over the fewest "
+              "cycles; see rlsched_compile/bound.py")
 
 #: Relative slack for rounding (the bound is a float computation beside the C model's).
 ROUNDING_SLACK = 1e-9
