@@ -36,10 +36,16 @@ the target with the dataflows it uses).
   ``E_LB,lo >= e_LB,W |W| + e_LB,O |O|``; the same for ``E_GB,up`` with e_GB. GB cycles (not
   multiplied by chips) get ``ceil(|W| / (U_W bw_GB)) c_W`` and the same for outputs, U_W the
   largest chip-row product of weight dimensions (comb as above).
-* **Inputs from the GB to the PEs** on a target without chips, when neither the LB's dataflow
-  (counts at GB) nor the GB's (counts at DRAM) is IS: ``In(pre5) n_GB,I`` is at least the
-  compulsory input traffic below (raw counts V_6; GB read-once leaves only K factors in row 6).
-  Energy ``e_GB,I I_min``, GB cycles ``ceil(I_min / bw_GB) c_I``.
+* **Dense windows** (stride <= 1 and dilation 1 on both axes): splitting an input window a ways
+  along P and b ways along R leaves at least 1/(a b) of its rows (``(p/a + r/b - 1) a b - (p + r
+  - 1) = (b-1)(p-1) + (a-1)(r-b) >= 0``; ``r a >= r`` for stride 0), so a chip-array split of a
+  tile keeps at least 1/(chip array size) of its input elements, and ``A_chip In(v) >= In(v x
+  chip rows)``. Larger strides or dilations can shrink a window faster (``tests/test_bound.py``).
+* **Inputs from the GB to the PEs**, when neither the LB's dataflow (counts at GB) nor the GB's
+  (counts at DRAM) is IS, on a target without chips or for a dense window: ``In(pre5) n_GB,I``
+  (x A_chip) is at least the compulsory input traffic below (raw counts V_6; GB read-once leaves
+  only K factors in row 6, then the DRAM counts apply). Energy ``e_GB,I I_min``, GB cycles
+  ``ceil(I_min / (chips x bw_GB)) c_I``.
 * **DRAM traffic, every DRAM row** (:func:`dram_row_bound`): the DRAM counts depend on the DRAM
   row d alone (V_9 = ∏d, irr of row 9, read-once by comparing ``X(ℓ/d)`` with ``X(ℓ)``, IS's
   Q4 fallback and OS's zero partial-sum reads included) and ``send_DRAM = X(ℓ/d)``. So for each
@@ -48,11 +54,12 @@ the target with the dataflows it uses).
   (weights bypass the GB, input does not, so (a) cannot fire first) is kept where it must fire: a
   DRAM row with weights read once and more weights below DRAM than the local buffers' weight
   capacity x PEs x chips can span needs a weight factor in the GB row, so ``n_W = irrW(9)``.
-  A row d is kept only if the global buffer can hold its tiles (rule 8): without chips
-  ``alloc_GB = X(ℓ/d)`` exactly; with chips the weight and output tiles shrink by at most the
-  chip array's size and the input tile is not checked. ``E_DRAM + E_GB,lo`` per d is
-  ``traffic e_DRAM + fill e_GB`` (``alloc_GB A_chip`` covers ``send_DRAM`` for weights and
-  outputs; inputs count their traffic without chips, else the compulsory input traffic), DRAM
+  A row d is kept only if the global buffer can hold its tiles (rule 8; the dedicated part of a
+  partially shared GB is not checked): without chips ``alloc_GB = X(ℓ/d)`` exactly; with chips
+  the weight and output tiles shrink by at most the chip array's size, the input tile too for a
+  dense window, else it is not checked. ``E_DRAM + E_GB,lo`` per d is ``traffic e_DRAM + fill
+  e_GB`` (``alloc_GB A_chip`` covers ``send_DRAM`` for weights and outputs, and for inputs
+  without chips or for a dense window; else the compulsory input traffic is charged), DRAM
   cycles ``sum ceil(traffic / bw_D) c_D``; the bound is the minimum over the kept rows (at most
   :data:`DRAM_ROW_CANDIDATES_LIMIT` rows, vectorised; above it, the closed form below alone).
 * **Closed-form DRAM traffic** (kept as a floor; the row minimum is never below it where it
@@ -71,9 +78,10 @@ overflowing table is reported invalid), so the reference's uint32 wrap (Q14) nev
 this package reports. For the reference analyzer's own figures (uint32, binary32; e.g. the golden
 vectors), ``reference_u32=True`` keeps only the wrap-free terms (MAC energy and static energy over
 ``M / U`` cycles) wherever :func:`reference_may_wrap` finds that some count could wrap, and uses a
-1e-5 slack for binary32. Cost: about 1.6 ms of CPU per layer and target (zoo mean, cold caches;
-factorisations and spatial maxima are cached across layers). ``tests/test_bound.py`` checks with
-hypothesis and exhaustive search that no valid table costs less, term by term.
+1e-5 slack for binary32. Cost: about 1.6 ms of CPU per layer and target (zoo mean, cold
+caches, at most 32 ms; ``bench/bench_bound_gap.py --cost-models all``); factorisations and
+spatial maxima are cached across layers. ``tests/test_bound.py`` checks with hypothesis and
+exhaustive search that no valid table costs less, term by term.
 """
 from __future__ import annotations
 
@@ -457,12 +465,14 @@ def dram_row_bound(target: Target, layer: Layer) -> DramRowBound | None:
         n_w = np.where((send[1] == alloc[1]) & must_split, irr_w, n_w)
     traffic = (send[0] * n_i, send[1] * n_w, send[2] * n_o)
     fits = np.ones(v.shape, dtype=bool)
-    chips = target.chip_array is not None and target.chip_array.x * target.chip_array.y > 1
+    n_chip = _spatial_size(target.chip_array)
+    chips = n_chip > 1
+    # with strides <= 1 and no dilation, splitting an input window k ways leaves at least 1/k of it
+    dense = max(layer.stride_h, layer.stride_w) <= 1 and layer.dilation_h == layer.dilation_w == 1
     if gb is not None and gb.capacity is not None:
         bpe = target.precision_bits // 8
-        if chips:  # a chip row divides the GB's weight and output tiles by at most its size
-            n_chip = target.chip_array.x * target.chip_array.y
-            low = (np.zeros(v.shape), send[1] / n_chip, send[2] / n_chip)  # input: no bound
+        if chips:  # the chip rows divide the GB's tiles by at most the chip array's size
+            low = (send[0] / n_chip if dense else np.zeros(v.shape), send[1] / n_chip, send[2] / n_chip)
         else:  # the GB's allocated tile is the DRAM's sent tile
             low = tuple(t.astype(np.float64) for t in send)
         slack = 1.0 + 1e-9
@@ -479,7 +489,7 @@ def dram_row_bound(target: Target, layer: Layer) -> DramRowBound | None:
         return None
     e_d = target.dram.access_energy_pj.as_tuple()
     e_gb = gb.access_energy_pj.as_tuple() if gb is not None else (0.0, 0.0, 0.0)
-    fill_i = traffic[0] if not chips else np.full(v.shape, compulsory_inputs(target, layer))
+    fill_i = traffic[0] if not chips or dense else np.full(v.shape, compulsory_inputs(target, layer))
     energy = (traffic[0] * e_d[0] + traffic[1] * e_d[1] + traffic[2] * e_d[2]
               + fill_i * e_gb[0] + traffic[1] * e_gb[1] + traffic[2] * e_gb[2])
     bw = target.dram.bandwidth_bits_per_cycle / target.precision_bits
@@ -574,10 +584,12 @@ def layer_lower_bound(target: Target, layer: Layer, *, reference_u32: bool = Fal
     inner_energy = weights * lb.access_energy_pj.weight + outputs * lb.access_energy_pj.output
     gb_cycles = 0.0
     if gb is not None:
-        # with no chip array, and neither the GB's nor the LB's dataflow IS, the inputs sent
-        # from the GB to the PEs total at least the DRAM's compulsory input traffic
-        inputs_up = (compulsory_inputs(target, layer)
-                     if _spatial_size(target.chip_array) == 1 and lb.dataflow != "IS" else 0)
+        # with neither the GB's nor the LB's dataflow IS, the inputs sent from the GB to the PEs
+        # total at least the DRAM's compulsory input traffic: per chip without a chip array, over
+        # all chips (A_chip x the chip tile covers the chips' tiles) for dense windows
+        n_chip = _spatial_size(target.chip_array)
+        dense = max(layer.stride_h, layer.stride_w) <= 1 and layer.dilation_h == layer.dilation_w == 1
+        inputs_up = compulsory_inputs(target, layer) if lb.dataflow != "IS" and (n_chip == 1 or dense) else 0
         inner_energy += (inputs_up * gb.access_energy_pj.input + weights * gb.access_energy_pj.weight
                          + outputs * gb.access_energy_pj.output)
         dims = layer.per_group()
@@ -587,9 +599,10 @@ def layer_lower_bound(target: Target, layer: Layer, *, reference_u32: bool = Fal
         per_chip_w = weights / _max_spatial_product(w_fac, chip_rows)
         per_chip_o = outputs / _max_spatial_product(o_fac, chip_rows)
         gb_bw = gb.bandwidth_bits_per_cycle
-        gb_cycles = _combine(_is_shared(gb), (_beats(inputs_up, gb_bw, bits) * gb.access_cycles.input,
-                                              _beats(math.ceil(per_chip_w), gb_bw, bits) * gb.access_cycles.weight,
-                                              _beats(math.ceil(per_chip_o), gb_bw, bits) * gb.access_cycles.output))
+        gb_terms = (_beats(math.ceil(inputs_up / n_chip), gb_bw, bits) * gb.access_cycles.input,
+                    _beats(math.ceil(per_chip_w), gb_bw, bits) * gb.access_cycles.weight,
+                    _beats(math.ceil(per_chip_o), gb_bw, bits) * gb.access_cycles.output)
+        gb_cycles = _combine(_is_shared(gb), gb_terms)
     mac_lb = mac_interface_bound(target, layer)
     cycles = mac_lb.mac_lb_cycles + gb_cycles + dram_cycles
     energy = (macs * target.mac_energy_pj + mac_lb.lb_upper_energy_pj + inner_energy + dram_energy

@@ -353,3 +353,25 @@ def test_weight_bypass_rule_tightens_the_dram_rows(monkeypatch) -> None:
     without = dram_row_bound(tgt, layer)
     assert with_rule is not None and without is not None
     assert with_rule.energy_pj > 1.5 * without.energy_pj
+
+
+def _height(p: int, r: int, stride: int, dilation: int) -> int:
+    return (p - 1) * stride + (r - 1) * dilation + 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(p=st.integers(1, 40), r=st.integers(1, 9), a=st.integers(1, 40), b=st.integers(1, 9),
+       stride=st.sampled_from([0, 1]))
+def test_split_dense_window_keeps_its_share(p: int, r: int, a: int, b: int, stride: int) -> None:
+    """The chip-array capacity check of the DRAM rows: with stride <= 1 and no dilation, a window
+    split a ways along P and b ways along R keeps at least 1/(a b) of its rows."""
+    if p % a or r % b:
+        return
+    assert _height(p // a, r // b, stride, 1) * a * b >= _height(p, r, stride, 1)
+
+
+def test_split_window_can_shrink_more_with_a_larger_stride() -> None:
+    """... which is why the check needs it: stride 3, 1x1 kernel, P = 4 split 4 ways keeps 1 row
+    of 10 (a quarter would be 2.5), and dilation 3 with R = 3 split 3 ways 1 row of 7."""
+    assert _height(1, 1, 3, 1) * 4 < _height(4, 1, 3, 1)
+    assert _height(1, 1, 1, 3) * 3 < _height(1, 3, 1, 3)
