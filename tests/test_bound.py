@@ -375,3 +375,25 @@ def test_split_window_can_shrink_more_with_a_larger_stride() -> None:
     of 10 (a quarter would be 2.5), and dilation 3 with R = 3 split 3 ways 1 row of 7."""
     assert _height(1, 1, 3, 1) * 4 < _height(4, 1, 3, 1)
     assert _height(1, 1, 1, 3) * 3 < _height(1, 3, 1, 3)
+
+
+@pytest.mark.parametrize("target", sorted(TARGETS))
+def test_bound_below_the_default_search_on_zoo_layers(target: str) -> None:
+    """The default search's tables of MobileNetV3-small layers (the strided stem, a depthwise, a
+    strided depthwise and a 5x5 depthwise layer, a pointwise layer, a squeeze-excite FC, the
+    classifier), both objectives, stay above the bound."""
+    from rlsched_compile.frontend import load_network, zoo
+
+    layers = list({ly.signature(): ly for ly in load_network(zoo.zoo_path("mobilenet_v3_small")).layers}.values())
+    kinds = [lambda ly: True, lambda ly: ly.G > 1 and ly.stride_h == 1, lambda ly: ly.G > 1 and ly.stride_h == 2,
+             lambda ly: ly.G > 1 and ly.R == 5, lambda ly: ly.R == 1 and ly.P > 1,
+             lambda ly: ly.P == 1 and ly.G == 1]
+    picked = [next(ly for ly in layers if kind(ly)) for kind in kinds] + [layers[-1]]
+    assert len({ly.signature() for ly in picked}) == 7
+    tgt = TARGETS[target]
+    for layer in picked:
+        bound = layer_lower_bound(tgt, layer)
+        for objective in ("energy", "cycles"):
+            best = rc.schedule_layer(tgt, layer, objective=objective)
+            assert best.energy_pj >= bound.energy_pj and best.cycles >= bound.cycles, (layer, objective)
+            _check_terms(tgt, layer, np.asarray(best.table))
