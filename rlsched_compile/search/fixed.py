@@ -9,8 +9,9 @@ from typing import Any, Mapping
 from ..errors import RlschedError, SearchError
 from ..layer import Layer
 from ..native.costmodel import as_layer, as_target
+from ..objective import DEFAULT_OBJECTIVE, Objective
 from ..targets.model import Target
-from .base import SearchResult, Strategy, StrategyOptions, check_objective
+from .base import SearchResult, Strategy, StrategyOptions
 from .diagnose import no_valid_table_reason
 from .registry import DEFAULT_STRATEGY, STRATEGIES
 
@@ -33,14 +34,14 @@ def resolve_strategy(search: str | Strategy | None) -> Strategy:
 
 
 def schedule_layer_fixed(target: Target | Mapping[str, Any] | str, layer: Layer | Mapping[str, Any], *,
-                         search: str | Strategy | None = None, objective: str = "energy", seed: int = 0,
+                         search: str | Strategy | None = None, objective: Objective | str = DEFAULT_OBJECTIVE, seed: int = 0,
                          budget: int | None = None) -> SearchResult:
     """Find a scheduling table for one layer with the target's own dataflows.
 
     Args and errors: as :func:`rlsched_compile.search.schedule.schedule_layer` (without ``dataflow``).
     """
     strategy = resolve_strategy(search)
-    check_objective(objective)
+    objective = Objective.parse(objective)
     if budget is not None and budget < 1:
         raise RlschedError(f"budget must be >= 1 evaluations, got {budget}")
     tgt = as_target(target)
