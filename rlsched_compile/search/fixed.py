@@ -13,7 +13,7 @@ from ..objective import DEFAULT_OBJECTIVE, Objective
 from ..targets.model import Target
 from .base import SearchResult, Strategy, StrategyOptions
 from .diagnose import no_valid_table_reason
-from .registry import DEFAULT_STRATEGY, STRATEGIES
+from .registry import DEFAULT_STRATEGY, STRATEGIES, check_strategy_name
 
 logger = logging.getLogger(__name__)
 
@@ -27,9 +27,7 @@ def resolve_strategy(search: str | Strategy | None) -> Strategy:
     """
     if search is not None and not isinstance(search, str):
         return search
-    name = DEFAULT_STRATEGY if search is None else search
-    if name not in STRATEGIES:
-        raise RlschedError(f"unknown search strategy {name!r}: use one of {', '.join(STRATEGIES)}")
+    name = check_strategy_name(DEFAULT_STRATEGY if search is None else search)
     return STRATEGIES[name](StrategyOptions())
 
 
