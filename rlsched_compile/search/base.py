@@ -1,38 +1,44 @@
-"""The strategy plug-in interface: :class:`Strategy`, :class:`SearchResult` and the registry.
+"""The strategy interface: :class:`Strategy`, the options it is built with
+(:class:`StrategyOptions`) and :class:`SearchResult`.
 
-A strategy turns one layer on one target into the best scheduling table it can find. Strategies
-register under a name in :data:`STRATEGIES`; the CLI takes its ``--search`` choices from the
-registry's keys and :func:`rlsched_compile.search.schedule_layer` looks names up there.
+A strategy turns one layer on one target into the best scheduling table it can find. The
+strategies a name can pick are declared in one table, :data:`rlsched_compile.search.registry.STRATEGIES`;
+a strategy object is built per use from its options (:func:`~rlsched_compile.search.registry.make_strategy`),
+never changed afterwards.
 """
 from __future__ import annotations
 
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol, runtime_checkable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from ..cost import OBJECTIVES, Evaluation
+from ..cost import Evaluation
 from ..errors import RlschedError
 from ..layer import Layer
 from ..native.costmodel import evaluate_table
+from ..objective import Objective
+from ..table import SchedulingTable
 from ..targets.model import Target
+
+if TYPE_CHECKING:
+    from ..rl.policy import NumpyPolicy
 
 logger = logging.getLogger(__name__)
 
-#: The strategy used when none is named (the one place that says so).
+#: The strategy used when none is named (the one place that says so; one of
+#: :data:`rlsched_compile.search.registry.STRATEGIES`).
 DEFAULT_STRATEGY: str = "rl-hybrid"
-
-Table = tuple[tuple[int, ...], ...]
-
 
 @dataclass(frozen=True)
 class SearchResult:
     """The best table one strategy found for one layer.
 
     Attributes:
-        table: 10 rows x 8 ints, spec row order (Register ... DRAM), columns K, B, P, Q, C, R, S, G
+        table: the table, spec row order (Register ... DRAM), columns K, B, P, Q, C, R, S, G
             (K and C per group).
         energy_pj: total energy of ``table`` incl. static energy, pJ.
         cycles: total cycles of ``table``.
@@ -41,27 +47,27 @@ class SearchResult:
         finished: False when the strategy stopped at its budget before covering its space
             (only ``exhaustive`` can say False).
         strategy: registry name of the strategy.
-        objective: ``energy``, ``cycles`` or ``edp``.
+        objective: the objective the strategy minimized.
         evaluation: the full cost-model result of ``table``.
         dataflows: ``schedule_layer(..., dataflow="flexible")``: the (local buffer, global buffer)
             dataflows chosen with ``table`` (``evaluation`` uses them); None: the target's own.
     """
 
-    table: Table
+    table: SchedulingTable
     energy_pj: float
     cycles: float
     evaluations: int
     wall_time_s: float = field(compare=False)
     finished: bool
     strategy: str
-    objective: str
+    objective: Objective
     evaluation: Evaluation = field(compare=False, repr=False)
     dataflows: tuple[str | None, str | None] | None = None
 
     @property
     def edp(self) -> float:
         """Energy-delay product, pJ x cycles."""
-        return self.energy_pj * self.cycles
+        return Objective.EDP.measure(self.energy_pj, self.cycles)
 
     def objective_value(self) -> float:
         """The value of this result's own objective."""
@@ -69,58 +75,75 @@ class SearchResult:
 
     def table_array(self) -> np.ndarray:
         """The table as an int64 array of shape (10, 8)."""
-        return np.array(self.table, dtype=np.int64)
+        return self.table.to_array()
+
+
+@dataclass(frozen=True)
+class StrategyOptions:
+    """The settings a strategy is built with, besides the per-call objective, budget and seed.
+
+    Attributes:
+        policy_path: the agent strategies' policy file (``--rl-finetune`` passes the fine-tuned
+            one); None: the shipped policy. Strategies without an agent ignore it.
+    """
+
+    policy_path: Path | None = None
 
 
 @runtime_checkable
 class Strategy(Protocol):
     """A search strategy. ``search`` gets a normalised target and layer and must return only
-    valid tables; it raises :class:`~rlsched_compile.errors.SearchError` when it finds none."""
+    valid tables; it raises :class:`~rlsched_compile.errors.SearchError` when it finds none.
+
+    A strategy is built from :class:`StrategyOptions` (``cls(options)``) and not changed after."""
 
     name: str
 
-    def search(self, target: Target, layer: Layer, *, objective: str, budget: int | None,
+    def cache_token(self) -> str | None:
+        """What, besides the layer, target, objective, seed and budget, decides this strategy's
+        result (e.g. its policy file's sha256 and its constants); part of every schedule-cache key.
+        None: nothing does."""
+        ...
+
+    def policy(self) -> NumpyPolicy | None:
+        """The agent policy the strategy searches with (``--rl-finetune`` starts from it); None:
+        the strategy has no agent."""
+        ...
+
+    def search(self, target: Target, layer: Layer, *, objective: Objective, budget: int | None,
                seed: int) -> SearchResult:
         """Search one layer.
 
         Args:
             target: the accelerator.
             layer: the layer.
-            objective: ``energy``, ``cycles`` or ``edp``.
+            objective: what to minimize.
             budget: strategy-specific effort limit (evaluations), None for its default.
             seed: RNG seed (strategies without randomness ignore it).
         """
         ...
 
 
-#: Registered strategies by name, in registration order.
-STRATEGIES: dict[str, Strategy] = {}
-#: ``schedule_layer(..., dataflow="flexible")``'s search, set by :mod:`.dataflow` when imported.
-FLEXIBLE_DATAFLOW_SEARCH: Callable[..., Any] | None = None
+class PlainStrategy:
+    """Base of the strategies without an agent and with no setting beyond seed and budget: no
+    policy, and no cache token (their cache keys are those of before tokens existed)."""
 
+    name = ""
 
-def register_strategy(strategy: Strategy) -> Strategy:
-    """Add a strategy to :data:`STRATEGIES` (a name may be registered once)."""
-    if strategy.name in STRATEGIES:
-        raise ValueError(f"strategy {strategy.name!r} is already registered")
-    STRATEGIES[strategy.name] = strategy
-    return strategy
+    def __init__(self, options: StrategyOptions = StrategyOptions()) -> None:
+        del options  # nothing to configure
 
+    def cache_token(self) -> str | None:
+        """None: the layer, target, objective, seed and budget decide the result."""
+        return None
 
-def check_objective(objective: str) -> None:
-    """Raise RlschedError for an unknown objective name."""
-    if objective not in OBJECTIVES:
-        raise RlschedError(f"unknown objective {objective!r}: use one of {', '.join(OBJECTIVES)}")
-
-
-def as_table_tuple(table: Any) -> Table:
-    """A 10 x 8 table as a tuple of tuples of Python ints."""
-    arr = np.asarray(table, dtype=np.int64)
-    return tuple(tuple(int(v) for v in row) for row in arr)
+    def policy(self) -> NumpyPolicy | None:
+        """None: no agent."""
+        return None
 
 
 def make_result(target: Target, layer: Layer, table: Any, *, evaluations: int, started_s: float,
-                finished: bool, strategy: str, objective: str) -> SearchResult:
+                finished: bool, strategy: str, objective: Objective) -> SearchResult:
     """Build a SearchResult, evaluating ``table`` in full (it must be valid).
 
     Args:
@@ -130,6 +153,6 @@ def make_result(target: Target, layer: Layer, table: Any, *, evaluations: int, s
     if not ev.valid:  # a strategy bug, not bad input
         raise RlschedError(f"strategy {strategy!r} returned an invalid table ({ev.invalid_reason}) "
                            f"for layer {layer.name!r}")
-    return SearchResult(table=as_table_tuple(table), energy_pj=ev.energy_pj, cycles=ev.cycles,
+    return SearchResult(table=SchedulingTable.from_array(table), energy_pj=ev.energy_pj, cycles=ev.cycles,
                         evaluations=int(evaluations), wall_time_s=time.perf_counter() - started_s,
                         finished=finished, strategy=strategy, objective=objective, evaluation=ev)

@@ -6,8 +6,9 @@ import time
 
 from ..layer import Layer
 from ..native import search as native_search
+from ..objective import Objective
 from ..targets.model import Target
-from .base import SearchResult, make_result, register_strategy
+from .base import PlainStrategy, SearchResult, make_result
 
 logger = logging.getLogger(__name__)
 
@@ -15,7 +16,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_BUDGET: int = 2_000_000
 
 
-class Exhaustive:
+class Exhaustive(PlainStrategy):
     """Every ordered factorization of every column over the writable rows, pruned as soon as a
     partial table cannot become valid. ``finished`` is True when the whole space was covered
     within ``budget`` evaluations: the result is then the optimum of the cost model (ground
@@ -23,7 +24,7 @@ class Exhaustive:
 
     name = "exhaustive"
 
-    def search(self, target: Target, layer: Layer, *, objective: str, budget: int | None,
+    def search(self, target: Target, layer: Layer, *, objective: Objective, budget: int | None,
                seed: int) -> SearchResult:
         started = time.perf_counter()
         n = DEFAULT_BUDGET if budget is None else budget
@@ -34,5 +35,3 @@ class Exhaustive:
         return make_result(target, layer, r.table, evaluations=r.candidates, started_s=started,
                            finished=r.finished, strategy=self.name, objective=objective)
 
-
-register_strategy(Exhaustive())

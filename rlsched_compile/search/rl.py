@@ -21,9 +21,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import logging
-import os
 import time
-from pathlib import Path
 
 import numpy as np
 
@@ -31,11 +29,12 @@ from ..errors import SearchError
 from ..layer import Layer
 from ..native import search as native_search
 from ..native.costmodel import evaluate_table
-from ..rl.mdp import writable_rows
+from ..objective import OBJECTIVES, Objective
 from ..rl.policy import SHIPPED_POLICY, NumpyPolicy, improve_table, load_policy, shipped_policy
+from ..table import writable_rows
 from ..targets.model import Target
 from . import deadline
-from .base import SearchResult, make_result, register_strategy
+from .base import SearchResult, StrategyOptions, make_result
 from .diagnose import smallest_table
 from .polish import (SAMPLE_BOTTOM_UP_DIVISOR, SAMPLE_MIN_CANDIDATES, quadruples_cheapest_first, sample_budget,
                      sample_starts)
@@ -80,14 +79,9 @@ QUAD_MAX_CANDIDATES = 100_000
 QUAD_MIN_CANDIDATES = 350_000
 QUAD_FLOOR_MAX_BOTTOM_UP = 250_000
 QUAD_GROUP_MAX_ESTIMATE = 1_000_000
-_OBJECTIVES = ("energy", "cycles", "edp")
 
 
-def _metric(objective: str, energy_pj: float, cycles: float) -> float:
-    return {"energy": energy_pj, "cycles": cycles, "edp": energy_pj * cycles}[objective]
-
-
-def polish_rows(target: Target, layer: Layer, table: np.ndarray, *, objective: str,
+def polish_rows(target: Target, layer: Layer, table: np.ndarray, *, objective: Objective | str,
                 budget: int | None = None) -> tuple[np.ndarray, float, float, int, bool]:
     """Sweep every pair and triple of writable rows with ``search_rows`` until nothing improves.
 
@@ -95,11 +89,12 @@ def polish_rows(target: Target, layer: Layer, table: np.ndarray, *, objective: s
         (table, energy_pj, cycles, candidates evaluated, finished); ``finished`` is False when
         ``budget`` (candidates) stopped it first.
     """
-    rows = tuple(int(r) for r in np.flatnonzero(writable_rows(target)))
+    objective = Objective.parse(objective)
+    rows = writable_rows(target)
     groups = list(itertools.combinations(rows, 2)) + list(itertools.combinations(rows, 3))
     ev = evaluate_table(target, layer, table)
     energy_pj, cycles = ev.energy_pj, ev.cycles
-    best = _metric(objective, energy_pj, cycles)
+    best = objective.measure(energy_pj, cycles)
     candidates = 0
     # A group searched from this very table found nothing better (search_rows is deterministic):
     # searching it again cannot improve, so the confirming sweep skips it. Exact: same result.
@@ -115,7 +110,7 @@ def polish_rows(target: Target, layer: Layer, table: np.ndarray, *, objective: s
             r = native_search.search_rows(target, layer, table, group, objective)
             candidates += r.candidates
             value = r.objective(objective)
-            if value < best:
+            if objective.improves(value, best):
                 table, energy_pj, cycles, best, improved = np.array(r.table), r.energy_pj, r.cycles, value, True
                 searched_on[group] = table.tobytes()  # its own optimum: the same search returns it
             else:
@@ -124,7 +119,7 @@ def polish_rows(target: Target, layer: Layer, table: np.ndarray, *, objective: s
             return table, energy_pj, cycles, candidates, True
 
 
-def polish_quadruples(target: Target, layer: Layer, table: np.ndarray, *, objective: str,
+def polish_quadruples(target: Target, layer: Layer, table: np.ndarray, *, objective: Objective | str,
                       budget: int) -> tuple[np.ndarray, float, float, int, bool]:
     """Polish ``table`` (already pair-and-triple stable) with quadruples of rows, cheapest first.
 
@@ -136,10 +131,11 @@ def polish_quadruples(target: Target, layer: Layer, table: np.ndarray, *, object
     Returns:
         (table, energy_pj, cycles, candidates evaluated, finished) as :func:`polish_rows`.
     """
-    rows = tuple(int(r) for r in np.flatnonzero(writable_rows(target)))
+    objective = Objective.parse(objective)
+    rows = writable_rows(target)
     ev = evaluate_table(target, layer, table)
     energy_pj, cycles = ev.energy_pj, ev.cycles
-    best = _metric(objective, energy_pj, cycles)
+    best = objective.measure(energy_pj, cycles)
     candidates = 0
     while True:
         improved = False
@@ -149,7 +145,7 @@ def polish_quadruples(target: Target, layer: Layer, table: np.ndarray, *, object
             r = native_search.search_rows(target, layer, table, group, objective)
             candidates += r.candidates
             value = r.objective(objective)
-            if value < best:
+            if objective.improves(value, best):
                 table, energy_pj, cycles, best, improved = np.array(r.table), r.energy_pj, r.cycles, value, True
                 break
         if not improved:
@@ -157,7 +153,7 @@ def polish_quadruples(target: Target, layer: Layer, table: np.ndarray, *, object
         table, energy_pj, cycles, n, done = polish_rows(target, layer, table, objective=objective,
                                                         budget=max(1, budget - candidates))
         candidates += n
-        best = _metric(objective, energy_pj, cycles)
+        best = objective.measure(energy_pj, cycles)
         if not done:
             return table, energy_pj, cycles, candidates, False
 
@@ -167,20 +163,21 @@ class _AgentBase:
 
     name = ""
 
-    def __init__(self, policy_path: str | os.PathLike[str] | None = None) -> None:
-        self.policy_path = None if policy_path is None else Path(policy_path)
+    def __init__(self, options: StrategyOptions = StrategyOptions()) -> None:
+        self._policy_path = options.policy_path
 
     def policy(self) -> NumpyPolicy:
-        return shipped_policy() if self.policy_path is None else load_policy(self.policy_path)
+        """The policy of ``options.policy_path`` (None: the shipped one)."""
+        return shipped_policy() if self._policy_path is None else load_policy(self._policy_path)
 
     def cache_token(self) -> str:
         """sha256 of the policy file (the schedule cache keys on it), plus the rollout count."""
-        path = SHIPPED_POLICY if self.policy_path is None else self.policy_path
+        path = SHIPPED_POLICY if self._policy_path is None else self._policy_path
         digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "missing"
         return (f"{digest}:{SAMPLED_ROLLOUTS}:{HYBRID_SAMPLED_ROLLOUTS}:{HYBRID_STOP_AFTER_IDLE}:"
                 f"xobj{CROSS_OBJECTIVE_MAX_CANDIDATES}:samples{SAMPLE_STARTS}:{SAMPLE_MIN_CANDIDATES}/{SAMPLE_BOTTOM_UP_DIVISOR}:{EXTRAS_MAX_BOTTOM_UP}:quad{QUAD_SHARE}:{QUAD_MIN_CANDIDATES}@{QUAD_FLOOR_MAX_BOTTOM_UP}-{QUAD_MAX_CANDIDATES}:{QUAD_GROUP_MAX_ESTIMATE}")
 
-    def _agent(self, target: Target, layer: Layer, table: np.ndarray, *, objective: str, seed: int,
+    def _agent(self, target: Target, layer: Layer, table: np.ndarray, *, objective: Objective, seed: int,
                policy: NumpyPolicy, sampled_rollouts: int = SAMPLED_ROLLOUTS,
                stop_after_idle: int | None = None) -> tuple[np.ndarray, float, float, int]:
         ev = evaluate_table(target, layer, table)
@@ -215,7 +212,7 @@ class AgentAlone(_AgentBase):
 
     name = "rl"
 
-    def search(self, target: Target, layer: Layer, *, objective: str, budget: int | None,
+    def search(self, target: Target, layer: Layer, *, objective: Objective, budget: int | None,
                seed: int) -> SearchResult:
         started = time.perf_counter()
         table, _, _, candidates = self._agent(target, layer, self._paper_start(target, layer), objective=objective,
@@ -233,7 +230,7 @@ class AgentHybrid(_AgentBase):
 
     name = "rl-hybrid"
 
-    def search(self, target: Target, layer: Layer, *, objective: str, budget: int | None,
+    def search(self, target: Target, layer: Layer, *, objective: Objective, budget: int | None,
                seed: int) -> SearchResult:
         started = time.perf_counter()
         policy = self.policy()
@@ -253,7 +250,7 @@ class AgentHybrid(_AgentBase):
             starts.append(self._paper_start(target, layer))
         except SearchError:
             pass
-        agent_best = (_metric(objective, bu_eval.energy_pj, bu_eval.cycles), bu_table)
+        agent_best = (objective.measure(bu_eval.energy_pj, bu_eval.cycles), bu_table)
         for start in starts:
             if deadline.expired():  # --time-limit: keep the best so far
                 break
@@ -261,13 +258,13 @@ class AgentHybrid(_AgentBase):
                 target, layer, start, objective=objective, seed=seed, policy=policy,
                 sampled_rollouts=HYBRID_SAMPLED_ROLLOUTS, stop_after_idle=HYBRID_STOP_AFTER_IDLE)
             evaluations += candidates
-            value = _metric(objective, energy_pj, cycles)
-            if value < agent_best[0]:
+            value = objective.measure(energy_pj, cycles)
+            if objective.improves(value, agent_best[0]):
                 agent_best = (value, table)
         # Polish bottom-up's table (= row-sweep) and the agent's best; ties keep bottom-up's polish.
         seeds = [bu_table] + ([agent_best[1]] if not np.array_equal(agent_best[1], bu_table) else [])
         if budget is None and 0 < bu_evaluations <= CROSS_OBJECTIVE_MAX_CANDIDATES:
-            for other in _OBJECTIVES:
+            for other in OBJECTIVES:
                 if other == objective or deadline.expired():
                     continue
                 try:
@@ -288,8 +285,8 @@ class AgentHybrid(_AgentBase):
                                                                         budget=budget)
             evaluations += candidates
             finished = finished and done
-            value = _metric(objective, energy_pj, cycles)
-            if best is None or value < best[0]:
+            value = objective.measure(energy_pj, cycles)
+            if best is None or objective.improves(value, best[0]):
                 best = (value, polished)
         assert best is not None
         # Then (issue 14's 1% bar) seeded random valid starts, polished the same way, and a cheap
@@ -305,8 +302,8 @@ class AgentHybrid(_AgentBase):
             polished, energy_pj, cycles, candidates, _ = polish_rows(target, layer, table, objective=objective,
                                                                      budget=start_budget)
             evaluations += candidates
-            value = _metric(objective, energy_pj, cycles)
-            if value < best[0]:
+            value = objective.measure(energy_pj, cycles)
+            if objective.improves(value, best[0]):
                 best = (value, polished)
         quad_budget = min(int(QUAD_SHARE * evaluations), QUAD_MAX_CANDIDATES) if extras else 0
         if bu_evaluations <= QUAD_FLOOR_MAX_BOTTOM_UP:
@@ -316,13 +313,10 @@ class AgentHybrid(_AgentBase):
         polished, energy_pj, cycles, candidates, _ = polish_quadruples(
             target, layer, best[1], objective=objective, budget=quad_budget)
         evaluations += candidates
-        value = _metric(objective, energy_pj, cycles)
-        if value < best[0]:
+        value = objective.measure(energy_pj, cycles)
+        if objective.improves(value, best[0]):
             best = (value, polished)
         finished = finished and not deadline.was_hit()
         return make_result(target, layer, best[1], evaluations=evaluations, started_s=started, finished=finished,
                            strategy=self.name, objective=objective)
 
-
-register_strategy(AgentAlone())
-register_strategy(AgentHybrid())
