@@ -35,19 +35,20 @@ TARGETS = ("eyeriss", "simba", "eyeriss_v2", "tpu_v3")
 NEW_MODELS = tuple(n for n in zoo.BUILDERS if n not in zoo.PAPER_MODELS)
 
 
-def cold_compile(model: Path, target: str, *, jobs: int, work: Path) -> dict:
+def cold_compile(model: Path, target: str, *, jobs: int, work: Path, objective: str = "energy") -> dict:
     """One cold CLI compile; its CPU seconds (descendants included) and wall seconds."""
     cache = Path(tempfile.mkdtemp(prefix="cache_", dir=work))
     env = {**os.environ, "RLSCHED_CACHE_DIR": str(cache)}
     cmd = [sys.executable, "-m", "rlsched_compile", str(model), "--target", target, "--jobs", str(jobs),
-           "--out", str(work / f"out_{model.stem}_{target}"), "--format", "json", "-q"]
+           "--out", str(work / f"out_{model.stem}_{target}_{objective}"), "--objective", objective,
+           "--format", "json", "-q"]
     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     wall = time.perf_counter() - t0
     ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
-    row: dict = {"model": model.stem, "target": target, "exit": proc.returncode, "cpu_s": round(cpu, 3),
+    row: dict = {"model": model.stem, "target": target, "objective": objective, "exit": proc.returncode, "cpu_s": round(cpu, 3),
                  "wall_s": round(wall, 3)}
     if proc.returncode in (0, 1):
         report = json.loads(proc.stdout)
@@ -63,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="*", default=list(NEW_MODELS), help="zoo model names")
     parser.add_argument("--targets", nargs="*", default=list(TARGETS), help="shipped target names")
+    parser.add_argument("--objective", choices=("energy", "cycles"), default="energy")
     parser.add_argument("--jobs", type=int, default=2, help="worker processes per compile (default 2)")
     parser.add_argument("--out", default=str(HERE / "results" / "compile_cpu.json"))
     args = parser.parse_args(argv)
@@ -71,8 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[dict] = []
     if out.is_file():  # keep rows of other (model, target) pairs measured earlier
         old = json.loads(out.read_text())
-        rows = [r for r in old.get("rows", []) if (r["model"], r["target"]) not in
-                {(m, t) for m in args.models for t in args.targets}]
+        rows = [r for r in old.get("rows", []) if (r["model"], r["target"], r.get("objective", "energy")) not in
+                {(m, t, args.objective) for m in args.models for t in args.targets}]
 
     def save() -> None:
         out.write_text(json.dumps({"tool_version": __version__, "jobs": args.jobs, "cpu_count": os.cpu_count(),
@@ -81,20 +83,22 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench_compile_cpu_") as tmp:
         for target in args.targets:
             for name in args.models:
-                row = cold_compile(zoo.zoo_path(name), target, jobs=args.jobs, work=Path(tmp))
+                row = cold_compile(zoo.zoo_path(name), target, jobs=args.jobs, work=Path(tmp),
+                                   objective=args.objective)
                 rows.append(row)
                 save()
-                print(f"{name} on {target}: exit {row['exit']}, {row['cpu_s']:.2f} s CPU, {row['wall_s']:.2f} s wall",
+                print(f"{name} on {target} ({args.objective}): exit {row['exit']}, {row['cpu_s']:.2f} s CPU, {row['wall_s']:.2f} s wall",
                       file=sys.stderr, flush=True)
     order = {t: i for i, t in enumerate(TARGETS)}
-    rows.sort(key=lambda r: (order.get(r["target"], 99), list(zoo.BUILDERS).index(r["model"])))
+    rows.sort(key=lambda r: (order.get(r["target"], 99), list(zoo.BUILDERS).index(r["model"]),
+                             r.get("objective", "energy")))
     save()
     lines = [f"rlsched_compile {__version__}, cold compile (empty cache), --jobs {args.jobs}, "
              f"{os.cpu_count()} cores, Python {platform.python_version()}", "",
-             "| model | target | exit | layers | unique | MACs | scheduled | CPU s | wall s |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+             "| model | target | objective | exit | layers | unique | MACs | scheduled | CPU s | wall s |",
+             "|---|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
-        lines.append(f"| {r['model']} | {r['target']} | {r['exit']} | {r.get('layers', '-')} | "
+        lines.append(f"| {r['model']} | {r['target']} | {r.get('objective', 'energy')} | {r['exit']} | {r.get('layers', '-')} | "
                      f"{r.get('unique_layers', '-')} | {r.get('model_macs', 0) / 1e9:.2f} G | "
                      f"{100 * r.get('coverage', 0):.1f}% | {r['cpu_s']:.2f} | {r['wall_s']:.2f} |")
     print("\n".join(lines))
