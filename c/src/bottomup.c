@@ -40,8 +40,14 @@
  * a lower bound. A later option with a known t whose bound exceeds PM's cost,
  * and whose row-b degree (known without the cost model) cannot move SP, is counted but not
  * evaluated: it could change neither survivor. Twins replaying such an option evaluate it when
- * their PM/SP state needs its cost. Survivors, tie-breaks and candidate counts are those of the
- * plain walk; used only without a budget, like the memo.
+ * their PM/SP state needs its cost. A whole temporal phase is skipped the same way (without a
+ * fixed mapping on either buffer): the local buffer's capacity test depends on the LB row d
+ * alone, so over the divisor lattice of the candidate's GB row g the number of fitting d
+ * dividing u and their largest row-b degree are prefix sums (maxima) computed once per pair
+ * search; the phase's terms come from evaluating d = 1, and with the t terms at 0 they bound
+ * every option of the phase. A phase whose bound exceeds PM's cost and whose largest degree
+ * cannot move SP is counted (its options, its odometer) and not walked. Survivors, tie-breaks
+ * and candidate counts are those of the plain walk; used only without a budget, like the memo.
  *
  * SP bookkeeping follows the reference too: a strictly larger degree replaces SP without
  * recording its cost; an equal degree replaces SP only when its cost is below the last recorded
@@ -147,6 +153,9 @@ typedef struct {
     int have_const;               /* this phase's fixed terms are known */
     double c_energy, c_lb, c_mac, pe_fan;
     int64_t pruned;               /* options counted without evaluation */
+    int phase_skip;               /* lattice below valid: whole phases may be skipped */
+    int64_t *lat_cnt, *lat_deg;   /* per divisor x of g: fitting d | x, their largest degree */
+    size_t lat_n;
 } pair_search;
 
 /* dense t memo at most this many tiles (8 + 8 + 1 bytes each); above it no pruning */
@@ -604,6 +613,120 @@ static size_t lower_bound(const int64_t *a, size_t n, int64_t p) {
     return lo;
 }
 
+/* index of u (a divisor of the candidate's row e, per column) in the dense lattice */
+static size_t lattice_index(const pair_search *ps, const int64_t *u) {
+    size_t x = 0;
+    for (int c = 0; c < RLS_COLS; c++) {
+        int lo = 0, hi = ps->gnd[c] - 1;
+        while (lo < hi) {
+            const int mid = (lo + hi) / 2;
+            if (ps->gdiv[c][mid] < u[c]) lo = mid + 1;
+            else hi = mid;
+        }
+        x += (size_t)lo * ps->tstride[c];
+    }
+    return x;
+}
+
+/* Before walking a phase (the spatial option in cur, rows b = 1 and e = u): evaluate d = 1 for
+ * the phase's fixed terms (they also serve option_bound); when no option of the phase can move
+ * PM or SP, count its options and return 1 (the caller then only advances the odometer). A
+ * phase after a candidate's first draws one position more than it has (the reference's odometer):
+ * position `again` (>= 0) is then visited twice and counted twice when valid. */
+static int skip_phase(pair_search *ps, const temporal_space *ts, int64_t again) {
+    rls_result r;
+    rls__evaluate_trusted(ps->t, ps->ctx, ps->cur, &r, 1);
+    if (!r.valid) return 0;
+    const rls_target *tg = ps->t;
+    ps->have_const = 1;
+    ps->c_energy = tg->mac.present ? 0.0 : r.energy_pj[RLS_E_LB_UP];
+    ps->c_lb = r.cycles[RLS_C_LB];
+    ps->c_mac = r.cycles[RLS_C_MAC];
+    ps->pe_fan = (double)(r.active[RLS_A_PES] * r.active[RLS_A_CHIPS]);
+    const size_t x = lattice_index(ps, ts->u);
+    const int64_t count = ps->lat_cnt[x], max_deg = ps->lat_deg[x];
+    /* partial_cost with the t terms (E_GB_UP, E_LB_LO, C_GB, C_DRAM) at 0 */
+    const double cycles0 = ps->c_mac + ps->c_lb;
+    double energy = tg->static_gb_per_cycle * cycles0 + tg->static_mac_per_cycle * cycles0;
+    if (!tg->mac.present) energy += ps->c_energy + tg->static_lb_per_cycle * cycles0;
+    const double cycles = ps->c_lb + ps->c_mac;
+    double bound;
+    switch (ps->objective) {
+    case RLS_OBJ_ENERGY: bound = energy; break;
+    case RLS_OBJ_CYCLES: bound = cycles; break;
+    default: bound = energy * cycles; break;
+    }
+    bound *= 1.0 - 1e-9;
+    const int sp_fixed = max_deg < ps->sp_degree || (max_deg == ps->sp_degree && bound >= ps->sp_cost);
+    if (count > 0 && !(bound > ps->pm_cost && sp_fixed)) return 0;
+    int64_t visits = count;
+    if (again >= 0 && count > 0) {
+        int64_t idx[RLS_COLS];
+        uint64_t pre[RLS_COLS];
+        decode(ts, again, idx);
+        for (int c = 0; c < RLS_COLS; c++) {
+            uint64_t below = 1;
+            for (int r = 0; r < ps->b; r++) below *= (uint64_t)ps->cur[r * RLS_COLS + c];
+            pre[c] = below * (uint64_t)ts->div[c][idx[c]];
+        }
+        visits += rls__level_fits(buffer_level(ps->t, ps->b), ps->ctx, pre);
+    }
+    ps->evaluated += visits;
+    ps->pruned += visits;
+    return 1;
+}
+
+/* The lattice of the phase skip (see the file comment), over the divisors of cand's row e:
+ * lat_cnt[x] = fitting d dividing x, lat_deg[x] = their largest row-b degree (-1: none).
+ * Returns 0 when it cannot be built (then no phase is skipped). */
+static int build_lattice(pair_search *ps, const int64_t *cand, size_t n) {
+    if (n > ps->lat_n) {
+        free(ps->lat_cnt);
+        free(ps->lat_deg);
+        ps->lat_cnt = malloc(n * sizeof *ps->lat_cnt);
+        ps->lat_deg = malloc(n * sizeof *ps->lat_deg);
+        ps->lat_n = ps->lat_cnt && ps->lat_deg ? n : 0;
+        if (ps->lat_n == 0) return 0;
+    }
+    uint64_t base[RLS_COLS];
+    for (int c = 0; c < RLS_COLS; c++) {
+        base[c] = 1;
+        for (int r = 0; r < ps->b; r++) base[c] *= (uint64_t)cand[r * RLS_COLS + c];
+    }
+    const rls_temporal *L = buffer_level(ps->t, ps->b);
+    for (size_t x = 0; x < n; x++) {
+        uint64_t pre[RLS_COLS];
+        int64_t deg = 1;
+        for (int c = 0; c < RLS_COLS; c++) {
+            const int64_t v = ps->gdiv[c][(x / ps->tstride[c]) % (size_t)ps->gnd[c]];
+            pre[c] = base[c] * (uint64_t)v;
+            deg *= 1 + (v <= ps->deg_max ? ps->deg_term[v]
+                                         : degree_term_by_primes(v, ps->primes[c], ps->n_primes[c]));
+        }
+        const int fits = rls__level_fits(L, ps->ctx, pre);
+        ps->lat_cnt[x] = fits;
+        ps->lat_deg[x] = fits ? deg : -1;
+    }
+    /* per column, sums (maxima) over the divisors of each entry's value; descending x reads the
+     * entries of smaller index (proper divisors) before this column's pass updates them */
+    for (int c = 0; c < RLS_COLS; c++) {
+        if (ps->gnd[c] == 1) continue;
+        for (size_t x = n; x-- > 0;) {
+            const int i = (int)((x / ps->tstride[c]) % (size_t)ps->gnd[c]);
+            int64_t cnt = ps->lat_cnt[x], deg = ps->lat_deg[x];
+            for (int j = 0; j < i; j++) {
+                if (ps->gdiv[c][i] % ps->gdiv[c][j] != 0) continue;
+                const size_t y = x - (size_t)(i - j) * ps->tstride[c];
+                cnt += ps->lat_cnt[y];
+                if (ps->lat_deg[y] > deg) deg = ps->lat_deg[y];
+            }
+            ps->lat_cnt[x] = cnt;
+            ps->lat_deg[x] = deg;
+        }
+    }
+    return 1;
+}
+
 static void temporal_phase(pair_search *ps) {
     temporal_space ts;
     int64_t total = 1;
@@ -688,6 +811,14 @@ static void temporal_phase(pair_search *ps) {
                 while (lo < ps->gnd[c] && ps->gdiv[c][lo] < tv) lo++;
                 ps->tix[c][j] = (size_t)lo * ps->tstride[c];
             }
+        }
+        if (ps->phase_skip && skip_phase(ps, &ts, calls > total ? p0 : -1)) {
+            decode(&ts, (p0 + calls - 1) % total, ps->tstate);
+            for (int c = 0; c < RLS_COLS; c++) {
+                ps->cur[ps->b * RLS_COLS + c] = 1;
+                ps->cur[ps->e * RLS_COLS + c] = ts.u[c];
+            }
+            return;
         }
     }
     ps->pos_len = 0;
@@ -799,6 +930,7 @@ static int search_pair(pair_search *ps, const int64_t *cand, table_t out[2]) {
     ps->use_memo = ps->allowance < 0;
     memo_clear(&ps->memo, (ps->e - ps->b + 1) * RLS_COLS);
     ps->prune = 0;
+    ps->phase_skip = 0;
     if (ps->use_memo && ps->b == ROW_LB && ps->e == ROW_GB) {
         size_t n = 1;
         int ok = 1;
@@ -828,6 +960,8 @@ static int search_pair(pair_search *ps, const int64_t *cand, table_t out[2]) {
             memset(ps->t_known, 0, n);
             ps->prune = 1;
         }
+        ps->phase_skip = ok && !(ps->t->lb.has_fixed_mapping && ps->t->lb.present) &&
+                         !(ps->t->gb.has_fixed_mapping && ps->t->gb.present) && build_lattice(ps, cand, n);
     }
 
     spatial_space ss;
@@ -928,6 +1062,8 @@ int rls_bottom_up(const rls_target *t, const rls_layer *layer, int32_t objective
     free(ps.t_known);
     free(ps.t_count);
     free(ps.t_dram);
+    free(ps.lat_cnt);
+    free(ps.lat_deg);
     memo_free(&ps.memo);
     *candidates_evaluated = ps.evaluated;
     *finished = !ps.truncated;
