@@ -1,7 +1,8 @@
 """On-disk cache of per-layer schedules, shared safely by concurrent compiler runs.
 
-An entry is the scheduling table a strategy found for one layer, plus the search's bookkeeping
-(evaluations, whether it finished, the wall time it took). Its key covers everything that
+An entry is one :class:`~rlsched_compile.solved.SolvedLayer` (the record the compile pass makes
+for a solved layer) on disk: the scheduling table a strategy found for one layer, plus the
+search's bookkeeping (evaluations, whether it finished, the wall time it took). Its key covers everything that
 determines that result: the layer signature, the target content (its sha256), the objective, the
 strategy name and its settings (seed, budget and any strategy-specific token), the tool version
 and this module's entry format.
@@ -51,6 +52,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 import numpy as np
 
 from ._io import read_regular_file, write_bytes_atomic
+from .solved import SolvedLayer, as_table
 
 if TYPE_CHECKING:
     from .layer import Layer
@@ -126,29 +128,6 @@ class CacheSubject:
     dataflow: str = "fixed"
 
 
-@dataclass(frozen=True)
-class CachedSchedule:
-    """One cache entry.
-
-    Attributes:
-        table: the scheduling table, (10, 8) int64.
-        strategy: the strategy that produced it.
-        evaluations: cost-model evaluations the search spent.
-        finished: whether the search finished (False: stopped by its budget).
-        search_time_s: wall time of the original search, seconds.
-        dataflows: flexible mode: the (local buffer, global buffer) dataflows of ``table``.
-        fixed_table: flexible mode: the fixed-dataflow table (for the saving against fixed).
-    """
-
-    table: np.ndarray
-    strategy: str
-    evaluations: int
-    finished: bool
-    search_time_s: float
-    dataflows: tuple[str | None, str | None] | None = None
-    fixed_table: np.ndarray | None = None
-
-
 class ScheduleCache:
     """Read/write access to a cache directory.
 
@@ -165,10 +144,12 @@ class ScheduleCache:
         """File of the entry with this key."""
         return self.directory / key[:2] / f"{key}.json"
 
-    def get(self, key: str, subject: CacheSubject) -> CachedSchedule | None:
+    def get(self, key: str, subject: CacheSubject) -> SolvedLayer | None:
         """The entry for ``key`` if it checks out for ``subject``, else None (never raises).
 
-        See the module doc for every check; a failed one is logged at debug level.
+        See the module doc for every check; a failed one is logged at debug level. A hit is the
+        record with ``cached`` True, the recomputed evaluations and ``subject``'s layer,
+        objective and strategy.
         """
         path = self.path(key)
         try:
@@ -184,9 +165,10 @@ class ScheduleCache:
             logger.debug("cache entry %s ignored (%s); the layer is solved again", path, exc)
             return None
 
-    def put(self, key: str, entry: CachedSchedule, subject: CacheSubject) -> bool:
-        """Store an entry atomically, with its figures and digest. Returns False (and logs) when
-        the cache is not writable or the table is not valid for ``subject``."""
+    def put(self, key: str, entry: SolvedLayer, subject: CacheSubject) -> bool:
+        """Store a solved layer atomically (its table and bookkeeping, the figures recomputed for
+        ``subject``, and a digest). Returns False (and logs) when the cache is not writable or the
+        table is not valid for ``subject``."""
         from .native.costmodel import evaluate_table
 
         path = self.path(key)
@@ -250,7 +232,7 @@ def _is_real(x: Any) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
-def _checked_entry(data: bytes, key: str, subject: CacheSubject) -> CachedSchedule:
+def _checked_entry(data: bytes, key: str, subject: CacheSubject) -> SolvedLayer:
     """Parse and check one entry (see the module doc). Raises ValueError on the first problem."""
     from .native.costmodel import evaluate_table
 
@@ -286,12 +268,16 @@ def _checked_entry(data: bytes, key: str, subject: CacheSubject) -> CachedSchedu
     if ev.energy_pj != doc["energy_pj"] or ev.cycles != doc["cycles"]:
         raise ValueError(f"stored figures ({doc['energy_pj']} pJ, {doc['cycles']} cycles) are not the table's "
                          f"({ev.energy_pj} pJ, {ev.cycles} cycles)")
+    fixed = None
     if fixed_arr is not None:
         fixed = evaluate_table(subject.target, subject.layer, fixed_arr, strict=False)
         if not fixed.valid or ev.objective(subject.objective) > fixed.objective(subject.objective):
             raise ValueError("the fixed-dataflow table is not valid, or better than the flexible one")
-    return CachedSchedule(table=arr, strategy=subject.strategy, evaluations=evaluations, finished=finished,
-                          search_time_s=float(search_time_s), dataflows=flows, fixed_table=fixed_arr)
+    return SolvedLayer(layer=subject.layer, table=as_table(arr), evaluation=ev, objective=subject.objective,
+                       strategy=subject.strategy, evaluations=evaluations, finished=finished,
+                       search_time_s=float(search_time_s), dataflows=flows,
+                       fixed_table=None if fixed_arr is None else as_table(fixed_arr), fixed_evaluation=fixed,
+                       cached=True)
 
 
 def _is_table(table: Any) -> bool:

@@ -50,3 +50,10 @@ def test_compiling_never_imports_torch(tmp_path: Path) -> None:
                           timeout=600)
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "o" / "report.json").is_file()
+
+
+def test_readme_names_only_existing_bench_scripts() -> None:
+    """Every benchmark the README tells a reader to run exists (no pointer to a removed script)."""
+    scripts = set(re.findall(r"bench/[\w]+\.py", README))
+    assert "bench/bench_compile.py" in scripts
+    assert [s for s in sorted(scripts) if not (ROOT / s).is_file()] == []

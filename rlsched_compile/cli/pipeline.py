@@ -26,10 +26,10 @@ logger = logging.getLogger(__name__)
 
 
 def default_solver() -> str:
-    """Solver used when --solver is not given: respect when it is registered, else exact."""
-    from ..pipeline.base import SOLVERS
+    """Solver used when --solver is not given (:data:`~rlsched_compile.pipeline.solvers.DEFAULT_SOLVER`)."""
+    from ..pipeline.solvers import DEFAULT_SOLVER
 
-    return "respect" if "respect" in SOLVERS else "exact"
+    return DEFAULT_SOLVER
 
 
 def main(argv: Sequence[str], stdout: TextIO) -> int:
@@ -59,7 +59,7 @@ def parse_stages(text: str) -> list[int]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``pipeline`` command's arguments to ``parser``."""
-    from ..pipeline.base import SOLVERS
+    from ..pipeline.solvers import SOLVERS
 
     default = default_solver()
     parser.add_argument("model", metavar="MODEL.onnx|GRAPH.json",
@@ -114,9 +114,8 @@ def _solve_and_write(args: argparse.Namespace, graph: PipelineGraph, target: Pip
                      path: Path, out_dir: Path) -> int:
     from .._io import staged_output_dir, write_bytes_atomic
     from ..emit.text import render_pipeline_table
-    from ..pipeline.base import SOLVERS
     from ..pipeline.report import PipelineRun, build_report, render_json, render_plot
-    from ..pipeline.solvers import solve
+    from ..pipeline.solvers import SOLVERS, solve
 
     runs = []
     # One solver object for every k: respect decodes the graph once and reuses it for each k.

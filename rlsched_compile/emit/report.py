@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from .._version import __version__
 from .._sanitize import terminal_safe
-from ..bound import layer_lower_bound
+from ..bound import DERIVATION, layer_lower_bound
 from ..cost import CYCLE_COMPONENTS, ENERGY_COMPONENTS
 from ..operators import OtherOperators, cost_other_operators, static_power_pj_per_cycle
 from ..targets.model import Target
@@ -312,11 +312,7 @@ def _network_bound(layers: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     return {"energy_pj": e_lb, "cycles": c_lb,
             "energy_gap": _r(e / e_lb - 1.0) if e_lb > 0 else 0.0,
             "cycles_gap": _r(c / c_lb - 1.0) if c_lb > 0 else 0.0,
-            "derivation": "MAC energy + compulsory DRAM traffic of weights, outputs and (without an "
-                          "IS dataflow at DRAM) inputs, charged at DRAM and for filling the global "
-                          "buffer + static power over the fewest cycles (MACs / MAC units + that "
-                          "traffic's DRAM cycles); "
-                          "see rlsched_compile/bound.py"}
+            "derivation": DERIVATION}
 
 
 # ---- human renderings ----------------------------------------------------------------------

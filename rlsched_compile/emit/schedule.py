@@ -23,6 +23,7 @@ from typing import Any
 from .._sanitize import safe_file_name, terminal_safe
 from ..cost import BUFFERS, CYCLE_COMPONENTS, ENERGY_COMPONENTS, Evaluation
 from ..layer import PARAMS, Layer
+from ..solved import SolvedLayer, Table
 from ..targets.model import DATA_TYPES, ROW_NAMES, SpatialLevel, Target, TemporalLevel
 
 logger = logging.getLogger(__name__)
@@ -45,45 +46,75 @@ _ROWS_OUTER_FIRST: tuple[tuple[int, str], ...] = (
 #: Which inner buffer's dataflow orders the loops of each temporal row (spec §4.2).
 _BUFFER_ROW = {"local_buffer": 3, "global_buffer": 6, "dram": 9}
 
-Table = tuple[tuple[int, ...], ...]
-
 
 @dataclass(frozen=True)
 class LayerSchedule:
-    """The schedule of one network layer.
+    """The schedule of one network layer: its place in the network and the record of its unique
+    layer's solve (identical layers share one :class:`~rlsched_compile.solved.SolvedLayer`).
 
     Attributes:
         index: position of the layer in the network (0-based, graph order).
         layer: the layer (its name is the ONNX node name).
         group: index of the unique-layer group it belongs to (identical layers share a schedule).
-        table: the scheduling table, 10 rows x 8 ints (spec row order; columns K..G, K and C
-            per group).
-        evaluation: the cost model's evaluation of ``table`` (always valid).
-        objective: the objective the search minimized.
-        strategy: the strategy that produced the table.
-        evaluations: cost-model evaluations the search spent.
-        finished: whether the search finished within its budget.
-        search_time_s: wall time of the search, seconds (of the original search when cached).
-        cached: whether the table came from the on-disk cache.
-        dataflows: flexible mode: the (local buffer, global buffer) dataflows chosen for this layer;
-            None in fixed mode (the target's own).
-        fixed_evaluation: flexible mode: the evaluation of the fixed-dataflow result (what fixed
-            mode would have produced), for the saving against fixed; None in fixed mode.
+        solved: the record of the group's solve: table, evaluation, strategy, bookkeeping.
     """
 
     index: int
     layer: Layer
     group: int
-    table: Table
-    evaluation: Evaluation
-    objective: str
-    strategy: str
-    evaluations: int
-    finished: bool
-    search_time_s: float
-    cached: bool
-    dataflows: tuple[str | None, str | None] | None = None
-    fixed_evaluation: Evaluation | None = None
+    solved: SolvedLayer
+
+    @property
+    def table(self) -> Table:
+        """The scheduling table, 10 rows x 8 ints (spec row order; columns K..G, K and C per group)."""
+        return self.solved.table
+
+    @property
+    def evaluation(self) -> Evaluation:
+        """The cost model's evaluation of :attr:`table` (always valid)."""
+        return self.solved.evaluation
+
+    @property
+    def objective(self) -> str:
+        """The objective the search minimized."""
+        return self.solved.objective
+
+    @property
+    def strategy(self) -> str:
+        """The strategy that produced the table."""
+        return self.solved.strategy
+
+    @property
+    def evaluations(self) -> int:
+        """Cost-model evaluations the search spent."""
+        return self.solved.evaluations
+
+    @property
+    def finished(self) -> bool:
+        """Whether the search finished within its budget."""
+        return self.solved.finished
+
+    @property
+    def search_time_s(self) -> float:
+        """Wall time of the search, seconds (of the original search when cached)."""
+        return self.solved.search_time_s
+
+    @property
+    def cached(self) -> bool:
+        """Whether the table came from the on-disk cache."""
+        return self.solved.cached
+
+    @property
+    def dataflows(self) -> tuple[str | None, str | None] | None:
+        """Flexible mode: the (local buffer, global buffer) dataflows chosen for this layer; None in
+        fixed mode (the target's own)."""
+        return self.solved.dataflows
+
+    @property
+    def fixed_evaluation(self) -> Evaluation | None:
+        """Flexible mode: the evaluation of the fixed-dataflow result (what fixed mode would have
+        produced), for the saving against fixed; None in fixed mode."""
+        return self.solved.fixed_evaluation
 
     def effective_target(self, target: Target) -> Target:
         """``target`` with this layer's dataflows (the target itself in fixed mode)."""

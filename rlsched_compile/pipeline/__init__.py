@@ -5,10 +5,10 @@ Public names: :func:`load_pipeline_target`, :func:`load_graph`, :func:`solve`, :
 """
 from __future__ import annotations
 
-from .base import SOLVERS, PipelineResult, Solver
+from .base import PipelineResult, Solver
 from .cost import PipelineCost, StageCost, evaluate
 from .graph import PipelineGraph, build_graph, load_graph, load_graph_json
-from .solvers import solve
+from .solvers import SOLVERS, solve
 from .target import PipelineTarget, load_pipeline_target
 
 __all__ = [

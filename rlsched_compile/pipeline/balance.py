@@ -14,7 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .base import PipelineResult, make_result, register
+from .base import PipelineResult, make_result
 from .cost import stages_from_cuts
 from .graph import PipelineGraph
 from .target import PipelineTarget
@@ -59,7 +59,6 @@ def _solve_balanced(name: str, key: str, graph: PipelineGraph, target: PipelineT
     return make_result(name, graph, target, k, stage_of, runtime_s=runtime, method=f"balance:{key}")
 
 
-@register("param-balance")
 class ParamBalanceSolver:
     """The vendor compiler's behaviour: equal parameter bytes per segment of the execution order."""
 
@@ -71,7 +70,6 @@ class ParamBalanceSolver:
         return _solve_balanced(self.name, "param_bytes", graph, target, k)
 
 
-@register("greedy")
 class GreedySolver:
     """Equal MACs per segment of the execution order."""
 

@@ -1,10 +1,10 @@
-"""The solver interface, the result value and the registry of pipeline solvers (filled by
-:mod:`.solvers`, which also holds :func:`~.solvers.solve`)."""
+"""The solver interface and the result value of pipeline solvers (the solvers a name can pick
+are declared in :mod:`.solvers`)."""
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Callable, Protocol, Sequence
+from typing import Protocol, Sequence
 
 from .cost import PipelineCost, evaluate
 from .graph import PipelineGraph
@@ -80,15 +80,3 @@ def make_result(solver: str, graph: PipelineGraph, target: PipelineTarget, k: in
     cost = evaluate(graph, target, stage_of, k)
     return PipelineResult(solver=solver, k=k, stage_of=tuple(int(s) for s in stage_of), cost=cost,
                           runtime_s=runtime_s, **extra)  # type: ignore[arg-type]
-
-
-#: Solver name -> factory. Filled by :mod:`rlsched_compile.pipeline.solvers`.
-SOLVERS: dict[str, Callable[[], Solver]] = {}
-
-
-def register(name: str) -> Callable[[Callable[[], Solver]], Callable[[], Solver]]:
-    """Class decorator adding a solver factory to :data:`SOLVERS`."""
-    def deco(factory: Callable[[], Solver]) -> Callable[[], Solver]:
-        SOLVERS[name] = factory
-        return factory
-    return deco

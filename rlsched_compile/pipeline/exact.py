@@ -30,7 +30,7 @@ import numpy as np
 
 from .._stdout import native_stdout_diverted
 from ..errors import SearchError
-from .base import PipelineResult, make_result, register
+from .base import PipelineResult, make_result
 from .cost import best_contiguous_cuts, evaluate, segment_cost_matrix, stages_from_cuts
 from .graph import PipelineGraph
 from .target import PipelineTarget
@@ -284,7 +284,6 @@ def best_order_cut(graph: PipelineGraph, target: PipelineTarget, k: int,
     return stages_from_cuts(order, starts)
 
 
-@register("exact")
 class ExactSolver:
     """Optimal stage assignment: DP for chain-like graphs, two-phase HiGHS MIP otherwise."""
 

@@ -1,20 +1,34 @@
-"""Every pipeline solver, and :func:`solve`, which runs one by name.
+"""The pipeline solvers a ``--solver`` name can pick, declared in one table, and :func:`solve`,
+which runs one by name.
 
-Importing this module imports every solver module, so that
-:data:`~rlsched_compile.pipeline.base.SOLVERS` is complete. :func:`solve` lives here rather than
-in :mod:`.base` because the solver modules import :mod:`.base`: finding the solvers from there
-was an import cycle.
+Adding a solver: a class implementing :class:`~rlsched_compile.pipeline.base.Solver` (built with
+no arguments) in its own module of this package, and one line in :data:`SOLVERS`.
 """
 from __future__ import annotations
 
+from typing import Callable
+
 from ..errors import PipelineError
-from . import balance, exact, respect  # noqa: F401  (registration side effect)
-from .base import SOLVERS, PipelineResult, Solver
+from .balance import GreedySolver, ParamBalanceSolver
+from .base import PipelineResult, Solver
 from .cost import check_stage_count
 from .graph import PipelineGraph
+from .exact import ExactSolver
+from .respect.solver import RespectSolver
 from .target import PipelineTarget
 
-__all__ = ["SOLVERS", "solve"]
+__all__ = ["DEFAULT_SOLVER", "SOLVERS", "solve"]
+
+#: Solver name -> the factory of a new solver object.
+SOLVERS: dict[str, Callable[[], Solver]] = {
+    "exact": ExactSolver,
+    "greedy": GreedySolver,
+    "param-balance": ParamBalanceSolver,
+    "respect": RespectSolver,
+}
+
+#: The solver the ``pipeline`` command uses when none is named.
+DEFAULT_SOLVER: str = "respect"
 
 
 def solve(graph: PipelineGraph, target: PipelineTarget, k: int, *, solver: str | Solver = "exact",

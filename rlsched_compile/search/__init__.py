@@ -1,16 +1,15 @@
 """Search strategies behind one interface, and :func:`schedule_layer`.
 
-Built-in strategies (registry keys): ``bottom-up`` (the reference heuristic), ``random``,
-``exhaustive`` and ``row-sweep``. Others register with :func:`register_strategy`.
+The strategies are declared in :data:`~rlsched_compile.search.registry.STRATEGIES` (``bottom-up``,
+the reference heuristic; ``exhaustive``; ``random``; ``row-sweep``; the agent's ``rl`` and
+``rl-hybrid``); :func:`make_strategy` builds one with its options.
 """
 from __future__ import annotations
 
-from . import bottom_up, exhaustive, random_sampling, row_sweep  # noqa: F401  (register themselves)
-from . import rl  # noqa: F401,E402  (the PPO agent: rl, rl-hybrid)
-from . import dataflow  # noqa: F401,E402  (schedule_layer(..., dataflow="flexible"))
-from .base import DEFAULT_STRATEGY, STRATEGIES, SearchResult, Strategy, register_strategy
+from .base import PlainStrategy, SearchResult, Strategy, StrategyOptions
 from .diagnose import no_valid_table_reason
+from .registry import DEFAULT_STRATEGY, STRATEGIES, check_strategy_name, make_strategy, strategy_names
 from .schedule import schedule_layer
 
-__all__ = ["DEFAULT_STRATEGY", "STRATEGIES", "SearchResult", "Strategy", "no_valid_table_reason",
-           "register_strategy", "schedule_layer"]
+__all__ = ["DEFAULT_STRATEGY", "STRATEGIES", "PlainStrategy", "SearchResult", "Strategy", "StrategyOptions",
+           "check_strategy_name", "make_strategy", "no_valid_table_reason", "schedule_layer", "strategy_names"]

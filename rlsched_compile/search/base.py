@@ -1,15 +1,18 @@
-"""The strategy plug-in interface: :class:`Strategy`, :class:`SearchResult` and the registry.
+"""The strategy interface: :class:`Strategy`, the options it is built with
+(:class:`StrategyOptions`) and :class:`SearchResult`.
 
-A strategy turns one layer on one target into the best scheduling table it can find. Strategies
-register under a name in :data:`STRATEGIES`; the CLI takes its ``--search`` choices from the
-registry's keys and :func:`rlsched_compile.search.schedule_layer` looks names up there.
+A strategy turns one layer on one target into the best scheduling table it can find. The
+strategies a name can pick are declared in one table, :data:`rlsched_compile.search.registry.STRATEGIES`;
+a strategy object is built per use from its options (:func:`~rlsched_compile.search.registry.make_strategy`),
+never changed afterwards.
 """
 from __future__ import annotations
 
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol, runtime_checkable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -19,9 +22,13 @@ from ..layer import Layer
 from ..native.costmodel import evaluate_table
 from ..targets.model import Target
 
+if TYPE_CHECKING:
+    from ..rl.policy import NumpyPolicy
+
 logger = logging.getLogger(__name__)
 
-#: The strategy used when none is named (the one place that says so).
+#: The strategy used when none is named (the one place that says so; one of
+#: :data:`rlsched_compile.search.registry.STRATEGIES`).
 DEFAULT_STRATEGY: str = "rl-hybrid"
 
 Table = tuple[tuple[int, ...], ...]
@@ -72,12 +79,37 @@ class SearchResult:
         return np.array(self.table, dtype=np.int64)
 
 
+@dataclass(frozen=True)
+class StrategyOptions:
+    """The settings a strategy is built with, besides the per-call objective, budget and seed.
+
+    Attributes:
+        policy_path: the agent strategies' policy file (``--rl-finetune`` passes the fine-tuned
+            one); None: the shipped policy. Strategies without an agent ignore it.
+    """
+
+    policy_path: Path | None = None
+
+
 @runtime_checkable
 class Strategy(Protocol):
     """A search strategy. ``search`` gets a normalised target and layer and must return only
-    valid tables; it raises :class:`~rlsched_compile.errors.SearchError` when it finds none."""
+    valid tables; it raises :class:`~rlsched_compile.errors.SearchError` when it finds none.
+
+    A strategy is built from :class:`StrategyOptions` (``cls(options)``) and not changed after."""
 
     name: str
+
+    def cache_token(self) -> str | None:
+        """What, besides the layer, target, objective, seed and budget, decides this strategy's
+        result (e.g. its policy file's sha256 and its constants); part of every schedule-cache key.
+        None: nothing does."""
+        ...
+
+    def policy(self) -> NumpyPolicy | None:
+        """The agent policy the strategy searches with (``--rl-finetune`` starts from it); None:
+        the strategy has no agent."""
+        ...
 
     def search(self, target: Target, layer: Layer, *, objective: str, budget: int | None,
                seed: int) -> SearchResult:
@@ -93,18 +125,22 @@ class Strategy(Protocol):
         ...
 
 
-#: Registered strategies by name, in registration order.
-STRATEGIES: dict[str, Strategy] = {}
-#: ``schedule_layer(..., dataflow="flexible")``'s search, set by :mod:`.dataflow` when imported.
-FLEXIBLE_DATAFLOW_SEARCH: Callable[..., Any] | None = None
+class PlainStrategy:
+    """Base of the strategies without an agent and with no setting beyond seed and budget: no
+    policy, and no cache token (their cache keys are those of before tokens existed)."""
 
+    name = ""
 
-def register_strategy(strategy: Strategy) -> Strategy:
-    """Add a strategy to :data:`STRATEGIES` (a name may be registered once)."""
-    if strategy.name in STRATEGIES:
-        raise ValueError(f"strategy {strategy.name!r} is already registered")
-    STRATEGIES[strategy.name] = strategy
-    return strategy
+    def __init__(self, options: StrategyOptions = StrategyOptions()) -> None:
+        del options  # nothing to configure
+
+    def cache_token(self) -> str | None:
+        """None: the layer, target, objective, seed and budget decide the result."""
+        return None
+
+    def policy(self) -> NumpyPolicy | None:
+        """None: no agent."""
+        return None
 
 
 def check_objective(objective: str) -> None:

@@ -7,12 +7,12 @@ import time
 from ..layer import Layer
 from ..native import search as native_search
 from ..targets.model import Target
-from .base import SearchResult, make_result, register_strategy
+from .base import PlainStrategy, SearchResult, make_result
 
 logger = logging.getLogger(__name__)
 
 
-class BottomUp:
+class BottomUp(PlainStrategy):
     """Greedy walk from DRAM inward over level pairs with PM/SP survivors (fixed dataflows).
 
     ``budget`` None (the default) runs the reference's heuristic as is; a number caps the options
@@ -29,5 +29,3 @@ class BottomUp:
         return make_result(target, layer, r.table, evaluations=r.candidates, started_s=started,
                            finished=r.finished, strategy=self.name, objective=objective)
 
-
-register_strategy(BottomUp())

@@ -42,9 +42,8 @@ from ..native import search as native_search
 from ..native.costmodel import as_layer, as_target, evaluate_batch
 from ..rl.mdp import writable_rows
 from ..targets.model import STATIONARY, Target
-from . import base
-from .base import SearchResult, make_result
-from .schedule import schedule_layer
+from .base import SearchResult, Strategy, make_result
+from .fixed import schedule_layer_fixed
 
 logger = logging.getLogger(__name__)
 
@@ -218,7 +217,7 @@ def joint_search(variants: list[Target], layer: Layer, table: np.ndarray, choice
 
 
 def schedule_layer_flexible(target: Target | Mapping[str, Any] | str, layer: Layer | Mapping[str, Any], *,
-                            search: str | None = None, objective: str = "energy", seed: int = 0,
+                            search: str | Strategy | None = None, objective: str = "energy", seed: int = 0,
                             budget: int | None = None, joint_starts: int = JOINT_STARTS,
                             triple_finals: int = TRIPLE_FINALS, bottom_up_starts: bool = True,
                             bottom_up_budget: int | None = BOTTOM_UP_BUDGET) -> FlexibleResult:
@@ -244,7 +243,7 @@ def schedule_layer_flexible(target: Target | Mapping[str, Any] | str, layer: Lay
     started = time.perf_counter()
     tgt = as_target(target)
     ly = as_layer(layer)
-    fixed = schedule_layer(tgt, ly, search=search, objective=objective, seed=seed, budget=budget)
+    fixed = schedule_layer_fixed(tgt, ly, search=search, objective=objective, seed=seed, budget=budget)
     combos = dataflow_combinations(tgt)
     variants = [tgt] + [tgt.with_dataflows(c) for c in combos[1:]]
     pricer = _Pricer(variants, ly, objective)
@@ -313,5 +312,3 @@ def schedule_layer_flexible(target: Target | Mapping[str, Any] | str, layer: Lay
                  format_choice(tgt, combos[best_choice]), best_value / fixed_value if fixed_value else 1.0)
     return FlexibleResult(result=result, dataflows=combos[best_choice], fixed=fixed, best_start=best_start)
 
-
-base.FLEXIBLE_DATAFLOW_SEARCH = schedule_layer_flexible

@@ -7,7 +7,7 @@ import time
 from ..layer import Layer
 from ..native import search as native_search
 from ..targets.model import Target
-from .base import SearchResult, make_result, register_strategy
+from .base import PlainStrategy, SearchResult, make_result
 
 logger = logging.getLogger(__name__)
 
@@ -15,7 +15,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_BUDGET: int = 2_000_000
 
 
-class Exhaustive:
+class Exhaustive(PlainStrategy):
     """Every ordered factorization of every column over the writable rows, pruned as soon as a
     partial table cannot become valid. ``finished`` is True when the whole space was covered
     within ``budget`` evaluations: the result is then the optimum of the cost model (ground
@@ -34,5 +34,3 @@ class Exhaustive:
         return make_result(target, layer, r.table, evaluations=r.candidates, started_s=started,
                            finished=r.finished, strategy=self.name, objective=objective)
 
-
-register_strategy(Exhaustive())

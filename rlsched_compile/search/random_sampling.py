@@ -7,7 +7,7 @@ import time
 from ..layer import Layer
 from ..native import search as native_search
 from ..targets.model import Target
-from .base import SearchResult, make_result, register_strategy
+from .base import PlainStrategy, SearchResult, make_result
 
 logger = logging.getLogger(__name__)
 
@@ -15,7 +15,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_BUDGET: int = 2000
 
 
-class RandomSampling:
+class RandomSampling(PlainStrategy):
     """Draws ``budget`` valid tables (per column a uniformly drawn ordered factorization over the
     writable rows, redrawn while the partial table cannot be valid) and keeps the best. The same
     seed gives the same result."""
@@ -30,5 +30,3 @@ class RandomSampling:
         return make_result(target, layer, r.table, evaluations=r.candidates, started_s=started,
                            finished=True, strategy=self.name, objective=objective)
 
-
-register_strategy(RandomSampling())

@@ -21,9 +21,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import logging
-import os
 import time
-from pathlib import Path
 
 import numpy as np
 
@@ -35,7 +33,7 @@ from ..rl.mdp import writable_rows
 from ..rl.policy import SHIPPED_POLICY, NumpyPolicy, improve_table, load_policy, shipped_policy
 from ..targets.model import Target
 from . import deadline
-from .base import SearchResult, make_result, register_strategy
+from .base import SearchResult, StrategyOptions, make_result
 from .diagnose import smallest_table
 from .polish import quadruples_cheapest_first, sample_starts
 
@@ -154,15 +152,16 @@ class _AgentBase:
 
     name = ""
 
-    def __init__(self, policy_path: str | os.PathLike[str] | None = None) -> None:
-        self.policy_path = None if policy_path is None else Path(policy_path)
+    def __init__(self, options: StrategyOptions = StrategyOptions()) -> None:
+        self._policy_path = options.policy_path
 
     def policy(self) -> NumpyPolicy:
-        return shipped_policy() if self.policy_path is None else load_policy(self.policy_path)
+        """The policy of ``options.policy_path`` (None: the shipped one)."""
+        return shipped_policy() if self._policy_path is None else load_policy(self._policy_path)
 
     def cache_token(self) -> str:
         """sha256 of the policy file (the schedule cache keys on it), plus the rollout count."""
-        path = SHIPPED_POLICY if self.policy_path is None else self.policy_path
+        path = SHIPPED_POLICY if self._policy_path is None else self._policy_path
         digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "missing"
         return (f"{digest}:{SAMPLED_ROLLOUTS}:{HYBRID_SAMPLED_ROLLOUTS}:{HYBRID_STOP_AFTER_IDLE}:"
                 f"xobj{CROSS_OBJECTIVE_MAX_CANDIDATES}:samples{SAMPLE_STARTS}:{SAMPLE_MAX_CANDIDATES}:{EXTRAS_MAX_BOTTOM_UP}:quad{QUAD_SHARE}:{QUAD_MAX_CANDIDATES}:{QUAD_GROUP_MAX_ESTIMATE}")
@@ -307,6 +306,3 @@ class AgentHybrid(_AgentBase):
         return make_result(target, layer, best[1], evaluations=evaluations, started_s=started, finished=finished,
                            strategy=self.name, objective=objective)
 
-
-register_strategy(AgentAlone())
-register_strategy(AgentHybrid())

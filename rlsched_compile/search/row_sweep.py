@@ -13,7 +13,7 @@ import time
 from ..layer import Layer
 from ..native import search as native_search
 from ..targets.model import Target
-from .base import SearchResult, make_result, register_strategy
+from .base import PlainStrategy, SearchResult, make_result
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ def writable_rows(target: Target) -> tuple[int, ...]:
     return tuple(sorted(rows))
 
 
-class RowSweep:
+class RowSweep(PlainStrategy):
     """Local search by exact re-factorization of row pairs and triples.
 
     ``budget``: the most candidates to evaluate (None: no limit). A quarter of it caps each
@@ -77,5 +77,3 @@ class RowSweep:
         return make_result(target, layer, table, evaluations=evaluations, started_s=started,
                            finished=finished, strategy=self.name, objective=objective)
 
-
-register_strategy(RowSweep())

@@ -1,31 +1,29 @@
-"""``schedule_layer``: one layer, one target, one strategy."""
+"""``schedule_layer``: one layer, one target, one strategy; the target's dataflows
+(:mod:`.fixed`) or dataflows chosen with the table (:mod:`.dataflow`)."""
 from __future__ import annotations
 
 import dataclasses
-import logging
 from typing import Any, Mapping
 
-from ..errors import RlschedError, SearchError
+from ..errors import RlschedError
 from ..layer import Layer
-from ..native.costmodel import as_layer, as_target
 from ..targets.model import Target
-from . import base
-from .base import STRATEGIES, SearchResult, check_objective
-from .diagnose import no_valid_table_reason
-
-logger = logging.getLogger(__name__)
+from .base import SearchResult, Strategy, check_objective
+from .dataflow import schedule_layer_flexible
+from .fixed import resolve_strategy, schedule_layer_fixed
 
 
 def schedule_layer(target: Target | Mapping[str, Any] | str, layer: Layer | Mapping[str, Any], *,
-                   search: str | None = None, objective: str = "energy", seed: int = 0,
+                   search: str | Strategy | None = None, objective: str = "energy", seed: int = 0,
                    budget: int | None = None, dataflow: str = "fixed") -> SearchResult:
     """Find a scheduling table for one layer.
 
     Args:
         target: a Target, a target dict (spec schema), or a shipped name / path.
         layer: a Layer or a layer dict (K and C totals).
-        search: a registered strategy name (``STRATEGIES``); None for the default
-            (:data:`~rlsched_compile.search.base.DEFAULT_STRATEGY`).
+        search: a declared strategy name (:data:`~rlsched_compile.search.registry.STRATEGIES`,
+            built with default options), a strategy object (built with its own options), or None
+            for the default (:data:`~rlsched_compile.search.registry.DEFAULT_STRATEGY`).
         objective: ``energy`` (pJ, incl. static), ``cycles`` or ``edp``.
         seed: RNG seed for randomised strategies.
         budget: strategy-specific effort limit in evaluations (None: the strategy's default).
@@ -41,26 +39,11 @@ def schedule_layer(target: Target | Mapping[str, Any] | str, layer: Layer | Mapp
             the strategy found none.
         RlschedError: unknown strategy or objective; TargetError / LayerError for bad inputs.
     """
-    # read at call time: a strategy registered later may become the default
-    name = base.DEFAULT_STRATEGY if search is None else search
-    strategy = STRATEGIES.get(name)
-    if strategy is None:
-        raise RlschedError(f"unknown search strategy {name!r}: use one of {', '.join(STRATEGIES)}")
+    if dataflow == "fixed":
+        return schedule_layer_fixed(target, layer, search=search, objective=objective, seed=seed, budget=budget)
+    strategy = resolve_strategy(search)
     check_objective(objective)
-    if dataflow != "fixed":
-        # the joint search (search/dataflow.py) plugs itself in, as strategies do, so that this
-        # module does not import the one that builds on it
-        if dataflow != "flexible" or base.FLEXIBLE_DATAFLOW_SEARCH is None:
-            raise RlschedError(f"unknown dataflow mode {dataflow!r}: use one of fixed, flexible")
-        flex = base.FLEXIBLE_DATAFLOW_SEARCH(target, layer, search=name, objective=objective, seed=seed,
-                                             budget=budget)
-        return dataclasses.replace(flex.result, dataflows=flex.dataflows)
-    if budget is not None and budget < 1:
-        raise RlschedError(f"budget must be >= 1 evaluations, got {budget}")
-    tgt = as_target(target)
-    ly = as_layer(layer)
-    why = no_valid_table_reason(tgt, ly)
-    if why is not None:
-        raise SearchError(why)
-    logger.debug("scheduling %s on %s with %s (%s)", ly.name, tgt.name, name, objective)
-    return strategy.search(tgt, ly, objective=objective, budget=budget, seed=seed)
+    if dataflow != "flexible":
+        raise RlschedError(f"unknown dataflow mode {dataflow!r}: use one of fixed, flexible")
+    flex = schedule_layer_flexible(target, layer, search=strategy, objective=objective, seed=seed, budget=budget)
+    return dataclasses.replace(flex.result, dataflows=flex.dataflows)

@@ -1,9 +1,8 @@
 """Where the sweep's layer tasks run: the local process pool (default) or Ray tasks.
 
 A task is one unique (layer, derived target, objective) under the sweep's search settings; it is
-solved by the API's own per-layer solver (:func:`rlsched_compile.api._solve`, the function a
-plain compile runs in its worker processes), and only the resulting table and search
-bookkeeping come back. Workers never touch the schedule cache or the output folder: the driver
+solved by the compile pass's own per-layer solver (:func:`rlsched_compile.stages.solve_layer`, the
+function a plain compile runs in its worker processes), and only the resulting record comes back. Workers never touch the schedule cache or the output folder: the driver
 stores every result, so a Ray cluster needs no shared file system.
 """
 from __future__ import annotations
@@ -17,9 +16,10 @@ from typing import Any, Callable, Sequence
 
 from .._version import __version__
 from .._workers import capped_jobs, process_pool, usable_cores
-from ..api import _solve, _Solved
 from ..errors import NativeError, RlschedError
 from ..layer import Layer
+from ..solved import SolvedLayer, UnsolvedLayer
+from ..stages import SolveSettings, solve_layer
 from ..targets.model import Target
 
 logger = logging.getLogger(__name__)
@@ -30,7 +30,7 @@ EXECUTORS: tuple[str, ...] = ("local", "ray")
 RAY_INSTALL_HINT = 'pip install "rlsched_compile[ray]" (or pip install "ray>=2.9")'
 
 #: ``on_done(task_index, solved)``, called in the driver once per task, in completion order.
-DoneCallback = Callable[[int, _Solved], None]
+DoneCallback = Callable[[int, SolvedLayer | UnsolvedLayer], None]
 
 
 @dataclass(frozen=True)
@@ -60,16 +60,17 @@ class SearchSettings:
 
 
 def solve_task(index: int, target: Target, layer: Layer, objective: str,
-               settings: SearchSettings) -> tuple[str, _Solved, float]:
+               settings: SearchSettings) -> tuple[str, int, SolvedLayer | UnsolvedLayer, float]:
     """Solve one task (in a pool worker, a Ray worker or in-process).
 
     Returns:
-        The worker's tool version (a driver refuses results of another version), the result,
-        and the CPU seconds the worker process spent on it.
+        The worker's tool version (a driver refuses results of another version), ``index``, the
+        result, and the CPU seconds the worker process spent on it.
     """
     t0 = time.process_time()
-    res = _solve(index, target, layer, settings.strategy, objective, settings.seed, settings.budget)
-    return __version__, res, time.process_time() - t0
+    res = solve_layer(target, layer, SolveSettings(objective=objective, strategy=settings.strategy,
+                                                   seed=settings.seed, budget=settings.budget))
+    return __version__, index, res, time.process_time() - t0
 
 
 def _check_version(version: str) -> None:
@@ -97,14 +98,14 @@ class LocalExecutor:
             return
         if self.jobs <= 1 or len(tasks) == 1:
             for i, t in enumerate(tasks):
-                _, res, cpu = solve_task(i, t.target, t.layer, t.objective, settings)
+                _, _, res, cpu = solve_task(i, t.target, t.layer, t.objective, settings)
                 self.task_cpu_s += cpu
                 on_done(i, res)
             return
         window = 4 * self.jobs
         try:
             with process_pool(min(self.jobs, len(tasks))) as pool:  # workers die with this process
-                pending: set[concurrent.futures.Future[tuple[str, _Solved]]] = set()
+                pending: set[concurrent.futures.Future[tuple[str, int, SolvedLayer | UnsolvedLayer, float]]] = set()
                 nxt = 0
                 try:
                     while nxt < len(tasks) or pending:
@@ -114,9 +115,9 @@ class LocalExecutor:
                             nxt += 1
                         done, pending = concurrent.futures.wait(pending, return_when=concurrent.futures.FIRST_COMPLETED)
                         for fut in done:
-                            version, res, cpu = fut.result()
+                            version, index, res, cpu = fut.result()
                             self.task_cpu_s += cpu
-                            on_done(res.group, res)
+                            on_done(index, res)
                 except BaseException:
                     for fut in pending:
                         fut.cancel()
@@ -193,7 +194,7 @@ class RayExecutor:
                 done, pending = ray.wait(pending, num_returns=1)
                 for ref in done:
                     try:
-                        version, res, cpu = ray.get(ref)
+                        version, index, res, cpu = ray.get(ref)
                     except ray.exceptions.RayTaskError as exc:
                         cause = exc.cause if isinstance(getattr(exc, "cause", None), BaseException) else None
                         if isinstance(cause, RlschedError):
@@ -202,7 +203,7 @@ class RayExecutor:
                                           "finished points are stored: re-run the same command to resume") from None
                     _check_version(version)
                     self.task_cpu_s += cpu
-                    on_done(res.group, res)
+                    on_done(index, res)
         except BaseException:
             for ref in pending:
                 try:

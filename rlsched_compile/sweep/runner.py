@@ -29,12 +29,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
-import numpy as np
-
 from .._version import __version__
 from .._io import write_text_atomic
-from ..api import _strategy_token, compile_model, ensure_writable_dir
-from ..cache import CachedSchedule, CacheSubject, ScheduleCache, cache_key
+from ..api import compile_model, ensure_writable_dir
+from ..cache import CacheSubject, ScheduleCache
+from ..solved import SolvedLayer
+from ..stages import SolveSettings, layer_cache_key
 from ..errors import RlschedError
 from .executors import LayerTask, LocalExecutor, RayExecutor, SearchSettings
 from .html import render_sweep_html
@@ -88,14 +88,16 @@ class SweepOutcome:
 def _quiet_api() -> Iterator[None]:
     """Per-point compiles served from the cache log nothing at info level (one line per point
     would drown the progress); debug logging (-v) still shows them."""
-    api_logger = logging.getLogger("rlsched_compile.api")
-    previous = api_logger.level
-    if api_logger.getEffectiveLevel() == logging.INFO:
-        api_logger.setLevel(logging.WARNING)
+    loggers = [logging.getLogger(name) for name in ("rlsched_compile.api", "rlsched_compile.stages")]
+    previous = [lg.level for lg in loggers]
+    for lg in loggers:
+        if lg.getEffectiveLevel() == logging.INFO:
+            lg.setLevel(logging.WARNING)
     try:
         yield
     finally:
-        api_logger.setLevel(previous)
+        for lg, level in zip(loggers, previous):
+            lg.setLevel(level)
 
 
 def _point_key(spec: SweepSpec, model: int, point: TargetPoint, objective: str, token: Any) -> str:
@@ -158,7 +160,8 @@ def run_sweep(spec: SweepSpec, out_dir: str | os.PathLike[str], *, executor: Loc
     except RlschedError:
         raise RlschedError(f"the schedule cache {store.directory} is not writable; a sweep stores every solved "
                            "layer there: set RLSCHED_CACHE_DIR to a writable folder") from None
-    token = _strategy_token(spec.strategy)
+    token = SolveSettings(objective="energy", strategy=spec.strategy, seed=spec.seed,
+                          budget=spec.budget).cache_token()
     settings = SearchSettings(spec.strategy, spec.seed, spec.budget)
     cols = columns(spec)
     points = expand_points(spec)
@@ -186,10 +189,8 @@ def run_sweep(spec: SweepSpec, out_dir: str | os.PathLike[str], *, executor: Loc
             continue
         for g in groups[r.model]:
             instances += 1
-            key = cache_key(layer_signature=g.layer.signature(), target_sha256=r.point.target.sha256,
-                            objective=r.objective, strategy=spec.strategy,
-                            settings={"seed": spec.seed, "budget": spec.budget, "token": token},
-                            tool_version=__version__)
+            key = layer_cache_key(g.layer, r.point.target, SolveSettings(objective=r.objective, strategy=spec.strategy,
+                                                                         seed=spec.seed, budget=spec.budget), token)
             ti = task_of.get(key)
             if ti is None:
                 if store.get(key, CacheSubject(r.point.target, g.layer, r.objective, spec.strategy)) is not None:
@@ -247,12 +248,10 @@ def run_sweep(spec: SweepSpec, out_dir: str | os.PathLike[str], *, executor: Loc
         done_tasks += 1
         task = tasks[ti]
         failure = None
-        if res.table is not None:
-            store.put(task.key, CachedSchedule(np.asarray(res.table, dtype=np.int64), res.strategy,
-                                               res.evaluations, res.finished, res.search_time_s),
-                      CacheSubject(task.target, task.layer, task.objective, spec.strategy))
+        if isinstance(res, SolvedLayer):
+            store.put(task.key, res, CacheSubject(task.target, task.layer, task.objective, spec.strategy))
         else:
-            failure = res.error or f"layer {task.layer.name}: no valid schedule"  # the search's message names the layer
+            failure = res.message or f"layer {task.layer.name}: no valid schedule"  # the search's message names the layer
         if progress:
             progress(done_rows, len(rows), done_tasks, len(tasks))
         for r in waiting.pop(ti, []):

@@ -13,11 +13,12 @@ import numpy as np
 import pytest
 
 from rlsched_compile import Layer, load_target
-from rlsched_compile.cache import (ENTRY_MAX_BYTES, CachedSchedule, CacheSubject, ScheduleCache, cache_key,
+from rlsched_compile.cache import (ENTRY_MAX_BYTES, CacheSubject, ScheduleCache, cache_key,
                                    default_cache_dir)
 from rlsched_compile.cache import _digest
 from rlsched_compile.native.costmodel import evaluate_table
 from rlsched_compile.search import schedule_layer
+from rlsched_compile.solved import SolvedLayer
 
 KEY_ARGS = dict(layer_signature=(64, 1, 56, 56, 64, 3, 3, 1, 1, 1, 1, 1), target_sha256="ab" * 32,
                 objective="energy", strategy="bottom-up", settings={"seed": 0, "budget": None, "token": None},
@@ -31,10 +32,10 @@ def subject(k: int = 16) -> CacheSubject:
                         objective="energy", strategy="bottom-up")
 
 
-def entry(subj: CacheSubject) -> CachedSchedule:
+def entry(subj: CacheSubject) -> SolvedLayer:
     res = schedule_layer(subj.target, subj.layer, search="bottom-up", objective="energy")
-    return CachedSchedule(table=np.asarray(res.table, dtype=np.int64), strategy="bottom-up", evaluations=42,
-                          finished=True, search_time_s=0.5)
+    return SolvedLayer(layer=subj.layer, table=res.table, evaluation=res.evaluation, objective="energy",
+                       strategy="bottom-up", evaluations=42, finished=True, search_time_s=0.5)
 
 
 def worse_table(subj: CacheSubject) -> list[list[int]]:
@@ -103,7 +104,7 @@ def test_round_trip_and_missing(tmp_path: Path) -> None:
     assert cache.put(key, entry(subj), subj)
     got = cache.get(key, subj)
     assert got is not None
-    assert np.array_equal(got.table, entry(subj).table) and got.table.dtype == np.int64
+    assert got.table == entry(subj).table and all(type(v) is int for row in got.table for v in row)
     assert (got.strategy, got.evaluations, got.finished, got.search_time_s) == ("bottom-up", 42, True, 0.5)
     assert cache.path(key) == tmp_path / "c" / key[:2] / f"{key}.json"
     assert not list((tmp_path / "c").rglob("*.tmp"))
@@ -186,7 +187,7 @@ def test_fully_reforged_entry_reports_its_true_cost(filled: Any) -> None:
     ev = evaluate_table(TARGET, subj.layer, worse)
     plant(cache, key, {**doc, "table": worse, "energy_pj": ev.energy_pj, "cycles": ev.cycles})
     got = cache.get(key, subj)
-    assert got is not None and got.table.tolist() == worse and got.strategy == "bottom-up"
+    assert got is not None and [list(r) for r in got.table] == worse and got.strategy == "bottom-up"
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")

@@ -15,9 +15,8 @@ import onnx
 import pytest
 
 from rlsched_compile.api import available_strategies
-from rlsched_compile.pipeline.base import SOLVERS
 from rlsched_compile.pipeline.generate import random_dag
-from rlsched_compile.pipeline.solvers import SOLVERS as _FILLED  # noqa: F401  (fills SOLVERS)
+from rlsched_compile.pipeline.solvers import SOLVERS
 
 from ._support import build_tiny_model
 

@@ -12,6 +12,7 @@ from rlsched_compile.emit.schedule import LayerSchedule
 from rlsched_compile.layer import Layer
 from rlsched_compile.native.costmodel import evaluate_table
 from rlsched_compile.network import Network
+from rlsched_compile.solved import SolvedLayer
 from rlsched_compile.targets import load_target
 from rlsched_compile.targets.model import Target
 
@@ -30,9 +31,9 @@ def reference_schedules() -> tuple[Target, Network, list[LayerSchedule]]:
         ev = evaluate_table(target, layer, [list(r) for r in table])
         assert ev.valid
         layers.append(layer)
-        schedules.append(LayerSchedule(index=i, layer=layer, group=i, table=table, evaluation=ev,
-                                       objective="energy", strategy="reference", evaluations=0,
-                                       finished=True, search_time_s=0.0, cached=False))
+        solved = SolvedLayer(layer=layer, table=table, evaluation=ev, objective="energy", strategy="reference",
+                             evaluations=0, finished=True, search_time_s=0.0)
+        schedules.append(LayerSchedule(index=i, layer=layer, group=i, solved=solved))
     net = Network(name="resnet50_reference", source=None,
                   sha256=hashlib.sha256(BASELINE.read_bytes()).hexdigest(), batch=1,
                   layers=tuple(layers), graph=nx.DiGraph())

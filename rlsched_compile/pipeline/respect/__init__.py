@@ -9,7 +9,8 @@
 * :mod:`.train`: training (PyTorch, imported only by training; not imported here);
 * ``python -m rlsched_compile.pipeline.respect``: the training command (:mod:`.__main__`).
 
-Importing this package registers the ``respect`` solver and imports numpy only.
+Importing this package imports numpy only (the ``respect`` solver is declared in
+:data:`rlsched_compile.pipeline.solvers.SOLVERS`).
 """
 from __future__ import annotations
 

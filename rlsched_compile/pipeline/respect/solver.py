@@ -30,7 +30,7 @@ import numpy as np
 
 from ...errors import PipelineError
 from ..balance import ParamBalanceSolver
-from ..base import PipelineResult, make_result, register
+from ..base import PipelineResult, make_result
 from ..cost import best_contiguous_cuts, dependency_violations, segment_cost_matrix, stages_from_cuts
 from ..graph import PipelineGraph
 from ..refine import StageArrays, refine, stage_times
@@ -127,7 +127,6 @@ class _Candidate:
     seg_cost: np.ndarray
 
 
-@register("respect")
 class RespectSolver:
     """The learned scheduler with dependency fix-up and param-balance fallback.
 

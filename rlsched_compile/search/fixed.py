@@ -1,0 +1,52 @@
+"""``schedule_layer_fixed``: one layer, one target, one strategy, the target's own dataflows
+(:func:`rlsched_compile.search.schedule_layer` with ``dataflow="fixed"``; the flexible search of
+:mod:`.dataflow` builds on it)."""
+from __future__ import annotations
+
+import logging
+from typing import Any, Mapping
+
+from ..errors import RlschedError, SearchError
+from ..layer import Layer
+from ..native.costmodel import as_layer, as_target
+from ..targets.model import Target
+from .base import SearchResult, Strategy, StrategyOptions, check_objective
+from .diagnose import no_valid_table_reason
+from .registry import DEFAULT_STRATEGY, STRATEGIES
+
+logger = logging.getLogger(__name__)
+
+
+def resolve_strategy(search: str | Strategy | None) -> Strategy:
+    """A strategy object: ``search`` itself, or the declared one of that name (None: the default)
+    built with default options.
+
+    Raises:
+        RlschedError: unknown name.
+    """
+    if search is not None and not isinstance(search, str):
+        return search
+    name = DEFAULT_STRATEGY if search is None else search
+    if name not in STRATEGIES:
+        raise RlschedError(f"unknown search strategy {name!r}: use one of {', '.join(STRATEGIES)}")
+    return STRATEGIES[name](StrategyOptions())
+
+
+def schedule_layer_fixed(target: Target | Mapping[str, Any] | str, layer: Layer | Mapping[str, Any], *,
+                         search: str | Strategy | None = None, objective: str = "energy", seed: int = 0,
+                         budget: int | None = None) -> SearchResult:
+    """Find a scheduling table for one layer with the target's own dataflows.
+
+    Args and errors: as :func:`rlsched_compile.search.schedule.schedule_layer` (without ``dataflow``).
+    """
+    strategy = resolve_strategy(search)
+    check_objective(objective)
+    if budget is not None and budget < 1:
+        raise RlschedError(f"budget must be >= 1 evaluations, got {budget}")
+    tgt = as_target(target)
+    ly = as_layer(layer)
+    why = no_valid_table_reason(tgt, ly)
+    if why is not None:
+        raise SearchError(why)
+    logger.debug("scheduling %s on %s with %s (%s)", ly.name, tgt.name, strategy.name, objective)
+    return strategy.search(tgt, ly, objective=objective, budget=budget, seed=seed)
