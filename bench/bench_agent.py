@@ -43,7 +43,9 @@ OBJECTIVES = ("energy", "cycles")
 
 
 def _metric(objective: str, energy_pj: float, cycles: float) -> float:
-    return {"energy": energy_pj, "cycles": cycles, "edp": energy_pj * cycles}[objective]
+    from rlsched_compile.objective import Objective
+
+    return Objective.parse(objective).measure(energy_pj, cycles)
 
 
 def _memoize_bottom_up() -> None:

@@ -39,19 +39,20 @@ from rlsched_compile.errors import SearchError  # noqa: E402
 from rlsched_compile.frontend import load_network, zoo  # noqa: E402
 from rlsched_compile.native import search as native_search  # noqa: E402
 from rlsched_compile.native.costmodel import evaluate_table  # noqa: E402
-from rlsched_compile.rl.mdp import writable_rows  # noqa: E402
+from rlsched_compile.objective import OBJECTIVE_NAMES, Objective  # noqa: E402
+from rlsched_compile.table import writable_rows  # noqa: E402
 from rlsched_compile.targets import load_target  # noqa: E402
 
-OBJECTIVES = ("energy", "cycles", "edp")
+OBJECTIVES = OBJECTIVE_NAMES
 
 
 def metric(objective: str, energy_pj: float, cycles: float) -> float:
-    return {"energy": energy_pj, "cycles": cycles, "edp": energy_pj * cycles}[objective]
+    return Objective.parse(objective).measure(energy_pj, cycles)
 
 
 def polish(target: Any, layer: Any, table: np.ndarray, objective: str, sizes: tuple[int, ...]) -> tuple[np.ndarray, float, int]:
     """Exact re-factorization of every group of writable rows of the given sizes until stable."""
-    rows = tuple(int(r) for r in np.flatnonzero(writable_rows(target)))
+    rows = writable_rows(target)
     groups = [g for n in sizes for g in itertools.combinations(rows, n)]
     ev = evaluate_table(target, layer, table)
     best = metric(objective, ev.energy_pj, ev.cycles)

@@ -44,7 +44,7 @@ sys.path.insert(0, str(HERE.parent))
 
 from rlsched_compile import __version__  # noqa: E402
 from rlsched_compile.api import available_strategies  # noqa: E402
-from rlsched_compile.cost import OBJECTIVES  # noqa: E402
+from rlsched_compile.objective import DEFAULT_OBJECTIVE, OBJECTIVE_NAMES  # noqa: E402
 from rlsched_compile.frontend import zoo  # noqa: E402
 from rlsched_compile.targets import list_targets  # noqa: E402
 
@@ -78,7 +78,7 @@ def measure_cell(model: str, target: str, objective: str, *, search: str, jobs: 
     Args:
         model: zoo model name.
         target: shipped per-layer target name.
-        objective: one of ``OBJECTIVES``.
+        objective: one of ``OBJECTIVE_NAMES``.
         search: the strategy (resolved once per run, so every cell uses the same one).
         jobs: ``--jobs`` of the compiles; None for the compiler's default.
         work: a scratch folder for the cache and the outputs.
@@ -199,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
                         metavar="MODEL", help="zoo model names (default: all)")
     parser.add_argument("--targets", nargs="+", default=targets, choices=targets, metavar="TARGET",
                         help="shipped per-layer targets (default: all)")
-    parser.add_argument("--objectives", nargs="+", default=["energy"], choices=OBJECTIVES,
+    parser.add_argument("--objectives", nargs="+", default=[DEFAULT_OBJECTIVE.value], choices=OBJECTIVE_NAMES,
                         help="objectives (default: energy)")
     parser.add_argument("--jobs", type=int, default=None, help="--jobs of each compile (default: the compiler's)")
     parser.add_argument("--search", default=None, help="strategy (default: the compiler's default)")

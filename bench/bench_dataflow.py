@@ -36,6 +36,7 @@ sys.path.insert(0, str(HERE.parent))
 
 from rlsched_compile import __version__, compile_model  # noqa: E402
 from rlsched_compile.frontend import load_network  # noqa: E402
+from rlsched_compile.objective import Objective  # noqa: E402
 from rlsched_compile.search import schedule_layer  # noqa: E402
 from rlsched_compile.search.dataflow import (dataflow_combinations, format_choice,  # noqa: E402
                                              schedule_layer_flexible)
@@ -59,8 +60,8 @@ def bench_pair(model: Path, target: str, objective: str) -> dict:
     assert vs["fixed_energy_pj"] == tf["energy_pj"] and vs["fixed_cycles"] == tf["cycles"], \
         "the fixed candidate inside flexible mode differs from fixed mode"
     for lx, lf in zip(flex["layers"], fixed["layers"]):
-        assert lx[f"{'energy_pj' if objective == 'energy' else 'cycles'}"] <= \
-            lf[f"{'energy_pj' if objective == 'energy' else 'cycles'}"], f"flexible worse on {lx['name']}"
+        metric = Objective(objective).metric
+        assert lx[metric] <= lf[metric], f"flexible worse on {lx['name']}"
     used = sorted({"/".join(str(v) for v in ly["dataflows"].values()) for ly in flex["layers"]})
     return {"model": model.stem, "target": target, "objective": objective,
             "fixed_energy_pj": tf["energy_pj"], "flexible_energy_pj": tx["energy_pj"],

@@ -9,7 +9,6 @@ place (every layer's record, in network order); :meth:`CompileResult.write` is t
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import logging
 import os
 import tempfile
@@ -20,10 +19,10 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 from . import stages
 from .cache import ScheduleCache
-from .cost import OBJECTIVES
 from .emit.schedule import LayerFailure, LayerSchedule
 from .emit.report import NetworkTotals, build_report, compute_totals
 from .errors import RlschedError
+from .objective import DEFAULT_OBJECTIVE, Objective
 from .search.base import StrategyOptions
 from .solved import SolvedLayer
 from .stages import ProgressCallback
@@ -54,7 +53,7 @@ class CompileSettings:
         dataflow: ``fixed`` (each buffer's declared dataflow) or ``flexible`` (chosen per layer).
     """
 
-    objective: str
+    objective: Objective
     strategy: str
     seed: int
     budget: int | None
@@ -64,7 +63,7 @@ class CompileSettings:
     dataflow: str = "fixed"
 
     def to_dict(self) -> dict[str, Any]:
-        d = {"objective": self.objective, "strategy": self.strategy, "seed": self.seed,
+        d = {"objective": self.objective.value, "strategy": self.strategy, "seed": self.seed,
              "budget": self.budget, "batch": self.batch, "strict": self.strict}
         if self.rl_finetune_steps is not None:
             d["rl_finetune_steps"] = self.rl_finetune_steps
@@ -164,7 +163,7 @@ def resolve_strategy(search_name: str | None) -> str:
 # ---- the pass ------------------------------------------------------------------------------
 
 def compile_model(model: str | os.PathLike[str] | Any, target: str | os.PathLike[str] | Target, *,
-                  objective: str = "energy", search: str | None = None, batch: int | None = None,
+                  objective: Objective | str = DEFAULT_OBJECTIVE, search: str | None = None, batch: int | None = None,
                   seed: int = 0, budget: int | None = None, jobs: int | None = None, cache: bool = True,
                   time_limit_s: float | None = None,
                   cache_dir: str | os.PathLike[str] | None = None, strict: bool = False,
@@ -205,10 +204,7 @@ def compile_model(model: str | os.PathLike[str] | Any, target: str | os.PathLike
         ModelError, TargetError, RlschedError: bad input (unknown objective or strategy, ...).
     """
     t_start = time.perf_counter()
-    if objective not in OBJECTIVES:
-        close = difflib.get_close_matches(str(objective), OBJECTIVES, n=1)
-        hint = f"did you mean {close[0]!r}? " if close else ""
-        raise RlschedError(f"unknown objective {objective!r}; {hint}choose one of {', '.join(OBJECTIVES)}")
+    objective = Objective.parse(objective)
     if jobs is not None and jobs < 1:
         raise RlschedError(f"jobs must be >= 1, got {jobs}")
     if budget is not None and budget < 1:

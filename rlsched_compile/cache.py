@@ -52,10 +52,12 @@ from typing import TYPE_CHECKING, Any, Mapping
 import numpy as np
 
 from ._io import read_regular_file, write_bytes_atomic
-from .solved import SolvedLayer, as_table
+from .solved import SolvedLayer
+from .table import N_COLS, N_ROWS, SchedulingTable
 
 if TYPE_CHECKING:
     from .layer import Layer
+    from .objective import Objective
     from .targets.model import Target
 
 logger = logging.getLogger(__name__)
@@ -88,7 +90,7 @@ def default_cache_dir() -> Path:
     return base / "rlsched_compile"
 
 
-def cache_key(*, layer_signature: tuple[int, ...], target_sha256: str, objective: str, strategy: str,
+def cache_key(*, layer_signature: tuple[int, ...], target_sha256: str, objective: Objective | str, strategy: str,
               settings: Mapping[str, Any], tool_version: str) -> str:
     """The hex sha256 key of one layer's schedule.
 
@@ -102,7 +104,7 @@ def cache_key(*, layer_signature: tuple[int, ...], target_sha256: str, objective
     """
     blob = json.dumps({
         "format": CACHE_FORMAT, "layer": list(layer_signature), "target": target_sha256,
-        "objective": objective, "strategy": strategy, "settings": dict(settings),
+        "objective": str(objective), "strategy": strategy, "settings": dict(settings),
         "tool": tool_version,
     }, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(blob.encode()).hexdigest()
@@ -123,7 +125,7 @@ class CacheSubject:
 
     target: Target
     layer: Layer
-    objective: str
+    objective: Objective
     strategy: str
     dataflow: str = "fixed"
 
@@ -202,7 +204,7 @@ class ScheduleCache:
 def _entry_fields(key: str, subject: CacheSubject, table: list[list[int]], evaluations: int, finished: bool,
                   search_time_s: float, energy_pj: float, cycles: float) -> dict[str, Any]:
     return {"format": CACHE_FORMAT, "key": key, "layer": list(subject.layer.signature()),
-            "target_sha256": subject.target.sha256, "objective": subject.objective,
+            "target_sha256": subject.target.sha256, "objective": str(subject.objective),
             "strategy": subject.strategy, "table": table, "evaluations": int(evaluations),
             "finished": bool(finished), "search_time_s": float(search_time_s),
             "energy_pj": float(energy_pj), "cycles": float(cycles)}
@@ -273,16 +275,16 @@ def _checked_entry(data: bytes, key: str, subject: CacheSubject) -> SolvedLayer:
         fixed = evaluate_table(subject.target, subject.layer, fixed_arr, strict=False)
         if not fixed.valid or ev.objective(subject.objective) > fixed.objective(subject.objective):
             raise ValueError("the fixed-dataflow table is not valid, or better than the flexible one")
-    return SolvedLayer(layer=subject.layer, table=as_table(arr), evaluation=ev, objective=subject.objective,
+    return SolvedLayer(layer=subject.layer, table=SchedulingTable.from_array(arr), evaluation=ev, objective=subject.objective,
                        strategy=subject.strategy, evaluations=evaluations, finished=finished,
                        search_time_s=float(search_time_s), dataflows=flows,
-                       fixed_table=None if fixed_arr is None else as_table(fixed_arr), fixed_evaluation=fixed,
+                       fixed_table=None if fixed_arr is None else SchedulingTable.from_array(fixed_arr), fixed_evaluation=fixed,
                        cached=True)
 
 
 def _is_table(table: Any) -> bool:
-    return isinstance(table, list) and len(table) == 10 and all(
-        isinstance(row, list) and len(row) == 8 and all(_is_int(v) and 1 <= v <= _MAX_FACTOR for v in row)
+    return isinstance(table, list) and len(table) == N_ROWS and all(
+        isinstance(row, list) and len(row) == N_COLS and all(_is_int(v) and 1 <= v <= _MAX_FACTOR for v in row)
         for row in table)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .objective import Objective
+
 #: Energy components (pJ), in the order of the golden vectors' ``energy_pj`` object.
 ENERGY_COMPONENTS: tuple[str, ...] = (
     "mac_energy", "lb_energy_upper", "lb_energy_lower", "lb_energy", "gb_energy_upper",
@@ -22,7 +24,6 @@ REASONS: tuple[str | None, ...] = (
     None, "column_product", "register_row", "absent_level_row", "mac_array_dims", "pe_array_dims",
     "pe_array_constraint", "chip_array_dims", "lb_capacity", "gb_capacity", "gb_dedicated_capacity",
     "mapping_constraint", "overflow")
-OBJECTIVES: tuple[str, ...] = ("energy", "cycles", "edp")
 
 Tiles = dict[str, dict[str, dict[str, int]]]
 
@@ -64,10 +65,11 @@ class Evaluation:
     @property
     def edp(self) -> float:
         """Energy-delay product, pJ x cycles."""
-        return self.energy_pj * self.cycles
+        return Objective.EDP.measure(self.energy_pj, self.cycles)
 
-    def objective(self, name: str) -> float:
-        return {"energy": self.energy_pj, "cycles": self.cycles, "edp": self.edp}[name]
+    def objective(self, objective: Objective | str) -> float:
+        """The figure ``objective`` minimizes (inf when invalid)."""
+        return Objective.parse(objective).measure(self.energy_pj, self.cycles)
 
     def to_dict(self) -> dict[str, Any]:
         """Exactly the ``expected`` structure of the golden vectors."""

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from .cost import Evaluation
 from .layer import Layer
-
-Table = tuple[tuple[int, ...], ...]
+from .objective import Objective
+from .table import SchedulingTable
 
 
 @dataclass(frozen=True)
@@ -22,11 +22,11 @@ class SolvedLayer:
 
     Attributes:
         layer: the layer that was solved (the first of its unique-layer group).
-        table: the scheduling table, 10 rows x 8 ints (spec row order; columns K..G, K and C
-            per group).
+        table: the scheduling table (spec row order; columns K..G, K and C per group); any 10 x 8
+            nesting of ints given is taken as its :class:`~rlsched_compile.table.SchedulingTable`.
         evaluation: the cost model's evaluation of ``table`` (always valid; in flexible mode on
             the target with ``dataflows``).
-        objective: the objective the search minimized.
+        objective: the objective the search minimized (a name given is parsed).
         strategy: the strategy that produced the table.
         evaluations: cost-model evaluations the search spent.
         finished: whether the search finished within its budget (and its time limit).
@@ -41,18 +41,24 @@ class SolvedLayer:
     """
 
     layer: Layer
-    table: Table
+    table: SchedulingTable
     evaluation: Evaluation
-    objective: str
+    objective: Objective
     strategy: str
     evaluations: int
     finished: bool
     search_time_s: float
     dataflows: tuple[str | None, str | None] | None = None
-    fixed_table: Table | None = None
+    fixed_table: SchedulingTable | None = None
     fixed_evaluation: Evaluation | None = None
     cached: bool = False
     timed_out: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "table", SchedulingTable.from_array(self.table))
+        object.__setattr__(self, "objective", Objective.parse(self.objective))
+        if self.fixed_table is not None:
+            object.__setattr__(self, "fixed_table", SchedulingTable.from_array(self.fixed_table))
 
 
 @dataclass(frozen=True)
@@ -71,7 +77,3 @@ class UnsolvedLayer:
     search_time_s: float
     timed_out: bool = False
 
-
-def as_table(table: object) -> Table:
-    """A 10 x 8 table (array, lists or tuples) as a tuple of tuples of Python ints."""
-    return tuple(tuple(int(v) for v in row) for row in table)  # type: ignore[attr-defined]

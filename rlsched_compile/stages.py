@@ -36,8 +36,10 @@ from .emit.schedule import LayerFailure, LayerSchedule
 from .errors import NativeError, RlschedError, SearchError
 from .layer import Layer
 from .native.costmodel import evaluate_table
+from .objective import Objective
 from .search.base import StrategyOptions
-from .solved import SolvedLayer, UnsolvedLayer, as_table
+from .solved import SolvedLayer, UnsolvedLayer
+from .table import SchedulingTable
 from .targets.model import Target
 
 if TYPE_CHECKING:  # networkx is imported with the frontend, not with the package
@@ -99,7 +101,7 @@ class SolveSettings:
     """Everything besides the layer and target that decides a layer's solve.
 
     Attributes:
-        objective: ``energy``, ``cycles`` or ``edp``.
+        objective: what the search minimizes (a name given is parsed).
         strategy: a declared strategy name.
         seed: random seed of the search.
         budget: evaluation budget of the search (None: the strategy's default).
@@ -108,13 +110,16 @@ class SolveSettings:
         deadline_at: ``time.time()`` seconds of ``--time-limit`` (None: none).
     """
 
-    objective: str
+    objective: Objective
     strategy: str
     seed: int
     budget: int | None
     dataflow: str = "fixed"
     options: StrategyOptions = StrategyOptions()
     deadline_at: float | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "objective", Objective.parse(self.objective))
 
     def cache_token(self) -> str | None:
         """The strategy's cache token, built with these options."""
@@ -180,7 +185,7 @@ def finetuned_options(settings: SolveSettings, target: Target, layers: Sequence[
         raise RlschedError(f"--rl-finetune needs a number of steps >= 1, got {steps}")
     key = hashlib.sha256(json.dumps({
         "layers": [list(ly.signature()) for ly in layers], "target": target.sha256,
-        "objective": settings.objective, "steps": steps, "seed": settings.seed, "policy": strat.cache_token(),
+        "objective": settings.objective.value, "steps": steps, "seed": settings.seed, "policy": strat.cache_token(),
         "tool": __version__,
     }, sort_keys=True).encode()).hexdigest()[:24]
     root = Path(store.directory) / "finetuned" if store is not None else Path(tempfile.mkdtemp(prefix="rlsched_ft_"))
@@ -255,10 +260,10 @@ def solve_layer(target: Target, layer: Layer, settings: SolveSettings) -> Solved
     table = np.asarray(res.table, dtype=np.int64).tolist()
     used = target if flows is None else target.with_dataflows(flows)
     return SolvedLayer(
-        layer=layer, table=as_table(table), evaluation=evaluate_table(used, layer, table),
+        layer=layer, table=SchedulingTable.from_array(table), evaluation=evaluate_table(used, layer, table),
         objective=settings.objective, strategy=str(res.strategy), evaluations=int(res.evaluations),
         finished=bool(res.finished) and not timed_out, search_time_s=float(res.wall_time_s or wall),
-        dataflows=flows, fixed_table=None if fixed_table is None else as_table(fixed_table),
+        dataflows=flows, fixed_table=None if fixed_table is None else SchedulingTable.from_array(fixed_table),
         fixed_evaluation=None if fixed_table is None else evaluate_table(target, layer, fixed_table),
         timed_out=timed_out)
 
@@ -275,7 +280,7 @@ def _quick_table(target: Target, layer: Layer, settings: SolveSettings, t0: floa
         except SearchError as exc:
             return UnsolvedLayer(layer, why or str(exc), time.perf_counter() - t0, timed_out=True)
     rows = np.asarray(table, dtype=np.int64).tolist()
-    return SolvedLayer(layer=layer, table=as_table(rows), evaluation=evaluate_table(target, layer, rows),
+    return SolvedLayer(layer=layer, table=SchedulingTable.from_array(rows), evaluation=evaluate_table(target, layer, rows),
                        objective=settings.objective, strategy=f"{settings.strategy} (time limit)", evaluations=1,
                        finished=False, search_time_s=time.perf_counter() - t0, timed_out=True)
 

@@ -230,6 +230,11 @@ int rls_random_search(const rls_target *t, const rls_layer *layer, int32_t objec
                       uint64_t seed, int64_t budget, int64_t *best_table, rls_summary *best,
                       int64_t *candidates_evaluated);
 
+/* The rows the searches may write (every present buffer level and DRAM, each spatial axis of
+ * size > 1; never the Register row), ascending in out[RLS_ROWS]. Returns how many (>= 2), or
+ * -1 when an argument is NULL. Python's rlsched_compile.table.writable_rows is the same set. */
+int rls_writable_rows(const rls_target *t, int32_t *out);
+
 /* One valid table drawn as in rls_random_search. *rng_state: the caller's RNG state (any
  * value), advanced in place. */
 int rls_sample_valid(const rls_target *t, const rls_layer *layer, uint64_t *rng_state,

@@ -261,6 +261,11 @@ static int sampler_draw(const sampler *s, uint64_t *rng, int64_t *table) {
     return rls__check(s->t, s->ctx, table) == RLS_VALID;
 }
 
+int rls_writable_rows(const rls_target *t, int32_t *out) {
+    if (t == NULL || out == NULL) return -1;
+    return rls__writable_rows(t, out);
+}
+
 int rls_sample_valid(const rls_target *t, const rls_layer *layer, uint64_t *rng_state,
                      int64_t *table_out) {
     if (t == NULL || layer == NULL || rng_state == NULL || table_out == NULL) return RLS_E_NULL;

@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 
 
 def _compile_parser() -> argparse.ArgumentParser:
-    from ..cost import OBJECTIVES
+    from ..objective import DEFAULT_OBJECTIVE, OBJECTIVE_NAMES
 
     p = argparse.ArgumentParser(
         prog=PROG,
@@ -36,8 +36,8 @@ def _compile_parser() -> argparse.ArgumentParser:
     p.add_argument("model", metavar="MODEL.onnx", help="the ONNX model to compile")
     p.add_argument("--target", "-t", required=True, metavar="NAME|PATH",
                    help="shipped target name (see `targets`) or a target .yaml/.json file")
-    p.add_argument("--objective", choices=OBJECTIVES, default="energy",
-                   help="what to minimize: energy (pJ, static included), cycles, or edp (default: energy)")
+    p.add_argument("--objective", choices=OBJECTIVE_NAMES, default=DEFAULT_OBJECTIVE.value,
+                   help="what to minimize: energy (pJ, static included), cycles, or edp (default: %(default)s)")
     from ..api import available_strategies
 
     names, default = available_strategies()

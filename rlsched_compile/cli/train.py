@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence, TextIO
 
 from .._options import OUTPUT_ROOT, REMOVAL_VERSION, add_deprecated_alias, add_out
-from ..cost import OBJECTIVES
 from ..errors import RlschedError
+from ..objective import OBJECTIVE_NAMES
 from ..rl.config import PPOConfig
 from ._common import parse_and_run
 
@@ -32,7 +32,7 @@ DEFAULT_HELD_OUT = ("yolov3",)
 DEFAULT_OUT = OUTPUT_ROOT / "policy"
 _OLD_DEFAULT_OUT = Path("rl_runs") / "policy"
 #: Reward metrics of ``--objective``: a compile objective, or ``mixed`` (energy or cycles drawn per episode).
-REWARD_OBJECTIVES = ("mixed", *OBJECTIVES)
+REWARD_OBJECTIVES = ("mixed", *OBJECTIVE_NAMES)
 #: The command's default ``--objective``. It differs from :class:`~rlsched_compile.rl.config.PPOConfig`'s
 #: (``energy``, the paper's reward metric, for a caller of the library) on purpose: the command trains the
 #: one policy every compile objective uses, so its episodes draw energy or cycles; the shipped policy was

@@ -26,7 +26,8 @@ import onnx
 
 from .._version import __version__
 from ..layer import PARAMS
-from ..targets.model import ROW_NAMES, Target
+from ..table import ROW_NAMES
+from ..targets.model import Target
 from .schedule import LayerSchedule, dataflows, file_stem, loop_nest, target_sha256
 
 logger = logging.getLogger(__name__)
@@ -72,9 +73,9 @@ def annotate_model(model: onnx.ModelProto, schedules: Sequence[LayerSchedule], *
         per_node.setdefault(idx, []).append(s)
     for idx, group in per_node.items():
         props = nodes[idx].metadata_props
-        docs = [{"target": target.name, "target_sha256": target_sha256(target), "objective": s.objective,
+        docs = [{"target": target.name, "target_sha256": target_sha256(target), "objective": s.objective.value,
                  "strategy": s.strategy, "columns": list(PARAMS), "rows": list(ROW_NAMES),
-                 "table": [list(map(int, r)) for r in s.table], "dataflows": dataflows(s.effective_target(target)),
+                 "table": s.table.to_lists(), "dataflows": dataflows(s.effective_target(target)),
                  "loop_nest": loop_nest(s.effective_target(target), s.table)} for s in group]
         files = [f"schedules/{file_stem(s.index, s.layer.name)}.json" for s in group]
         if len(group) == 1 and group[0].layer.repeat == 1:
@@ -91,7 +92,7 @@ def annotate_model(model: onnx.ModelProto, schedules: Sequence[LayerSchedule], *
         _set(props, PREFIX + "energy_pj", repr(float(sum(s.energy_pj * s.layer.repeat for s in group))))
         _set(props, PREFIX + "cycles", repr(float(sum(s.cycles * s.layer.repeat for s in group))))
     for key, value in (("version", __version__), ("target", target.name), ("target_sha256", target_sha256(target)),
-                       ("objective", schedules[0].objective if schedules else ""),
+                       ("objective", str(schedules[0].objective) if schedules else ""),
                        ("energy_pj", repr(float(totals_energy_pj))), ("cycles", repr(float(totals_cycles)))):
         _set(out.metadata_props, PREFIX + key, value)
     return out

@@ -23,8 +23,10 @@ from typing import Any
 from .._sanitize import safe_file_name, terminal_safe
 from ..cost import BUFFERS, CYCLE_COMPONENTS, ENERGY_COMPONENTS, Evaluation
 from ..layer import PARAMS, Layer
-from ..solved import SolvedLayer, Table
-from ..targets.model import DATA_TYPES, ROW_NAMES, SpatialLevel, Target, TemporalLevel
+from ..objective import Objective
+from ..solved import SolvedLayer
+from ..table import ROW_NAMES, ROWS, Row, SchedulingTable, Table
+from ..targets.model import DATA_TYPES, SpatialLevel, Target, TemporalLevel
 
 logger = logging.getLogger(__name__)
 
@@ -39,12 +41,8 @@ _RELEVANT: dict[str, frozenset[str]] = {
     "output": frozenset({"K", "B", "P", "Q", "G"}),
 }
 _STATIONARY = {"IS": "input", "WS": "weight", "OS": "output"}
-#: Rows outermost first, with the level role that owns them.
-_ROWS_OUTER_FIRST: tuple[tuple[int, str], ...] = (
-    (9, "dram"), (8, "chip_array"), (7, "chip_array"), (6, "global_buffer"), (5, "pe_array"),
-    (4, "pe_array"), (3, "local_buffer"), (2, "mac_array"), (1, "mac_array"))
-#: Which inner buffer's dataflow orders the loops of each temporal row (spec §4.2).
-_BUFFER_ROW = {"local_buffer": 3, "global_buffer": 6, "dram": 9}
+#: Rows of target levels, outermost first (the Register row holds no loop).
+_ROWS_OUTER_FIRST: tuple[Row, ...] = tuple(r for r in reversed(ROWS) if r.level is not None)
 
 
 @dataclass(frozen=True)
@@ -65,8 +63,8 @@ class LayerSchedule:
     solved: SolvedLayer
 
     @property
-    def table(self) -> Table:
-        """The scheduling table, 10 rows x 8 ints (spec row order; columns K..G, K and C per group)."""
+    def table(self) -> SchedulingTable:
+        """The scheduling table (spec row order; columns K..G, K and C per group)."""
         return self.solved.table
 
     @property
@@ -75,7 +73,7 @@ class LayerSchedule:
         return self.solved.evaluation
 
     @property
-    def objective(self) -> str:
+    def objective(self) -> Objective:
         """The objective the search minimized."""
         return self.solved.objective
 
@@ -178,10 +176,6 @@ def _stationary_of_inner(target: Target, role: str) -> str | None:
     return _STATIONARY.get(df) if df else None
 
 
-def _level_name(row: int) -> str:
-    return ROW_NAMES[row]
-
-
 @functools.lru_cache(maxsize=4096)
 def _loop_nest_cached(target: Target, table: Table) -> tuple[tuple[str, str, str, int], ...]:
     return tuple((lp["level"], lp["kind"], lp["dim"], lp["bound"]) for lp in _loop_nest(target, table))
@@ -198,7 +192,7 @@ def target_sha256(target: Target) -> str:
     return target.sha256
 
 
-def loop_nest(target: Target, table: Table) -> list[dict[str, Any]]:
+def loop_nest(target: Target, table: Table | SchedulingTable) -> list[dict[str, Any]]:
     """The loop nest a table stands for, outermost first.
 
     Args:
@@ -214,20 +208,21 @@ def loop_nest(target: Target, table: Table) -> list[dict[str, Any]]:
             for lv, kind, dim, bound in _loop_nest_cached(target, key)]
 
 
-def _loop_nest(target: Target, table: Table) -> list[dict[str, Any]]:
+def _loop_nest(target: Target, table: Table | SchedulingTable) -> list[dict[str, Any]]:
     loops: list[dict[str, Any]] = []
-    for row, role in _ROWS_OUTER_FIRST:
+    for row in _ROWS_OUTER_FIRST:
+        role = str(row.level)
         if getattr(target, role) is None:
             continue
         factors = {PARAMS[c]: int(table[row][c]) for c in range(len(PARAMS))}
         order = list(_LOOP_ORDER)
-        kind = "spatial" if role.endswith("_array") else "temporal"
+        kind = "spatial" if row.spatial else "temporal"
         if kind == "temporal":
             stationary = _stationary_of_inner(target, role)
             if stationary is not None:
                 rel = _RELEVANT[stationary]
                 order = [d for d in order if d in rel] + [d for d in order if d not in rel]
-        loops.extend({"level": _level_name(row), "kind": kind, "dim": d, "bound": factors[d]}
+        loops.extend({"level": row.label, "kind": kind, "dim": d, "bound": factors[d]}
                      for d in order if factors[d] > 1)
     return loops
 
@@ -364,12 +359,11 @@ def schedule_to_dict(s: LayerSchedule, target: Target) -> dict[str, Any]:
             **({"repeat": layer.repeat} if layer.repeat > 1 else {}),
         },
         "target": {"name": target.name, "sha256": target_sha256(target)},
-        "objective": s.objective,
+        "objective": s.objective.value,
         "strategy": s.strategy,
         "evaluations": s.evaluations,
         "finished": s.finished,
-        "table": {"columns": list(PARAMS), "rows": [
-            {"row": ROW_NAMES[r], "values": [int(v) for v in s.table[r]]} for r in range(len(ROW_NAMES))]},
+        "table": s.table.to_dict(),
         "dataflows": dataflows(used),
         "loop_nest": loop_nest(used, s.table),
         "tile_sizes": ev.tile_sizes,
@@ -385,9 +379,10 @@ def schedule_to_dict(s: LayerSchedule, target: Target) -> dict[str, Any]:
     }
 
 
-#: Short level tags for loop variable names in the text rendering.
-_TAGS = {"Register": "reg", "MAC(X)": "macx", "MAC(Y)": "macy", "LocalBuffer": "lb", "PE(X)": "pex",
-         "PE(Y)": "pey", "GlobalBuffer": "gb", "Chip(X)": "chipx", "Chip(Y)": "chipy", "DRAM": "dram"}
+#: Short level tags for loop variable names in the text rendering, by row name.
+_TAGS: dict[str, str] = {r.label: tag for r, tag in (
+    (Row.REGISTER, "reg"), (Row.MAC_X, "macx"), (Row.MAC_Y, "macy"), (Row.LOCAL_BUFFER, "lb"), (Row.PE_X, "pex"),
+    (Row.PE_Y, "pey"), (Row.GLOBAL_BUFFER, "gb"), (Row.CHIP_X, "chipx"), (Row.CHIP_Y, "chipy"), (Row.DRAM, "dram"))}
 
 
 def render_loop_nest(loops: list[dict[str, Any]]) -> str:
@@ -416,8 +411,8 @@ def render_schedule_text(s: LayerSchedule, target: Target) -> str:
     width = max(len(r) for r in ROW_NAMES)
     col_w = max(6, max(len(str(v)) for row in s.table for v in row) + 1)
     rows = ["".ljust(width) + "".join(p.rjust(col_w) for p in PARAMS)]
-    for r, name in enumerate(ROW_NAMES):
-        rows.append(name.ljust(width) + "".join(str(v).rjust(col_w) for v in s.table[r]))
+    for r in ROWS:
+        rows.append(r.label.ljust(width) + "".join(str(v).rjust(col_w) for v in s.table[r]))
     lines = [
         head,
         f"target {t_(target.name)} (sha256 {target_sha256(target)[:12]})  objective {s.objective}  strategy {t_(s.strategy)}"

@@ -123,7 +123,7 @@ def render_pipeline_table(graph: PipelineGraph, target: PipelineTarget, runs: Se
 
 def render_sweep_summary(spec: SweepSpec, rows: Sequence[Mapping[str, Any]], out: Path) -> str:
     """``sweep``: the count of results, the best point per model and objective, the output files."""
-    from ..sweep.results import OBJECTIVE_METRIC, best_rows
+    from ..sweep.results import best_rows
 
     n_ok = sum(r["status"] == "ok" for r in rows)
     lines = [f"{len(rows)} results: {n_ok} ok, {len(rows) - n_ok} error(s)"]
@@ -135,7 +135,7 @@ def render_sweep_summary(spec: SweepSpec, rows: Sequence[Mapping[str, Any]], out
         r = rows[i]
         vals = ", ".join(f"{p}={r[p]}" for p in params)
         lines.append(f"best {model} / {obj}: {r['target']}{f' [{vals}]' if vals else ''}  "
-                     f"{OBJECTIVE_METRIC[obj]} {r[OBJECTIVE_METRIC[obj]]:.6g}  (energy {r['energy_pj']:.6g} pJ, "
+                     f"{obj.metric} {r[obj.metric]:.6g}  (energy {r['energy_pj']:.6g} pJ, "
                      f"cycles {r['cycles']:.6g})")
     lines.append(f"outputs: {out}/results.csv, results.json, sweep.html")
     return "\n".join(lines) + "\n"

@@ -17,7 +17,9 @@ from ..cost import (ACCESS_KINDS, ACTIVE_FIELDS, BUFFERS, CYCLE_COMPONENTS, ENER
                     REASONS, Evaluation)
 from ..errors import LayerError, NativeError, TableError, TargetError
 from ..layer import PARAMS, Layer
-from ..targets.model import DATA_TYPES, ROW_NAMES, SpatialLevel, Target, TemporalLevel
+from ..objective import Objective
+from ..table import N_COLS, N_ROWS, ROW_NAMES, SchedulingTable, rows_from_records
+from ..targets.model import DATA_TYPES, SpatialLevel, Target, TemporalLevel
 from ._rls import ffi, lib
 
 logger = logging.getLogger(__name__)
@@ -25,13 +27,19 @@ logger = logging.getLogger(__name__)
 if lib.rls_abi_version() != 1:  # pragma: no cover - a stale build
     raise ImportError(f"rlsched_compile.native._rls has ABI {lib.rls_abi_version()}, expected 1: rebuild the package")
 
-N_ROWS: int = lib.RLS_ROWS
-N_COLS: int = lib.RLS_COLS
+if (lib.RLS_ROWS, lib.RLS_COLS) != (N_ROWS, N_COLS):  # pragma: no cover - rls.h and table.py disagree
+    raise ImportError(f"the C table is {lib.RLS_ROWS} x {lib.RLS_COLS}, table.py says {N_ROWS} x {N_COLS}")
 _DATAFLOW = {None: lib.RLS_DF_NONE, "IS": lib.RLS_DF_IS, "WS": lib.RLS_DF_WS, "OS": lib.RLS_DF_OS}
 _CAP_FORM = {"separate": lib.RLS_CAP_SEPARATE, "shared": lib.RLS_CAP_SHARED,
              "partially_shared": lib.RLS_CAP_PARTIALLY_SHARED}
-OBJECTIVE_CODES: dict[str, int] = {"energy": lib.RLS_OBJ_ENERGY, "cycles": lib.RLS_OBJ_CYCLES,
-                                   "edp": lib.RLS_OBJ_EDP}
+#: The C code (``enum rls_objective``) of each objective.
+OBJECTIVE_CODES: dict[Objective, int] = {Objective.ENERGY: lib.RLS_OBJ_ENERGY, Objective.CYCLES: lib.RLS_OBJ_CYCLES,
+                                         Objective.EDP: lib.RLS_OBJ_EDP}
+
+
+def objective_code(objective: Objective | str) -> int:
+    """The C code of an objective (a name is parsed; RlschedError for an unknown one)."""
+    return OBJECTIVE_CODES[Objective.parse(objective)]
 
 
 def check_status(status: int, what: str) -> None:
@@ -161,25 +169,20 @@ def native_layer(layer: Layer) -> Any:
 def as_table(table: Any) -> np.ndarray:
     """A scheduling table as a C-contiguous int64 array of shape (10, 8).
 
-    Accepts 10 rows of 8 ints (lists, tuples or an array) or the golden-vector form
-    ``[{"row": name, "values": [...]}, ...]`` (rows in spec order).
+    Accepts a :class:`~rlsched_compile.table.SchedulingTable`, 10 rows of 8 ints (lists, tuples or
+    an array) or the golden-vector form ``[{"row": name, "values": [...]}, ...]`` (rows in spec order).
     """
     shape_hint = f"table must be 10 rows x 8 columns ({', '.join(PARAMS)})"
-    if isinstance(table, np.ndarray):
+    if isinstance(table, SchedulingTable):
+        arr = table.to_array()
+    elif isinstance(table, np.ndarray):
         arr = table
     else:
         if isinstance(table, (str, bytes, Mapping)) or not hasattr(table, "__iter__"):
             raise TableError(f"{shape_hint} of integers, got {type(table).__name__}")
         rows = list(table)
         if rows and isinstance(rows[0], Mapping):
-            names = [r.get("row") if isinstance(r, Mapping) else None for r in rows]
-            if names != list(ROW_NAMES):
-                raise TableError(f"table rows must be {list(ROW_NAMES)} in this order, got {names}")
-            missing = [r["row"] for r in rows if "values" not in r]
-            if missing:
-                raise TableError(f"table row {missing[0]!r} has no `values`: give each row as "
-                                 f"{{row: NAME, values: [8 integers]}}")
-            rows = [r["values"] for r in rows]
+            rows = rows_from_records(rows)
         try:
             arr = np.array(rows, dtype=object)
         except ValueError as exc:
@@ -332,9 +335,9 @@ class BatchResult:
     energy_pj: np.ndarray  # float64, inf when invalid
     cycles: np.ndarray     # float64, inf when invalid
 
-    def objective(self, name: str) -> np.ndarray:
-        return {"energy": self.energy_pj, "cycles": self.cycles,
-                "edp": self.energy_pj * self.cycles}[name]
+    def objective(self, objective: Objective | str) -> np.ndarray:
+        """The figure ``objective`` minimizes, per table (inf when invalid)."""
+        return Objective.parse(objective).measure(self.energy_pj, self.cycles)
 
 
 _SUMMARY_DTYPE = np.dtype([("valid", np.int32), ("reason", np.int32), ("energy_pj", np.float64),

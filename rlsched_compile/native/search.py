@@ -14,14 +14,16 @@ import numpy as np
 
 from ..errors import RlschedError, SearchError
 from ..layer import Layer
-from ..targets.model import ROW_NAMES, Target
+from ..objective import DEFAULT_OBJECTIVE, Objective
+from ..table import N_COLS, N_ROWS, ROW_NAMES, Row
+from ..targets.model import Target
 from ._rls import ffi, lib
-from .costmodel import (N_COLS, N_ROWS, OBJECTIVE_CODES, as_layer, as_table, as_target, check_status,
-                        native_dataflows, native_layer, native_target)
+from .costmodel import (as_layer, as_table, as_target, check_status, native_dataflows, native_layer, native_target,
+                        objective_code)
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["RowSearch", "bottom_up", "exhaustive", "random_search", "sample_valid", "search_rows"]
+__all__ = ["RowSearch", "bottom_up", "exhaustive", "random_search", "sample_valid", "search_rows", "writable_rows"]
 
 
 @dataclass(frozen=True)
@@ -42,16 +44,9 @@ class RowSearch:
     candidates: int
     finished: bool = True
 
-    def objective(self, name: str) -> float:
+    def objective(self, objective: Objective | str) -> float:
         """Value of ``energy`` (pJ), ``cycles`` or ``edp`` (pJ x cycles)."""
-        return {"energy": self.energy_pj, "cycles": self.cycles, "edp": self.energy_pj * self.cycles}[name]
-
-
-def _objective_code(objective: str) -> int:
-    try:
-        return OBJECTIVE_CODES[objective]
-    except KeyError:
-        raise RlschedError(f"unknown objective {objective!r}: use one of {', '.join(OBJECTIVE_CODES)}") from None
+        return Objective.parse(objective).measure(self.energy_pj, self.cycles)
 
 
 class _Out:
@@ -86,7 +81,7 @@ def _prepare(target: Target | Mapping[str, Any] | str,
 
 
 def search_rows(target: Target | Mapping[str, Any] | str, layer: Layer | Mapping[str, Any], table: Any,
-                rows: Sequence[int | str], objective: str = "energy") -> RowSearch:
+                rows: Sequence[int | str], objective: Objective | str = DEFAULT_OBJECTIVE) -> RowSearch:
     """Brute-force re-factorization of 2 to 4 rows of a table (paper §3.4).
 
     Args:
@@ -112,7 +107,7 @@ def search_rows(target: Target | Mapping[str, Any] | str, layer: Layer | Mapping
         if isinstance(r, str):
             if r not in ROW_NAMES:
                 raise RlschedError(f"unknown row {r!r}: use one of {', '.join(ROW_NAMES)}")
-            idx.append(ROW_NAMES.index(r))
+            idx.append(Row.by_label(r))
         elif isinstance(r, (int, np.integer)) and 0 <= int(r) < N_ROWS:
             idx.append(int(r))
         else:
@@ -122,12 +117,12 @@ def search_rows(target: Target | Mapping[str, Any] | str, layer: Layer | Mapping
     c_rows = ffi.new("int32_t[]", idx)
     out = _Out()
     st = lib.rls_search_rows_df(t, df, c_layer, ffi.from_buffer("int64_t[]", arr), c_rows, len(idx),
-                             _objective_code(objective), out.table_ptr(), out.summary, out.count)
+                             objective_code(objective), out.table_ptr(), out.summary, out.count)
     return out.result(st, f"search_rows on layer {ly.name!r}")
 
 
 def bottom_up(target: Target | Mapping[str, Any] | str, layer: Layer | Mapping[str, Any],
-              objective: str = "energy", *, budget: int | None = None) -> RowSearch:
+              objective: Objective | str = DEFAULT_OBJECTIVE, *, budget: int | None = None) -> RowSearch:
     """The reference's bottom-up heuristic (spec §12, fixed dataflows) in C.
 
     Args:
@@ -144,13 +139,13 @@ def bottom_up(target: Target | Mapping[str, Any] | str, layer: Layer | Mapping[s
         raise RlschedError(f"budget must be >= 1 evaluations, got {budget}")
     out = _Out()
     finished = ffi.new("int32_t *")
-    st = lib.rls_bottom_up_df(t, df, c_layer, _objective_code(objective), budget or 0, out.table_ptr(), out.summary,
+    st = lib.rls_bottom_up_df(t, df, c_layer, objective_code(objective), budget or 0, out.table_ptr(), out.summary,
                            out.count, finished)
     return out.result(st, f"bottom-up on layer {ly.name!r}", finished=bool(finished[0]))
 
 
 def exhaustive(target: Target | Mapping[str, Any] | str, layer: Layer | Mapping[str, Any],
-               objective: str = "energy", *, budget: int | None = None) -> RowSearch:
+               objective: Objective | str = DEFAULT_OBJECTIVE, *, budget: int | None = None) -> RowSearch:
     """Complete enumeration of every writable row with pruning.
 
     Args:
@@ -165,13 +160,13 @@ def exhaustive(target: Target | Mapping[str, Any] | str, layer: Layer | Mapping[
         raise RlschedError(f"budget must be >= 1 evaluations, got {budget}")
     out = _Out()
     finished = ffi.new("int32_t *")
-    st = lib.rls_exhaustive_df(t, df, c_layer, _objective_code(objective), budget or 0, out.table_ptr(),
+    st = lib.rls_exhaustive_df(t, df, c_layer, objective_code(objective), budget or 0, out.table_ptr(),
                             out.summary, out.count, finished)
     return out.result(st, f"exhaustive search on layer {ly.name!r}", finished=bool(finished[0]))
 
 
 def random_search(target: Target | Mapping[str, Any] | str, layer: Layer | Mapping[str, Any],
-                  objective: str = "energy", *, seed: int = 0, budget: int = 1000) -> RowSearch:
+                  objective: Objective | str = DEFAULT_OBJECTIVE, *, seed: int = 0, budget: int = 1000) -> RowSearch:
     """Random sampling of valid tables (Timeloop-mapper-like), ``budget`` evaluations, seeded.
 
     Raises:
@@ -181,7 +176,7 @@ def random_search(target: Target | Mapping[str, Any] | str, layer: Layer | Mappi
     if budget < 1:
         raise RlschedError(f"budget must be >= 1 evaluations, got {budget}")
     out = _Out()
-    st = lib.rls_random_search_df(t, df, c_layer, _objective_code(objective), seed & 0xFFFFFFFFFFFFFFFF, budget,
+    st = lib.rls_random_search_df(t, df, c_layer, objective_code(objective), seed & 0xFFFFFFFFFFFFFFFF, budget,
                                out.table_ptr(), out.summary, out.count)
     return out.result(st, f"random search on layer {ly.name!r}")
 
@@ -201,3 +196,11 @@ def sample_valid(target: Target | Mapping[str, Any] | str, layer: Layer | Mappin
         raise SearchError(f"layer {ly.name!r}: no valid table could be drawn")
     check_status(st, f"sample_valid on layer {ly.name!r}")
     return table, int(state[0])
+
+
+def writable_rows(target: Target | Mapping[str, Any] | str) -> tuple[Row, ...]:
+    """The rows the C searches write (``rls_writable_rows``), ascending: the same set as
+    :func:`rlsched_compile.table.writable_rows` (a test checks it)."""
+    out = ffi.new("int32_t[]", N_ROWS)
+    n = lib.rls_writable_rows(native_target(as_target(target)), out)
+    return tuple(Row(int(out[i])) for i in range(n))

@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any, Mapping
 
 from ..errors import RlschedError
+from ..objective import DEFAULT_OBJECTIVE
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ class PPOConfig:
     """Width of the two hidden layers of actor and critic."""
     mask_logit: float = -1e8
     """Logit given to illegal actions (MaskablePPO's large negative number)."""
-    objective: str = "energy"
+    objective: str = DEFAULT_OBJECTIVE.value
     """Metric M of the reward; ``mixed`` draws energy or cycles per episode."""
     start: str = "mixed"
     """Episode start table: ``paper`` (all in DRAM), ``bottom-up``, or ``mixed`` (drawn per episode)."""

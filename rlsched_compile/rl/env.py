@@ -14,6 +14,7 @@ import gymnasium as gym
 import numpy as np
 
 from ..layer import Layer
+from ..objective import Objective
 from ..targets.model import Target
 from .config import PPOConfig
 from .mdp import N_ACTIONS, OBS_DIM, SchedulingMDP, SearchRowsFn
@@ -27,7 +28,7 @@ class Task:
 
     target: Target
     layer: Layer
-    objective: str
+    objective: Objective
     start_table: np.ndarray
     start_energy_pj: float
     start_cycles: float

@@ -50,21 +50,19 @@ from typing import Any, Callable, Protocol
 import numpy as np
 
 from ..layer import Layer
+from ..objective import DEFAULT_OBJECTIVE, Objective
+from ..table import (N_COLS, N_ROWS, ROWS, TEMPORAL_LEVEL_ROWS, Row, dram_only_array, fixed_mask, present_mask,
+                     spatial_size, writable_mask)
 from ..targets.model import DATA_TYPES, SpatialLevel, Target, TemporalLevel
 from .config import PPOConfig
 
 logger = logging.getLogger(__name__)
 
-N_ROWS = 10
-N_COLS = 8
-REGISTER_ROW = 0
-DRAM_ROW = 9
+REGISTER_ROW: int = int(Row.REGISTER)
+DRAM_ROW: int = int(Row.DRAM)
 #: Row pairs of the three-row actions, in action order (a = 10 + index).
 PAIRS: tuple[tuple[int, int], ...] = tuple(itertools.combinations(range(N_ROWS), 2))
 N_ACTIONS = N_ROWS + len(PAIRS)  # 55
-_SPATIAL_ROWS = {1: ("mac_array", "x"), 2: ("mac_array", "y"), 4: ("pe_array", "x"),
-                 5: ("pe_array", "y"), 7: ("chip_array", "x"), 8: ("chip_array", "y")}
-_TEMPORAL_ROWS = {3: "local_buffer", 6: "global_buffer", 9: "dram"}
 _DATAFLOWS = (None, "IS", "WS", "OS")
 #: Metric improvements smaller than this relative amount count as no improvement.
 IMPROVE_RTOL = 1e-9
@@ -78,7 +76,7 @@ class RowSearchResult(Protocol):
 
 
 #: ``search_rows(target, layer, table, rows, objective) -> RowSearchResult``
-SearchRowsFn = Callable[[Target, Layer, np.ndarray, tuple[int, ...], str], RowSearchResult]
+SearchRowsFn = Callable[[Target, Layer, np.ndarray, tuple[int, ...], Objective], RowSearchResult]
 
 
 def native_search_rows() -> SearchRowsFn:
@@ -100,42 +98,6 @@ def action_named_rows(action: int) -> tuple[int, ...]:
 def action_rows(action: int, current_row: int) -> tuple[int, ...]:
     """Sorted distinct rows an action re-optimizes (named rows plus the current row)."""
     return tuple(sorted(set(action_named_rows(action)) | {current_row}))
-
-
-def _spatial_dim(target: Target, row: int) -> int:
-    role, axis = _SPATIAL_ROWS[row]
-    lv = getattr(target, role)
-    return 1 if lv is None else int(getattr(lv, axis))
-
-
-def writable_rows(target: Target) -> np.ndarray:
-    """Rows a search may write (bool[10]): present buffers and DRAM, spatial axes of size > 1."""
-    out = np.zeros(N_ROWS, dtype=bool)
-    for row in range(1, N_ROWS):
-        if row in _SPATIAL_ROWS:
-            out[row] = _spatial_dim(target, row) > 1
-        else:
-            out[row] = getattr(target, _TEMPORAL_ROWS[row]) is not None
-    return out
-
-
-def present_rows(target: Target) -> np.ndarray:
-    """Rows of levels present in the target (bool[10]); the Register row is never present."""
-    out = np.zeros(N_ROWS, dtype=bool)
-    for row, (role, _) in _SPATIAL_ROWS.items():
-        out[row] = getattr(target, role) is not None
-    for row, role in _TEMPORAL_ROWS.items():
-        out[row] = getattr(target, role) is not None
-    return out
-
-
-def fixed_rows(target: Target) -> np.ndarray:
-    """Temporal rows whose level has a fixed mapping (bool[10])."""
-    out = np.zeros(N_ROWS, dtype=bool)
-    for row, role in _TEMPORAL_ROWS.items():
-        lv = getattr(target, role)
-        out[row] = lv is not None and lv.fixed_mapping is not None
-    return out
 
 
 def legal_actions(writable: np.ndarray, current_row: int) -> np.ndarray:
@@ -176,9 +138,7 @@ def reward(*, metric_before: float, metric_after: float, metric_init: float, mul
 
 def paper_start_table(layer: Layer) -> np.ndarray:
     """The paper's start: every factor in the DRAM row, all other rows 1."""
-    table = np.ones((N_ROWS, N_COLS), dtype=np.int64)
-    table[DRAM_ROW] = layer.per_group()
-    return table
+    return dram_only_array(layer.per_group())
 
 
 def _log2(x: float) -> float:
@@ -194,29 +154,30 @@ def _buffer_capacity_bytes(lv: TemporalLevel | None) -> float:
     return float((cap.shared_bytes or 0) + (cap.dedicated_bytes or 0))
 
 
-def static_features(target: Target, layer: Layer, objective: str) -> np.ndarray:
+def static_features(target: Target, layer: Layer, objective: Objective | str) -> np.ndarray:
     """Features that do not change during an episode: layer shape, target and objective."""
+    objective = Objective.parse(objective)
     ell = layer.per_group()
     feats: list[float] = [_log2(v) / 10.0 for v in ell]
     feats += [_log2(layer.stride_h + 1) / 2.0, _log2(layer.stride_w + 1) / 2.0, _log2(layer.macs) / 32.0]
     # Size of each row's level: spatial axis sizes and buffer capacities (log scale).
-    for row in range(N_ROWS):
-        if row in _SPATIAL_ROWS:
-            feats.append(_log2(_spatial_dim(target, row)) / 6.0)
-        elif row in (3, 6):
-            feats.append(_log2(1.0 + _buffer_capacity_bytes(getattr(target, _TEMPORAL_ROWS[row]))) / 24.0)
+    for row in ROWS:
+        if row.spatial:
+            feats.append(_log2(spatial_size(target, row)) / 6.0)
+        elif row in (Row.LOCAL_BUFFER, Row.GLOBAL_BUFFER):
+            feats.append(_log2(1.0 + _buffer_capacity_bytes(getattr(target, row.level))) / 24.0)  # type: ignore[arg-type]
         else:
-            feats.append(1.0 if row == DRAM_ROW else 0.0)
+            feats.append(1.0 if row is Row.DRAM else 0.0)
     # Dataflow, bypass and access energy of each temporal level.
-    for role in ("local_buffer", "global_buffer", "dram"):
-        lv: Any = getattr(target, role)
+    for row in TEMPORAL_LEVEL_ROWS:
+        lv: Any = getattr(target, row.level)  # type: ignore[arg-type]
         df = None if lv is None else lv.dataflow
         feats += [1.0 if df == d else 0.0 for d in _DATAFLOWS]
         feats += [1.0 if lv is not None and t in lv.bypass else 0.0 for t in DATA_TYPES]
         e = 0.0 if lv is None else float(np.mean(lv.access_energy_pj.as_tuple()))
         feats.append(_log2(1.0 + e / max(target.mac_energy_pj, 1e-9)) / 8.0)
     feats.append(target.precision_bits / 32.0)
-    feats += [1.0 if objective == o else 0.0 for o in ("energy", "cycles", "edp")]
+    feats += objective.one_hot()
     return np.asarray(feats, dtype=np.float32)
 
 
@@ -246,7 +207,7 @@ class SchedulingMDP:
         layer: the layer to schedule.
         start_table: valid table to start from (e.g. :func:`paper_start_table` or bottom-up's).
         start_energy_pj, start_cycles: cost of ``start_table``.
-        objective: ``energy``, ``cycles`` or ``edp``.
+        objective: ``energy``, ``cycles`` or ``edp`` (an :class:`Objective` or its name).
         search_rows: the row search; default the C one.
         max_steps: actions before the episode is truncated.
         patience: consecutive non-improving actions that end the episode.
@@ -255,15 +216,14 @@ class SchedulingMDP:
     """
 
     def __init__(self, target: Target, layer: Layer, start_table: np.ndarray, *, start_energy_pj: float,
-                 start_cycles: float, objective: str = "energy", search_rows: SearchRowsFn | None = None,
+                 start_cycles: float, objective: Objective | str = DEFAULT_OBJECTIVE,
+                 search_rows: SearchRowsFn | None = None,
                  max_steps: int = PPOConfig.max_steps, patience: int = PPOConfig.patience,
                  cache: dict[tuple[bytes, tuple[int, ...]], tuple[np.ndarray, float, float, int]] | None = None
                  ) -> None:
-        if objective not in ("energy", "cycles", "edp"):
-            raise ValueError(f"objective {objective!r} must be energy, cycles or edp")
         self.target = target
         self.layer = layer
-        self.objective = objective
+        self.objective = Objective.parse(objective)
         self.max_steps = max_steps
         self.patience = patience
         self._search_rows = search_rows or native_search_rows()
@@ -271,10 +231,10 @@ class SchedulingMDP:
         self.start_table = np.ascontiguousarray(start_table, dtype=np.int64).copy()
         self.start_energy_pj = float(start_energy_pj)
         self.start_cycles = float(start_cycles)
-        self.writable = writable_rows(target)
-        self._present = present_rows(target)
-        self._fixed = fixed_rows(target)
-        self._static = static_features(target, layer, objective)
+        self.writable = writable_mask(target)
+        self._present = present_mask(target)
+        self._fixed = fixed_mask(target)
+        self._static = static_features(target, layer, self.objective)
         self._log_ell = np.array([_log2(v) for v in layer.per_group()], dtype=np.float64)
         self._units = _total_units(target)
         self.candidates = 0
@@ -283,7 +243,7 @@ class SchedulingMDP:
     # ---- state --------------------------------------------------------------------------------
 
     def metric(self, energy_pj: float, cycles: float) -> float:
-        return {"energy": energy_pj, "cycles": cycles, "edp": energy_pj * cycles}[self.objective]
+        return self.objective.measure(energy_pj, cycles)
 
     def reset(self) -> np.ndarray:
         """Back to the start table with the current row on DRAM; returns the observation."""
@@ -364,7 +324,7 @@ class SchedulingMDP:
             if gain[best] > 0:
                 next_row = best
             self.table, self.energy_pj, self.cycles = table, energy_pj, cycles
-            if after < self.metric(self.best_energy_pj, self.best_cycles):
+            if self.objective.improves(after, self.metric(self.best_energy_pj, self.best_cycles)):
                 self.best_table = table.copy()
                 self.best_energy_pj, self.best_cycles = energy_pj, cycles
             self.idle = 0

@@ -20,6 +20,7 @@ import numpy as np
 from .._io import atomic_path, write_text_atomic
 from ..errors import RlschedError
 from ..layer import Layer
+from ..objective import Objective
 from ..targets.model import Target
 from .config import PPOConfig
 from .mdp import N_ACTIONS, OBS_DIM, SchedulingMDP, SearchRowsFn
@@ -139,7 +140,7 @@ class Improvement:
 
 
 def improve_table(target: Target, layer: Layer, start_table: np.ndarray, *, start_energy_pj: float,
-                  start_cycles: float, objective: str, policy: NumpyPolicy, sampled_rollouts: int = 3,
+                  start_cycles: float, objective: Objective | str, policy: NumpyPolicy, sampled_rollouts: int = 3,
                   seed: int = 0, max_steps: int | None = None, patience: int | None = None,
                   stop_after_idle: int | None = None, search_rows: SearchRowsFn | None = None) -> Improvement:
     """Run the greedy rollout and ``sampled_rollouts`` sampled ones from ``start_table``; keep the best.
@@ -168,7 +169,7 @@ def improve_table(target: Target, layer: Layer, start_table: np.ndarray, *, star
             obs, _, _, _ = mdp.step(policy.act(obs, mdp.action_mask(), None if k == 0 else rng))
         steps += mdp.steps
         metric = mdp.metric(mdp.best_energy_pj, mdp.best_cycles)
-        if metric < best[0]:
+        if mdp.objective.improves(metric, best[0]):
             best = (metric, mdp.best_table.copy(), mdp.best_energy_pj, mdp.best_cycles)
     return Improvement(table=best[1], energy_pj=float(best[2]), cycles=float(best[3]), candidates=mdp.candidates,
                        steps=steps, rollouts=1 + sampled_rollouts)

@@ -125,7 +125,7 @@ def collect_rollout(env: SchedulingEnv, model: ActorCritic, *, episodes: int, ge
             total += r
         mdp = env.mdp
         stats.append({
-            "layer": env.task.layer.name, "target": env.task.target.name, "objective": env.task.objective,
+            "layer": env.task.layer.name, "target": env.task.target.name, "objective": str(env.task.objective),
             "start": env.task.start, "reward": total, "steps": mdp.steps,
             "metric_ratio": mdp.metric(mdp.energy_pj, mdp.cycles) / mdp.metric_init,
             "energy_ratio": mdp.energy_pj / mdp.start_energy_pj, "cycles_ratio": mdp.cycles / mdp.start_cycles,

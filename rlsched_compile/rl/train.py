@@ -30,6 +30,7 @@ import torch
 from .._io import write_bytes_atomic
 from ..errors import RlschedError, SearchError
 from ..layer import Layer
+from ..objective import Objective
 from ..targets.model import Target
 from .config import PPOConfig, entropy_coef
 from .env import SchedulingEnv, Task
@@ -40,8 +41,10 @@ from .ppo import ActorCritic, collect_rollout, compute_gae, make_optimizers, ppo
 logger = logging.getLogger(__name__)
 
 CHECKPOINT = "checkpoint.pt"
+#: The objectives of ``--objective mixed`` (training draws one per episode) and of the evaluation.
+MIXED_OBJECTIVES: tuple[Objective, ...] = (Objective.ENERGY, Objective.CYCLES)
 #: ``start_fn(target, layer, objective, kind) -> (table, energy_pj, cycles)`` for kind ``paper`` / ``bottom-up``.
-StartFn = Callable[[Target, Layer, str, str], tuple[np.ndarray, float, float]]
+StartFn = Callable[[Target, Layer, Objective, str], tuple[np.ndarray, float, float]]
 
 
 def native_start_fn() -> StartFn:
@@ -55,7 +58,7 @@ def native_start_fn() -> StartFn:
 
     memo: dict[tuple[Any, ...], tuple[np.ndarray, float, float]] = {}
 
-    def start(target: Target, layer: Layer, objective: str, kind: str) -> tuple[np.ndarray, float, float]:
+    def start(target: Target, layer: Layer, objective: Objective, kind: str) -> tuple[np.ndarray, float, float]:
         key = (target.sha256, layer.signature(), objective, kind)
         if key not in memo:
             if kind == "paper":
@@ -91,7 +94,7 @@ class TrainSummary:
 
 def _make_sampler(config: PPOConfig, pairs: Sequence[tuple[Target, Layer]], start_fn: StartFn,
                   bottom_up_targets: Collection[str] | None) -> Callable[[np.random.Generator], Task]:
-    objectives = ("energy", "cycles") if config.objective == "mixed" else (config.objective,)
+    objectives = MIXED_OBJECTIVES if config.objective == "mixed" else (Objective.parse(config.objective),)
 
     def sample(rng: np.random.Generator) -> Task:
         target, layer = pairs[int(rng.integers(len(pairs)))]
@@ -191,7 +194,7 @@ def plot_learning_curve(history: Sequence[dict[str, Any]], path: Path) -> None:
 
 
 def evaluate_policy(policy: NumpyPolicy, pairs: Sequence[tuple[Target, Layer]], *, start_fn: StartFn,
-                    objectives: Sequence[str] = ("energy", "cycles"), sampled_rollouts: int = 3,
+                    objectives: Sequence[Objective | str] = MIXED_OBJECTIVES, sampled_rollouts: int = 3,
                     search_rows: SearchRowsFn | None = None) -> dict[str, Any]:
     """Mean log-ratio of the agent's best table to bottom-up's, over layers x objectives.
 
@@ -200,17 +203,17 @@ def evaluate_policy(policy: NumpyPolicy, pairs: Sequence[tuple[Target, Layer]], 
     """
     logs: dict[str, list[float]] = {"agent_alone": [], "from_bottom_up": []}
     for target, layer in pairs:
-        for objective in objectives:
+        for objective in map(Objective.parse, objectives):
             try:
                 bu = start_fn(target, layer, objective, "bottom-up")
             except SearchError:
                 continue
-            bu_metric = {"energy": bu[1], "cycles": bu[2], "edp": bu[1] * bu[2]}[objective]
+            bu_metric = objective.measure(bu[1], bu[2])
             for setting, kind in (("agent_alone", "paper"), ("from_bottom_up", "bottom-up")):
                 table, e, c = start_fn(target, layer, objective, kind)
                 res = improve_table(target, layer, table, start_energy_pj=e, start_cycles=c, objective=objective,
                                     policy=policy, sampled_rollouts=sampled_rollouts, search_rows=search_rows)
-                m = {"energy": res.energy_pj, "cycles": res.cycles, "edp": res.energy_pj * res.cycles}[objective]
+                m = objective.of(res)
                 logs[setting].append(math.log(m / bu_metric))
     return {k: {"n": len(v), "geomean_ratio_vs_bottom_up": float(math.exp(np.mean(v))) if v else None,
                 "worst_ratio": float(math.exp(max(v))) if v else None,

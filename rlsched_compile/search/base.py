@@ -16,10 +16,12 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from ..cost import OBJECTIVES, Evaluation
+from ..cost import Evaluation
 from ..errors import RlschedError
 from ..layer import Layer
 from ..native.costmodel import evaluate_table
+from ..objective import Objective
+from ..table import SchedulingTable
 from ..targets.model import Target
 
 if TYPE_CHECKING:
@@ -31,15 +33,12 @@ logger = logging.getLogger(__name__)
 #: :data:`rlsched_compile.search.registry.STRATEGIES`).
 DEFAULT_STRATEGY: str = "rl-hybrid"
 
-Table = tuple[tuple[int, ...], ...]
-
-
 @dataclass(frozen=True)
 class SearchResult:
     """The best table one strategy found for one layer.
 
     Attributes:
-        table: 10 rows x 8 ints, spec row order (Register ... DRAM), columns K, B, P, Q, C, R, S, G
+        table: the table, spec row order (Register ... DRAM), columns K, B, P, Q, C, R, S, G
             (K and C per group).
         energy_pj: total energy of ``table`` incl. static energy, pJ.
         cycles: total cycles of ``table``.
@@ -48,27 +47,27 @@ class SearchResult:
         finished: False when the strategy stopped at its budget before covering its space
             (only ``exhaustive`` can say False).
         strategy: registry name of the strategy.
-        objective: ``energy``, ``cycles`` or ``edp``.
+        objective: the objective the strategy minimized.
         evaluation: the full cost-model result of ``table``.
         dataflows: ``schedule_layer(..., dataflow="flexible")``: the (local buffer, global buffer)
             dataflows chosen with ``table`` (``evaluation`` uses them); None: the target's own.
     """
 
-    table: Table
+    table: SchedulingTable
     energy_pj: float
     cycles: float
     evaluations: int
     wall_time_s: float = field(compare=False)
     finished: bool
     strategy: str
-    objective: str
+    objective: Objective
     evaluation: Evaluation = field(compare=False, repr=False)
     dataflows: tuple[str | None, str | None] | None = None
 
     @property
     def edp(self) -> float:
         """Energy-delay product, pJ x cycles."""
-        return self.energy_pj * self.cycles
+        return Objective.EDP.measure(self.energy_pj, self.cycles)
 
     def objective_value(self) -> float:
         """The value of this result's own objective."""
@@ -76,7 +75,7 @@ class SearchResult:
 
     def table_array(self) -> np.ndarray:
         """The table as an int64 array of shape (10, 8)."""
-        return np.array(self.table, dtype=np.int64)
+        return self.table.to_array()
 
 
 @dataclass(frozen=True)
@@ -111,14 +110,14 @@ class Strategy(Protocol):
         the strategy has no agent."""
         ...
 
-    def search(self, target: Target, layer: Layer, *, objective: str, budget: int | None,
+    def search(self, target: Target, layer: Layer, *, objective: Objective, budget: int | None,
                seed: int) -> SearchResult:
         """Search one layer.
 
         Args:
             target: the accelerator.
             layer: the layer.
-            objective: ``energy``, ``cycles`` or ``edp``.
+            objective: what to minimize.
             budget: strategy-specific effort limit (evaluations), None for its default.
             seed: RNG seed (strategies without randomness ignore it).
         """
@@ -143,20 +142,8 @@ class PlainStrategy:
         return None
 
 
-def check_objective(objective: str) -> None:
-    """Raise RlschedError for an unknown objective name."""
-    if objective not in OBJECTIVES:
-        raise RlschedError(f"unknown objective {objective!r}: use one of {', '.join(OBJECTIVES)}")
-
-
-def as_table_tuple(table: Any) -> Table:
-    """A 10 x 8 table as a tuple of tuples of Python ints."""
-    arr = np.asarray(table, dtype=np.int64)
-    return tuple(tuple(int(v) for v in row) for row in arr)
-
-
 def make_result(target: Target, layer: Layer, table: Any, *, evaluations: int, started_s: float,
-                finished: bool, strategy: str, objective: str) -> SearchResult:
+                finished: bool, strategy: str, objective: Objective) -> SearchResult:
     """Build a SearchResult, evaluating ``table`` in full (it must be valid).
 
     Args:
@@ -166,6 +153,6 @@ def make_result(target: Target, layer: Layer, table: Any, *, evaluations: int, s
     if not ev.valid:  # a strategy bug, not bad input
         raise RlschedError(f"strategy {strategy!r} returned an invalid table ({ev.invalid_reason}) "
                            f"for layer {layer.name!r}")
-    return SearchResult(table=as_table_tuple(table), energy_pj=ev.energy_pj, cycles=ev.cycles,
+    return SearchResult(table=SchedulingTable.from_array(table), energy_pj=ev.energy_pj, cycles=ev.cycles,
                         evaluations=int(evaluations), wall_time_s=time.perf_counter() - started_s,
                         finished=finished, strategy=strategy, objective=objective, evaluation=ev)

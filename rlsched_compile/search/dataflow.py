@@ -40,7 +40,8 @@ from ..errors import RlschedError, SearchError, TargetError
 from ..layer import Layer
 from ..native import search as native_search
 from ..native.costmodel import as_layer, as_target, evaluate_batch
-from ..rl.mdp import writable_rows
+from ..objective import DEFAULT_OBJECTIVE, Objective
+from ..table import Row, writable_rows
 from ..targets.model import STATIONARY, Target
 from .base import SearchResult, Strategy, make_result
 from .fixed import schedule_layer_fixed
@@ -130,21 +131,17 @@ class FlexibleResult:
     best_start: float
 
 
-def _value(objective: str, energy_pj: float, cycles: float) -> float:
-    return {"energy": energy_pj, "cycles": cycles, "edp": energy_pj * cycles}[objective]
-
-
 class _Pricer:
     """Objective of a table under each dataflow combination (one C evaluation per pair)."""
 
-    def __init__(self, variants: list[Target], layer: Layer, objective: str) -> None:
+    def __init__(self, variants: list[Target], layer: Layer, objective: Objective) -> None:
         self.variants, self.layer, self.objective = variants, layer, objective
 
     def values(self, table: np.ndarray) -> list[float]:
         out = []
         for v in self.variants:
             r = _totals(v, self.layer, table)
-            out.append(_value(self.objective, r[0], r[1]) if r is not None else float("inf"))
+            out.append(self.objective.measure(r[0], r[1]) if r is not None else float("inf"))
         return out
 
     def best(self, table: np.ndarray) -> tuple[int, float]:
@@ -161,20 +158,21 @@ def _totals(target: Target, layer: Layer, table: np.ndarray) -> tuple[float, flo
     return float(r.energy_pj[0]), float(r.cycles[0])
 
 
-def row_groups(target: Target, *, triples: bool) -> list[tuple[int, ...]]:
+def row_groups(target: Target, *, triples: bool) -> list[tuple[Row, ...]]:
     """Pairs (and triples) of the target's writable rows, as the row polish sweeps them."""
-    rows = tuple(int(r) for r in np.flatnonzero(writable_rows(target)))
+    rows = writable_rows(target)
     groups = list(itertools.combinations(rows, 2))
     if triples:
         groups += list(itertools.combinations(rows, 3))
     return groups
 
 
-def polish(target: Target, layer: Layer, table: np.ndarray, value: float, groups: list[tuple[int, ...]], *,
-           objective: str, budget: int | None = None) -> tuple[np.ndarray, float, int]:
+def polish(target: Target, layer: Layer, table: np.ndarray, value: float, groups: list[tuple[Row, ...]], *,
+           objective: Objective | str, budget: int | None = None) -> tuple[np.ndarray, float, int]:
     """Exact re-factorization of each row group in turn, adopting every strict improvement,
     until a sweep improves nothing (or ``budget`` candidates are spent). Returns (table, value,
     candidates)."""
+    objective = Objective.parse(objective)
     candidates = 0
     while True:
         improved = False
@@ -184,13 +182,13 @@ def polish(target: Target, layer: Layer, table: np.ndarray, value: float, groups
             r = native_search.search_rows(target, layer, table, group, objective)
             candidates += r.candidates
             v = r.objective(objective)
-            if v < value:
+            if objective.improves(v, value):
                 table, value, improved = np.array(r.table), v, True
         if not improved:
             return table, value, candidates
 
 
-def joint_search(variants: list[Target], layer: Layer, table: np.ndarray, choice: int, *, objective: str,
+def joint_search(variants: list[Target], layer: Layer, table: np.ndarray, choice: int, *, objective: Objective | str,
                  budget: int | None = None, triples: bool = False) -> tuple[np.ndarray, int, float, int]:
     """The joint local search from (table, variants[choice]).
 
@@ -201,6 +199,7 @@ def joint_search(variants: list[Target], layer: Layer, table: np.ndarray, choice
     Returns:
         (table, index of its dataflows in ``variants``, objective value, candidates evaluated).
     """
+    objective = Objective.parse(objective)
     pricer = _Pricer(variants, layer, objective)
     value = pricer.values(table)[choice]
     groups = row_groups(variants[0], triples=triples)
@@ -210,14 +209,14 @@ def joint_search(variants: list[Target], layer: Layer, table: np.ndarray, choice
         candidates += n
         best_i, best_v = pricer.best(table)
         candidates += len(variants)
-        if best_v < value:
+        if objective.improves(best_v, value):
             choice, value = best_i, best_v
             continue  # re-optimise the rows under the new dataflows
         return table, choice, value, candidates
 
 
 def schedule_layer_flexible(target: Target | Mapping[str, Any] | str, layer: Layer | Mapping[str, Any], *,
-                            search: str | Strategy | None = None, objective: str = "energy", seed: int = 0,
+                            search: str | Strategy | None = None, objective: Objective | str = DEFAULT_OBJECTIVE, seed: int = 0,
                             budget: int | None = None, joint_starts: int = JOINT_STARTS,
                             triple_finals: int = TRIPLE_FINALS, bottom_up_starts: bool = True,
                             bottom_up_budget: int | None = BOTTOM_UP_BUDGET) -> FlexibleResult:
@@ -244,6 +243,7 @@ def schedule_layer_flexible(target: Target | Mapping[str, Any] | str, layer: Lay
     tgt = as_target(target)
     ly = as_layer(layer)
     fixed = schedule_layer_fixed(tgt, ly, search=search, objective=objective, seed=seed, budget=budget)
+    objective = fixed.objective
     combos = dataflow_combinations(tgt)
     variants = [tgt] + [tgt.with_dataflows(c) for c in combos[1:]]
     pricer = _Pricer(variants, ly, objective)
@@ -266,7 +266,7 @@ def schedule_layer_flexible(target: Target | Mapping[str, Any] | str, layer: Lay
     fixed_value = fixed.objective_value()
     starts.sort(key=lambda s: (s[0], s[1], s[2]))
     best_value, best_table, best_choice = fixed_value, fixed_table, 0
-    if starts[0][0] < best_value:
+    if objective.improves(starts[0][0], best_value):
         best_value, best_table, best_choice = starts[0][0], tables[starts[0][1]], starts[0][2]
     best_start = best_value
     seen: set[tuple[int, int]] = set()
@@ -281,7 +281,7 @@ def schedule_layer_flexible(target: Target | Mapping[str, Any] | str, layer: Lay
                                               triples=False)
         evaluations += n
         found.append((value, len(found), table, choice))
-        if value < best_value:
+        if objective.improves(value, best_value):
             best_value, best_table, best_choice = value, table, choice
     # the best results of the pair sweeps, each refined once more with triples of rows too
     found.sort(key=lambda f: (f[0], f[1]))
@@ -296,7 +296,7 @@ def schedule_layer_flexible(target: Target | Mapping[str, Any] | str, layer: Lay
         table, choice, value, n = joint_search(variants, ly, table, choice, objective=objective,
                                               budget=budget, triples=True)
         evaluations += n
-        if value < best_value:
+        if objective.improves(value, best_value):
             best_value, best_table, best_choice = value, table, choice
     if best_choice == 0 and np.array_equal(best_table, fixed_table):
         result = fixed

@@ -14,12 +14,15 @@ import numpy as np
 from ..cost import Evaluation
 from ..layer import PARAMS, Layer
 from ..native.costmodel import evaluate_table
+from ..table import Row, ones_array
 from ..targets.model import DATA_TYPES, Target, TemporalLevel
 
 logger = logging.getLogger(__name__)
 
-_BUFFERS: tuple[tuple[str, int, str], ...] = (
-    ("local_buffer", 3, "local buffer"), ("global_buffer", 6, "global buffer"), ("dram", 9, "DRAM"))
+#: (level, its row, its name in messages) of the levels that may have a fixed mapping.
+_BUFFERS: tuple[tuple[str, Row, str], ...] = tuple(
+    (str(r.level), r, label) for r, label in ((Row.LOCAL_BUFFER, "local buffer"), (Row.GLOBAL_BUFFER, "global buffer"),
+                                              (Row.DRAM, "DRAM")))
 
 
 def _fixed(level: TemporalLevel | None) -> tuple[int, ...] | None:
@@ -37,7 +40,7 @@ def _fixed_text(target: Target, role: str) -> str:
 def smallest_table(target: Target, layer: Layer) -> tuple[np.ndarray | None, str | None]:
     """The smallest table honouring the fixed mappings, or (None, why) when the fixed mappings
     cannot multiply to the layer at all."""
-    table = np.ones((10, 8), dtype=np.int64)
+    table = ones_array()
     need = layer.per_group()
     for c, p in enumerate(PARAMS):
         forced = 1
@@ -63,7 +66,7 @@ def smallest_table(target: Target, layer: Layer) -> tuple[np.ndarray | None, str
             if free:
                 table[free[-1], c] *= rest
         else:
-            table[9, c] *= rest
+            table[Row.DRAM, c] *= rest
     return table, None
 
 

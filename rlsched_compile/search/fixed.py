@@ -9,10 +9,11 @@ from typing import Any, Mapping
 from ..errors import RlschedError, SearchError
 from ..layer import Layer
 from ..native.costmodel import as_layer, as_target
+from ..objective import DEFAULT_OBJECTIVE, Objective
 from ..targets.model import Target
-from .base import SearchResult, Strategy, StrategyOptions, check_objective
+from .base import SearchResult, Strategy, StrategyOptions
 from .diagnose import no_valid_table_reason
-from .registry import DEFAULT_STRATEGY, STRATEGIES
+from .registry import DEFAULT_STRATEGY, STRATEGIES, check_strategy_name
 
 logger = logging.getLogger(__name__)
 
@@ -26,21 +27,19 @@ def resolve_strategy(search: str | Strategy | None) -> Strategy:
     """
     if search is not None and not isinstance(search, str):
         return search
-    name = DEFAULT_STRATEGY if search is None else search
-    if name not in STRATEGIES:
-        raise RlschedError(f"unknown search strategy {name!r}: use one of {', '.join(STRATEGIES)}")
+    name = check_strategy_name(DEFAULT_STRATEGY if search is None else search)
     return STRATEGIES[name](StrategyOptions())
 
 
 def schedule_layer_fixed(target: Target | Mapping[str, Any] | str, layer: Layer | Mapping[str, Any], *,
-                         search: str | Strategy | None = None, objective: str = "energy", seed: int = 0,
+                         search: str | Strategy | None = None, objective: Objective | str = DEFAULT_OBJECTIVE, seed: int = 0,
                          budget: int | None = None) -> SearchResult:
     """Find a scheduling table for one layer with the target's own dataflows.
 
     Args and errors: as :func:`rlsched_compile.search.schedule.schedule_layer` (without ``dataflow``).
     """
     strategy = resolve_strategy(search)
-    check_objective(objective)
+    objective = Objective.parse(objective)
     if budget is not None and budget < 1:
         raise RlschedError(f"budget must be >= 1 evaluations, got {budget}")
     tgt = as_target(target)

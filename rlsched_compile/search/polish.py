@@ -23,7 +23,7 @@ import numpy as np
 from ..errors import SearchError
 from ..layer import Layer
 from ..native import search as native_search
-from ..rl.mdp import writable_rows
+from ..table import writable_rows
 from ..targets.model import Target
 
 
@@ -78,7 +78,7 @@ MAX_FACTORIZATIONS = 500_000
 def sample_starts(target: Target, layer: Layer, *, seed: int, count: int) -> list[np.ndarray]:
     """``count`` seeded random valid tables (fewer when none can be drawn, none when a dimension has
     more than :data:`MAX_FACTORIZATIONS` ways over the writable rows); deterministic in ``seed``."""
-    n_rows = int(np.count_nonzero(writable_rows(target)))
+    n_rows = len(writable_rows(target))
     if any(ordered_factorizations(v, n_rows) > MAX_FACTORIZATIONS for v in layer.per_group()):
         return []
     # The C generator adds 0x9E3779B97F4A7C15 per draw: a multiple of it would only shift one

@@ -6,6 +6,7 @@ import time
 
 from ..layer import Layer
 from ..native import search as native_search
+from ..objective import Objective
 from ..targets.model import Target
 from .base import PlainStrategy, SearchResult, make_result
 
@@ -22,7 +23,7 @@ class RandomSampling(PlainStrategy):
 
     name = "random"
 
-    def search(self, target: Target, layer: Layer, *, objective: str, budget: int | None,
+    def search(self, target: Target, layer: Layer, *, objective: Objective, budget: int | None,
                seed: int) -> SearchResult:
         started = time.perf_counter()
         n = DEFAULT_BUDGET if budget is None else budget

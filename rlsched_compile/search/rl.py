@@ -29,8 +29,9 @@ from ..errors import SearchError
 from ..layer import Layer
 from ..native import search as native_search
 from ..native.costmodel import evaluate_table
-from ..rl.mdp import writable_rows
+from ..objective import OBJECTIVES, Objective
 from ..rl.policy import SHIPPED_POLICY, NumpyPolicy, improve_table, load_policy, shipped_policy
+from ..table import writable_rows
 from ..targets.model import Target
 from . import deadline
 from .base import SearchResult, StrategyOptions, make_result
@@ -65,14 +66,9 @@ EXTRAS_MAX_BOTTOM_UP = 2_000_000
 QUAD_SHARE = 0.25
 QUAD_MAX_CANDIDATES = 100_000
 QUAD_GROUP_MAX_ESTIMATE = 1_000_000
-_OBJECTIVES = ("energy", "cycles", "edp")
 
 
-def _metric(objective: str, energy_pj: float, cycles: float) -> float:
-    return {"energy": energy_pj, "cycles": cycles, "edp": energy_pj * cycles}[objective]
-
-
-def polish_rows(target: Target, layer: Layer, table: np.ndarray, *, objective: str,
+def polish_rows(target: Target, layer: Layer, table: np.ndarray, *, objective: Objective | str,
                 budget: int | None = None) -> tuple[np.ndarray, float, float, int, bool]:
     """Sweep every pair and triple of writable rows with ``search_rows`` until nothing improves.
 
@@ -80,11 +76,12 @@ def polish_rows(target: Target, layer: Layer, table: np.ndarray, *, objective: s
         (table, energy_pj, cycles, candidates evaluated, finished); ``finished`` is False when
         ``budget`` (candidates) stopped it first.
     """
-    rows = tuple(int(r) for r in np.flatnonzero(writable_rows(target)))
+    objective = Objective.parse(objective)
+    rows = writable_rows(target)
     groups = list(itertools.combinations(rows, 2)) + list(itertools.combinations(rows, 3))
     ev = evaluate_table(target, layer, table)
     energy_pj, cycles = ev.energy_pj, ev.cycles
-    best = _metric(objective, energy_pj, cycles)
+    best = objective.measure(energy_pj, cycles)
     candidates = 0
     # A group searched from this very table found nothing better (search_rows is deterministic):
     # searching it again cannot improve, so the confirming sweep skips it. Exact: same result.
@@ -100,7 +97,7 @@ def polish_rows(target: Target, layer: Layer, table: np.ndarray, *, objective: s
             r = native_search.search_rows(target, layer, table, group, objective)
             candidates += r.candidates
             value = r.objective(objective)
-            if value < best:
+            if objective.improves(value, best):
                 table, energy_pj, cycles, best, improved = np.array(r.table), r.energy_pj, r.cycles, value, True
                 searched_on[group] = table.tobytes()  # its own optimum: the same search returns it
             else:
@@ -109,7 +106,7 @@ def polish_rows(target: Target, layer: Layer, table: np.ndarray, *, objective: s
             return table, energy_pj, cycles, candidates, True
 
 
-def polish_quadruples(target: Target, layer: Layer, table: np.ndarray, *, objective: str,
+def polish_quadruples(target: Target, layer: Layer, table: np.ndarray, *, objective: Objective | str,
                       budget: int) -> tuple[np.ndarray, float, float, int, bool]:
     """Polish ``table`` (already pair-and-triple stable) with quadruples of rows, cheapest first.
 
@@ -121,10 +118,11 @@ def polish_quadruples(target: Target, layer: Layer, table: np.ndarray, *, object
     Returns:
         (table, energy_pj, cycles, candidates evaluated, finished) as :func:`polish_rows`.
     """
-    rows = tuple(int(r) for r in np.flatnonzero(writable_rows(target)))
+    objective = Objective.parse(objective)
+    rows = writable_rows(target)
     ev = evaluate_table(target, layer, table)
     energy_pj, cycles = ev.energy_pj, ev.cycles
-    best = _metric(objective, energy_pj, cycles)
+    best = objective.measure(energy_pj, cycles)
     candidates = 0
     while True:
         improved = False
@@ -134,7 +132,7 @@ def polish_quadruples(target: Target, layer: Layer, table: np.ndarray, *, object
             r = native_search.search_rows(target, layer, table, group, objective)
             candidates += r.candidates
             value = r.objective(objective)
-            if value < best:
+            if objective.improves(value, best):
                 table, energy_pj, cycles, best, improved = np.array(r.table), r.energy_pj, r.cycles, value, True
                 break
         if not improved:
@@ -142,7 +140,7 @@ def polish_quadruples(target: Target, layer: Layer, table: np.ndarray, *, object
         table, energy_pj, cycles, n, done = polish_rows(target, layer, table, objective=objective,
                                                         budget=max(1, budget - candidates))
         candidates += n
-        best = _metric(objective, energy_pj, cycles)
+        best = objective.measure(energy_pj, cycles)
         if not done:
             return table, energy_pj, cycles, candidates, False
 
@@ -166,7 +164,7 @@ class _AgentBase:
         return (f"{digest}:{SAMPLED_ROLLOUTS}:{HYBRID_SAMPLED_ROLLOUTS}:{HYBRID_STOP_AFTER_IDLE}:"
                 f"xobj{CROSS_OBJECTIVE_MAX_CANDIDATES}:samples{SAMPLE_STARTS}:{SAMPLE_MAX_CANDIDATES}:{EXTRAS_MAX_BOTTOM_UP}:quad{QUAD_SHARE}:{QUAD_MAX_CANDIDATES}:{QUAD_GROUP_MAX_ESTIMATE}")
 
-    def _agent(self, target: Target, layer: Layer, table: np.ndarray, *, objective: str, seed: int,
+    def _agent(self, target: Target, layer: Layer, table: np.ndarray, *, objective: Objective, seed: int,
                policy: NumpyPolicy, sampled_rollouts: int = SAMPLED_ROLLOUTS,
                stop_after_idle: int | None = None) -> tuple[np.ndarray, float, float, int]:
         ev = evaluate_table(target, layer, table)
@@ -201,7 +199,7 @@ class AgentAlone(_AgentBase):
 
     name = "rl"
 
-    def search(self, target: Target, layer: Layer, *, objective: str, budget: int | None,
+    def search(self, target: Target, layer: Layer, *, objective: Objective, budget: int | None,
                seed: int) -> SearchResult:
         started = time.perf_counter()
         table, _, _, candidates = self._agent(target, layer, self._paper_start(target, layer), objective=objective,
@@ -219,7 +217,7 @@ class AgentHybrid(_AgentBase):
 
     name = "rl-hybrid"
 
-    def search(self, target: Target, layer: Layer, *, objective: str, budget: int | None,
+    def search(self, target: Target, layer: Layer, *, objective: Objective, budget: int | None,
                seed: int) -> SearchResult:
         started = time.perf_counter()
         policy = self.policy()
@@ -239,7 +237,7 @@ class AgentHybrid(_AgentBase):
             starts.append(self._paper_start(target, layer))
         except SearchError:
             pass
-        agent_best = (_metric(objective, bu_eval.energy_pj, bu_eval.cycles), bu_table)
+        agent_best = (objective.measure(bu_eval.energy_pj, bu_eval.cycles), bu_table)
         for start in starts:
             if deadline.expired():  # --time-limit: keep the best so far
                 break
@@ -247,13 +245,13 @@ class AgentHybrid(_AgentBase):
                 target, layer, start, objective=objective, seed=seed, policy=policy,
                 sampled_rollouts=HYBRID_SAMPLED_ROLLOUTS, stop_after_idle=HYBRID_STOP_AFTER_IDLE)
             evaluations += candidates
-            value = _metric(objective, energy_pj, cycles)
-            if value < agent_best[0]:
+            value = objective.measure(energy_pj, cycles)
+            if objective.improves(value, agent_best[0]):
                 agent_best = (value, table)
         # Polish bottom-up's table (= row-sweep) and the agent's best; ties keep bottom-up's polish.
         seeds = [bu_table] + ([agent_best[1]] if not np.array_equal(agent_best[1], bu_table) else [])
         if budget is None and 0 < bu_evaluations <= CROSS_OBJECTIVE_MAX_CANDIDATES:
-            for other in _OBJECTIVES:
+            for other in OBJECTIVES:
                 if other == objective or deadline.expired():
                     continue
                 try:
@@ -274,8 +272,8 @@ class AgentHybrid(_AgentBase):
                                                                         budget=budget)
             evaluations += candidates
             finished = finished and done
-            value = _metric(objective, energy_pj, cycles)
-            if best is None or value < best[0]:
+            value = objective.measure(energy_pj, cycles)
+            if best is None or objective.improves(value, best[0]):
                 best = (value, polished)
         assert best is not None
         # Then (issue 14's 1% bar) seeded random valid starts, polished the same way, and a cheap
@@ -290,8 +288,8 @@ class AgentHybrid(_AgentBase):
             polished, energy_pj, cycles, candidates, _ = polish_rows(target, layer, table, objective=objective,
                                                                      budget=sample_budget)
             evaluations += candidates
-            value = _metric(objective, energy_pj, cycles)
-            if value < best[0]:
+            value = objective.measure(energy_pj, cycles)
+            if objective.improves(value, best[0]):
                 best = (value, polished)
         quad_budget = min(int(QUAD_SHARE * evaluations), QUAD_MAX_CANDIDATES) if extras else 0
         if budget is not None:
@@ -299,8 +297,8 @@ class AgentHybrid(_AgentBase):
         polished, energy_pj, cycles, candidates, _ = polish_quadruples(
             target, layer, best[1], objective=objective, budget=quad_budget)
         evaluations += candidates
-        value = _metric(objective, energy_pj, cycles)
-        if value < best[0]:
+        value = objective.measure(energy_pj, cycles)
+        if objective.improves(value, best[0]):
             best = (value, polished)
         finished = finished and not deadline.was_hit()
         return make_result(target, layer, best[1], evaluations=evaluations, started_s=started, finished=finished,

@@ -12,28 +12,12 @@ import time
 
 from ..layer import Layer
 from ..native import search as native_search
+from ..objective import Objective
+from ..table import writable_rows
 from ..targets.model import Target
 from .base import PlainStrategy, SearchResult, make_result
 
 logger = logging.getLogger(__name__)
-
-#: Row indices of the table (spec order).
-_MAC_X, _MAC_Y, _LB, _PE_X, _PE_Y, _GB, _CHIP_X, _CHIP_Y, _DRAM = range(1, 10)
-
-
-def writable_rows(target: Target) -> tuple[int, ...]:
-    """Rows a search may write: LB, DRAM, a present GB and each spatial row of dimension > 1."""
-    rows: list[int] = []
-    for level, (rx, ry) in ((target.mac_array, (_MAC_X, _MAC_Y)), (target.pe_array, (_PE_X, _PE_Y)),
-                            (target.chip_array, (_CHIP_X, _CHIP_Y))):
-        if level is not None and level.x * level.y > 1:
-            rows += [r for r, dim in ((rx, level.x), (ry, level.y)) if dim > 1]
-    rows.append(_LB)
-    if target.global_buffer is not None:
-        rows.append(_GB)
-    rows.append(_DRAM)
-    return tuple(sorted(rows))
-
 
 class RowSweep(PlainStrategy):
     """Local search by exact re-factorization of row pairs and triples.
@@ -46,7 +30,7 @@ class RowSweep(PlainStrategy):
 
     name = "row-sweep"
 
-    def search(self, target: Target, layer: Layer, *, objective: str, budget: int | None,
+    def search(self, target: Target, layer: Layer, *, objective: Objective, budget: int | None,
                seed: int) -> SearchResult:
         started = time.perf_counter()
         start = native_search.bottom_up(target, layer, objective,
@@ -66,7 +50,7 @@ class RowSweep(PlainStrategy):
                 r = native_search.search_rows(target, layer, table, group, objective)
                 evaluations += r.candidates
                 value = r.objective(objective)
-                if value < best:
+                if objective.improves(value, best):
                     table, best, improved = r.table, value, True
             else:
                 finished = not improved

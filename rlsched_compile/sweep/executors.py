@@ -18,6 +18,7 @@ from .._version import __version__
 from .._workers import capped_jobs, process_pool, usable_cores
 from ..errors import NativeError, RlschedError
 from ..layer import Layer
+from ..objective import Objective
 from ..solved import SolvedLayer, UnsolvedLayer
 from ..stages import SolveSettings, solve_layer
 from ..targets.model import Target
@@ -47,7 +48,7 @@ class LayerTask:
     key: str
     target: Target
     layer: Layer
-    objective: str
+    objective: Objective
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ class SearchSettings:
     budget: int | None
 
 
-def solve_task(index: int, target: Target, layer: Layer, objective: str,
+def solve_task(index: int, target: Target, layer: Layer, objective: Objective,
                settings: SearchSettings) -> tuple[str, int, SolvedLayer | UnsolvedLayer, float]:
     """Solve one task (in a pool worker, a Ray worker or in-process).
 

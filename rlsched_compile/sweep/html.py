@@ -8,8 +8,9 @@ import math
 from typing import Any, Mapping, Sequence
 
 from ..emit.html import _CSS, _f
+from ..objective import Objective
 from .points import cell as _cellv
-from .results import OBJECTIVE_METRIC, best_rows, pareto_front
+from .results import best_rows, pareto_front
 from .spec import SweepSpec
 
 _W, _H = 640.0, 360.0
@@ -121,7 +122,7 @@ def render_sweep_html(spec: SweepSpec, rows: Sequence[Mapping[str, Any]]) -> str
                          "no point compiled</td></tr>")
             continue
         r = rows[i]
-        metric = OBJECTIVE_METRIC[obj]
+        metric = Objective.parse(obj).metric
         cells = "".join(f"<td>{esc(_cellv(r[p]))}</td>" for p in params)
         nums = "".join(f'<td class="n">{"<b>" if m == metric else ""}{_fmt(r[m])}{"</b>" if m == metric else ""}</td>'
                        for m in ("energy_pj", "cycles", "edp"))

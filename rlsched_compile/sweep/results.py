@@ -13,6 +13,7 @@ import math
 from typing import Any, Mapping, Sequence
 
 from .._version import __version__
+from ..objective import Objective
 from .points import cell
 from .spec import SweepSpec
 
@@ -21,8 +22,6 @@ RESULTS_SCHEMA = "rlsched-sweep-results-v1"
 #: Figures of an ``ok`` row, in column order (``edp`` = network energy x network cycles).
 METRICS: tuple[str, ...] = ("energy_pj", "cycles", "edp", "macs", "mac_utilization", "pe_utilization",
                             "compute_utilization", "layers", "unique_layers")
-#: The metric each objective minimises.
-OBJECTIVE_METRIC: dict[str, str] = {"energy": "energy_pj", "cycles": "cycles", "edp": "edp"}
 
 
 def columns(spec: SweepSpec) -> list[str]:
@@ -38,7 +37,7 @@ def ok_row(identity: Mapping[str, Any], totals: Mapping[str, Any]) -> dict[str, 
     """A row of a compiled point from its network totals (:class:`NetworkTotals` as a dict)."""
     row = dict(identity)
     row.update(status="ok", energy_pj=float(totals["energy_pj"]), cycles=float(totals["cycles"]),
-               edp=float(totals["energy_pj"]) * float(totals["cycles"]), macs=int(totals["macs"]),
+               edp=Objective.EDP.measure(float(totals["energy_pj"]), float(totals["cycles"])), macs=int(totals["macs"]),
                mac_utilization=_r(totals["mac_utilization"]), pe_utilization=_r(totals["pe_utilization"]),
                compute_utilization=_r(totals["compute_utilization"]), layers=int(totals["layers"]),
                unique_layers=int(totals["unique_layers"]), message="")
@@ -123,7 +122,7 @@ def best_rows(spec: SweepSpec, rows: Sequence[Mapping[str, Any]]) -> list[tuple[
     out: list[tuple[str, str, int | None]] = []
     for m in spec.models:
         for obj in spec.objectives:
-            metric = OBJECTIVE_METRIC[obj]
+            metric = obj.metric
             cands = [i for i, r in enumerate(rows) if r["model"] == m.name and r["objective"] == obj
                      and r["status"] == "ok"]
             best = min(cands, key=lambda i: (rows[i][metric], i)) if cands else None

@@ -36,6 +36,7 @@ from ..cache import CacheSubject, ScheduleCache
 from ..solved import SolvedLayer
 from ..stages import SolveSettings, layer_cache_key
 from ..errors import RlschedError
+from ..objective import DEFAULT_OBJECTIVE, Objective
 from .executors import LayerTask, LocalExecutor, RayExecutor, SearchSettings
 from .html import render_sweep_html
 from .points import TargetPoint, cell, expand_points
@@ -59,7 +60,7 @@ class _Row:
     index: int
     model: int
     point: TargetPoint
-    objective: str
+    objective: Objective
     key: str
     identity: dict[str, Any]
     pending: set[int] = field(default_factory=set)
@@ -100,7 +101,7 @@ def _quiet_api() -> Iterator[None]:
             lg.setLevel(level)
 
 
-def _point_key(spec: SweepSpec, model: int, point: TargetPoint, objective: str, token: Any) -> str:
+def _point_key(spec: SweepSpec, model: int, point: TargetPoint, objective: Objective, token: Any) -> str:
     net = spec.models[model].network
     blob = json.dumps({
         "format": POINT_FORMAT, "tool": __version__,
@@ -108,7 +109,7 @@ def _point_key(spec: SweepSpec, model: int, point: TargetPoint, objective: str, 
         "base": point.base,
         "parameters": [[p.name, p.level, p.field, v] for p, v in zip(spec.parameters, point.values)],
         "target": point.target.sha256 if point.target is not None else {"error": point.error},
-        "objective": objective, "strategy": spec.strategy, "seed": spec.seed, "budget": spec.budget,
+        "objective": str(objective), "strategy": spec.strategy, "seed": spec.seed, "budget": spec.budget,
         "token": token,
     }, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(blob.encode()).hexdigest()
@@ -160,7 +161,7 @@ def run_sweep(spec: SweepSpec, out_dir: str | os.PathLike[str], *, executor: Loc
     except RlschedError:
         raise RlschedError(f"the schedule cache {store.directory} is not writable; a sweep stores every solved "
                            "layer there: set RLSCHED_CACHE_DIR to a writable folder") from None
-    token = SolveSettings(objective="energy", strategy=spec.strategy, seed=spec.seed,
+    token = SolveSettings(objective=DEFAULT_OBJECTIVE, strategy=spec.strategy, seed=spec.seed,
                           budget=spec.budget).cache_token()
     settings = SearchSettings(spec.strategy, spec.seed, spec.budget)
     cols = columns(spec)
@@ -172,7 +173,7 @@ def run_sweep(spec: SweepSpec, out_dir: str | os.PathLike[str], *, executor: Loc
         for pt in points:
             for obj in spec.objectives:
                 ident = {"model": m.name, "target": pt.base,
-                         **{p.name: v for p, v in zip(spec.parameters, pt.values)}, "objective": obj}
+                         **{p.name: v for p, v in zip(spec.parameters, pt.values)}, "objective": str(obj)}
                 rows.append(_Row(len(rows), mi, pt, obj, _point_key(spec, mi, pt, obj, token), ident))
 
     tasks: list[LayerTask] = []

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 import yaml
 
 from .._dataload import read_text
-from ..cost import OBJECTIVES
+from ..objective import DEFAULT_OBJECTIVE, OBJECTIVE_NAMES, Objective
 from ..errors import RlschedError
 from ..targets.documents import Yaml12Loader
 from ..targets.model import Target
@@ -127,7 +127,7 @@ class SweepSpec:
     name: str | None
     models: tuple[ModelEntry, ...]
     targets: tuple[Target, ...]
-    objectives: tuple[str, ...]
+    objectives: tuple[Objective, ...]
     strategy: str
     seed: int
     budget: int | None
@@ -442,22 +442,22 @@ def load_sweep(path: str | os.PathLike[str]) -> SweepSpec:
     if batch is not None and not (_is_int(batch) and batch >= 1):
         problems.add("batch", f"must be an integer >= 1 (got {show(batch)})")
         batch = None
-    objectives: list[str] = ["energy"]
+    objectives: list[Objective] = [DEFAULT_OBJECTIVE]
     if "objectives" in raw:
         objectives = []
         objs = raw["objectives"]
         if isinstance(objs, str):
             objs = [objs]
         if not isinstance(objs, list) or not objs:
-            problems.add("objectives", f"must be a non-empty list of {', '.join(OBJECTIVES)} (got {show(objs)})")
+            problems.add("objectives", f"must be a non-empty list of {', '.join(OBJECTIVE_NAMES)} (got {show(objs)})")
         else:
             for i, o in enumerate(objs):
-                if o not in OBJECTIVES:
-                    problems.add(f"objectives[{i}]", f"unknown objective {show(o)}, accepted: {', '.join(OBJECTIVES)}")
+                if o not in OBJECTIVE_NAMES:
+                    problems.add(f"objectives[{i}]", f"unknown objective {show(o)}, accepted: {', '.join(OBJECTIVE_NAMES)}")
                 elif o in objectives:
                     problems.add(f"objectives[{i}]", f"{show(o)} is listed twice")
                 else:
-                    objectives.append(o)
+                    objectives.append(Objective(o))
     names, default = available_strategies()
     strategy, seed, budget = default, 0, None
     search = raw.get("search", {})

@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 from .loader import TargetInfo, list_target_names, list_targets, load_target, target_from_dict
-from .model import (DATA_TYPES, ROW_NAMES, Capacity, PerType, SpatialLevel, Target, TemporalLevel,
-                    VectorUnit)
+from .model import DATA_TYPES, Capacity, PerType, SpatialLevel, Target, TemporalLevel, VectorUnit
 
 __all__ = [
-    "DATA_TYPES", "ROW_NAMES", "Capacity", "PerType", "SpatialLevel", "Target", "TargetInfo",
+    "DATA_TYPES", "Capacity", "PerType", "SpatialLevel", "Target", "TargetInfo",
     "TemporalLevel", "VectorUnit", "list_target_names", "list_targets", "load_target", "target_from_dict",
 ]

@@ -12,9 +12,6 @@ from typing import Any
 DATA_TYPES: tuple[str, ...] = ("input", "weight", "output")
 #: Stationary data type of each dataflow.
 STATIONARY: dict[str, str] = {"IS": "input", "WS": "weight", "OS": "output"}
-#: Scheduling-table rows, innermost first (spec §2.2).
-ROW_NAMES: tuple[str, ...] = ("Register", "MAC(X)", "MAC(Y)", "LocalBuffer", "PE(X)", "PE(Y)",
-                              "GlobalBuffer", "Chip(X)", "Chip(Y)", "DRAM")
 
 
 @dataclass(frozen=True)

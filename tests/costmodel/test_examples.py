@@ -64,7 +64,7 @@ def test_example3_no_global_buffer(shared_dir) -> None:
 def test_golden_table_form_and_numpy_form_agree() -> None:
     import numpy as np
 
-    from rlsched_compile.targets.model import ROW_NAMES
+    from rlsched_compile.table import ROW_NAMES
 
     golden_form = [{"row": n, "values": v} for n, v in zip(ROW_NAMES, conv1_table())]
     a = evaluate_table("eyeriss", CONV1, golden_form)

@@ -10,7 +10,7 @@ from rlsched_compile.emit._files import dumps_json
 from rlsched_compile.emit.schedule import (array_utilization, buffer_utilization, file_stem, loop_nest,
                                            render_schedule_text, schedule_to_dict)
 from rlsched_compile.layer import PARAMS
-from rlsched_compile.targets.model import ROW_NAMES
+from rlsched_compile.table import ROW_NAMES
 
 from ._data import reference_schedules
 

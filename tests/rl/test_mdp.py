@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 from rlsched_compile.layer import Layer
 from rlsched_compile.native.costmodel import evaluate_table
 from rlsched_compile.rl.mdp import (DRAM_ROW, N_ACTIONS, OBS_DIM, PAIRS, REGISTER_ROW, SchedulingMDP,
-                                    action_named_rows, action_rows, legal_actions, paper_start_table, reward,
-                                    writable_rows)
+                                    action_named_rows, action_rows, legal_actions, paper_start_table, reward)
+from rlsched_compile.table import writable_mask as writable_rows
 
 
 def make_mdp(target, layer, **kw) -> SchedulingMDP:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from rlsched_compile import Layer, evaluate_table, schedule_layer
 from rlsched_compile.native import search as native_search
-from rlsched_compile.rl.mdp import writable_rows
+from rlsched_compile.table import writable_rows
 from rlsched_compile.search.polish import (group_candidates, ordered_factorizations, quadruples_cheapest_first,
                                            sample_starts)
 from rlsched_compile.search.rl import polish_quadruples, polish_rows
@@ -35,7 +35,7 @@ def test_group_candidates_bounds_what_search_rows_visits(shipped: dict[str, Targ
     target = shipped[target_name]
     layer = Layer("l", K=16, B=1, P=7, Q=7, C=16, R=3, S=3)
     table = schedule_layer(target, layer, search="bottom-up").table_array()
-    rows = tuple(int(r) for r in np.flatnonzero(writable_rows(target)))
+    rows = writable_rows(target)
     order = quadruples_cheapest_first(table, rows)
     assert sorted(order) == sorted(itertools.combinations(rows, 4))
     costs = [group_candidates(table, g) for g in order]

@@ -136,8 +136,8 @@ def test_no_valid_table_diagnostic_shared_capacity(eyeriss: Target) -> None:
 
 def test_argument_errors(eyeriss: Target) -> None:
     layer = Layer("x", K=4, B=1, P=2, Q=2, C=2, R=1, S=1)
-    with pytest.raises(RlschedError, match="unknown search strategy 'greedy': use one of bottom-up, exhaustive, "
-                                           "random, row-sweep"):
+    with pytest.raises(RlschedError, match="unknown search strategy 'greedy'; choose one of bottom-up, exhaustive, "
+                                           "random, rl, rl-hybrid, row-sweep"):
         schedule_layer(eyeriss, layer, search="greedy")
     with pytest.raises(RlschedError, match="unknown objective 'latency': use one of energy, cycles, edp"):
         schedule_layer(eyeriss, layer, objective="latency")

@@ -13,7 +13,7 @@ import pytest
 from rlsched_compile.cli import main
 from rlsched_compile.errors import TableError
 from rlsched_compile.native.costmodel import evaluate_batch, evaluate_table
-from rlsched_compile.targets.model import ROW_NAMES
+from rlsched_compile.table import ROW_NAMES
 
 from cli._support import build_tiny_model  # tests/ is on sys.path (rootdir-relative packages)
 
