@@ -29,6 +29,26 @@
  * sizes by the same carry rule) and is drawn N+1 times. We enumerate the valid options in natural
  * order with pruning and replay exactly that cyclic order.
  *
+ * Bound pruning (exact speed-up, issue 14). In the (LB, GB] pair search every option's partial
+ * cost is made of terms that depend only on the tile below the global buffer, t = (LB row) x
+ * (PE rows) per column (the GB row is then g / t, the rows above are fixed): E_GB_UP, C_GB,
+ * C_DRAM and the global buffer's access counts; of terms fixed within one temporal phase (one
+ * spatial option): E_LB_UP, C_LB, C_MAC and the PE fan-out; and of E_LB_LO, those counts times
+ * the option's own local-buffer tile; the static energies follow from the cycles. The t terms
+ * are recorded from every evaluated option, the phase terms from the phase's first, and the
+ * partial cost is recomposed from them in partial_cost's order, less a relative 1e-9 margin, as
+ * a lower bound. A later option with a known t whose bound exceeds PM's cost,
+ * and whose row-b degree (known without the cost model) cannot move SP, is counted but not
+ * evaluated: it could change neither survivor. Twins replaying such an option evaluate it when
+ * their PM/SP state needs its cost. A whole temporal phase is skipped the same way (without a
+ * fixed mapping on either buffer): the local buffer's capacity test depends on the LB row d
+ * alone, so over the divisor lattice of the candidate's GB row g the number of fitting d
+ * dividing u and their largest row-b degree are prefix sums (maxima) computed once per pair
+ * search; the phase's terms come from evaluating d = 1, and with the t terms at 0 they bound
+ * every option of the phase. A phase whose bound exceeds PM's cost and whose largest degree
+ * cannot move SP is counted (its options, its odometer) and not walked. Survivors, tie-breaks
+ * and candidate counts are those of the plain walk; used only without a budget, like the memo.
+ *
  * SP bookkeeping follows the reference too: a strictly larger degree replaces SP without
  * recording its cost; an equal degree replaces SP only when its cost is below the last recorded
  * SP cost.
@@ -71,7 +91,9 @@ typedef struct {
     size_t keys_len, keys_cap;
     int key_len;
     int64_t *pos;                 /* pools: valid temporal positions (ascending per entry), */
-    double *cost;                 /* their partial cost (HUGE_VAL: capacity-invalid) */
+    double *cost;                 /* their partial cost (HUGE_VAL: capacity-invalid), or a lower
+                                   * bound on it where known[i] is 0 (not evaluated) */
+    uint8_t *known;
     int32_t *deg;                 /* and their row-b degree (-1: invalid) */
     size_t len, pool_cap;
     int full;                     /* stop adding entries */
@@ -115,7 +137,29 @@ typedef struct {
     int recording;
     size_t rec_first;
     memo_slot *rec_slot;
+    /* bound pruning (see the file comment): per tile t below buffer e (dense, by the divisor
+     * indices of the candidate's row-e values), E_GB_UP and C_GB once an option with that t
+     * was evaluated; per temporal phase, the terms fixed within it */
+    int prune;
+    int64_t gdiv[RLS_COLS][256];
+    int gnd[RLS_COLS];
+    size_t tstride[RLS_COLS];
+    size_t t_n;
+    double *t_energy, *t_cycles, *t_dram;
+    double *t_count;              /* 3 per t: GB access counts (input, weight, output) as doubles */
+    uint8_t *t_known;
+    size_t tix[RLS_COLS][256];    /* this phase: divisor index of u -> stride-weighted t index */
+    size_t cur_t;                 /* t index of the option in cur */
+    int have_const;               /* this phase's fixed terms are known */
+    double c_energy, c_lb, c_mac, pe_fan;
+    int64_t pruned;               /* options counted without evaluation */
+    int phase_skip;               /* lattice below valid: whole phases may be skipped */
+    int64_t *lat_cnt, *lat_deg;   /* per divisor x of g: fitting d | x, their largest degree */
+    size_t lat_n;
 } pair_search;
+
+/* dense t memo at most this many tiles (8 + 8 + 1 bytes each); above it no pruning */
+#define TMEMO_MAX_TILES ((size_t)1 << 18)
 
 static double partial_cost(const pair_search *ps, const rls_result *r) {
     const rls_target *t = ps->t;
@@ -233,6 +277,58 @@ static int may_change(const pair_search *ps, double cost, int64_t deg) {
     return deg > ps->sp_degree || (deg == ps->sp_degree && cost < ps->sp_cost);
 }
 
+/* ---- bound pruning ------------------------------------------------------------------------ */
+
+/* record the t-dependent and the phase-fixed terms of a valid evaluated option */
+static void note_evaluated(pair_search *ps, const rls_result *r) {
+    const size_t t = ps->cur_t;
+    if (!ps->t_known[t]) {
+        const int64_t *n = r->access_counts[RLS_GB];
+        ps->t_known[t] = 1;
+        ps->t_energy[t] = r->energy_pj[RLS_E_GB_UP];
+        ps->t_cycles[t] = r->cycles[RLS_C_GB];
+        ps->t_dram[t] = r->cycles[RLS_C_DRAM];
+        ps->t_count[3 * t + RLS_INPUT] = (double)n[RLS_READ_I];
+        ps->t_count[3 * t + RLS_WEIGHT] = (double)n[RLS_READ_W];
+        ps->t_count[3 * t + RLS_OUTPUT] = (double)n[RLS_READ_O] + (double)n[RLS_WRITE_O];
+    }
+    if (!ps->have_const) {
+        ps->have_const = 1;
+        ps->c_energy = ps->t->mac.present ? 0.0 : r->energy_pj[RLS_E_LB_UP];
+        ps->c_lb = r->cycles[RLS_C_LB];
+        ps->c_mac = r->cycles[RLS_C_MAC];
+        ps->pe_fan = (double)(r->active[RLS_A_PES] * r->active[RLS_A_CHIPS]);
+    }
+}
+
+/* A lower bound on the partial cost of the option in cur (its t known, the phase's fixed terms
+ * known), or -1 when none is at hand: the cost model's terms by its own expressions and in
+ * partial_cost's order, less a relative 1e-9 margin that covers any last-bit difference. */
+static double option_bound(const pair_search *ps) {
+    const size_t t = ps->cur_t;
+    if (!ps->have_const || !ps->t_known[t]) return -1.0;
+    uint64_t pre[RLS_COLS], tile[3];
+    for (int c = 0; c < RLS_COLS; c++) pre[c] = ps->base[c] * (uint64_t)ps->cur[ps->b * RLS_COLS + c];
+    rls__tiles(pre, ps->ctx, tile);
+    const double *n = ps->t_count + 3 * t, *e = ps->t->lb.e;
+    const double lb_lo = ((double)tile[RLS_INPUT] * n[RLS_INPUT] * e[RLS_INPUT] +
+                          (double)tile[RLS_WEIGHT] * n[RLS_WEIGHT] * e[RLS_WEIGHT] +
+                          (double)tile[RLS_OUTPUT] * n[RLS_OUTPUT] * e[RLS_OUTPUT]) * ps->pe_fan;
+    const rls_target *tg = ps->t;
+    const double total_cycles = ps->c_mac + ps->c_lb + ps->t_cycles[t] + ps->t_dram[t];
+    double energy = ps->t_energy[t] + lb_lo + tg->static_gb_per_cycle * total_cycles +
+                    tg->static_mac_per_cycle * total_cycles;
+    if (!tg->mac.present) energy += ps->c_energy + tg->static_lb_per_cycle * total_cycles;
+    const double cycles = ps->t_cycles[t] + ps->c_lb + ps->c_mac;
+    double bound;
+    switch (ps->objective) {
+    case RLS_OBJ_ENERGY: bound = energy; break;
+    case RLS_OBJ_CYCLES: bound = cycles; break;
+    default: bound = energy * cycles; break;
+    }
+    return bound * (1.0 - 1e-9);
+}
+
 static void consider(pair_search *ps, size_t i) {
     if (ps->allowance == 0) {
         ps->truncated = 1;
@@ -249,7 +345,9 @@ static void consider(pair_search *ps, size_t i) {
     if (ps->recording) {
         ps->memo.cost[ps->rec_first + i] = cost;
         ps->memo.deg[ps->rec_first + i] = (int32_t)deg;
+        ps->memo.known[ps->rec_first + i] = 1;
     }
+    if (ps->prune && r.valid) note_evaluated(ps, &r);
     apply_option(ps, cost, deg);
 }
 
@@ -326,6 +424,27 @@ static void visit_temporal(pair_search *ps, const temporal_space *ts, size_t i) 
     int64_t idx[RLS_COLS];
     decode(ts, ps->pos[i], idx);
     for (int c = 0; c < RLS_COLS; c++) set_temporal(ps, ts, c, idx[c]);
+    if (ps->prune) {
+        size_t t = 0;
+        for (int c = 0; c < RLS_COLS; c++) t += ps->tix[c][idx[c]];
+        ps->cur_t = t;
+        const double bound = option_bound(ps);
+        if (bound >= 0.0) {
+            /* temporal_ok held, so the option is valid unless a figure overflows: its degree is
+             * known; an overflow only makes it invalid, which changes nothing either */
+            const int64_t deg = degree_of_b(ps);
+            if (!may_change(ps, bound, deg)) {
+                ps->evaluated++;
+                ps->pruned++;
+                if (ps->recording) {
+                    ps->memo.cost[ps->rec_first + i] = bound;
+                    ps->memo.deg[ps->rec_first + i] = (int32_t)deg;
+                    ps->memo.known[ps->rec_first + i] = 0;
+                }
+                return;
+            }
+        }
+    }
     consider(ps, i);
 }
 
@@ -337,6 +456,7 @@ static void memo_free(twin_memo *m) {
     free(m->pos);
     free(m->cost);
     free(m->deg);
+    free(m->known);
     memset(m, 0, sizeof *m);
 }
 
@@ -423,15 +543,16 @@ static size_t memo_add(pair_search *ps, const int64_t *key, uint64_t h, size_t n
         m->slots = ns;
         m->cap = nc;
     }
-    size_t pc = m->pool_cap, pc2 = m->pool_cap, pc3 = m->pool_cap;
+    size_t pc = m->pool_cap, pc2 = m->pool_cap, pc3 = m->pool_cap, pc4 = m->pool_cap;
     if (!grow((void **)&m->keys, &m->keys_cap, m->keys_len + (size_t)m->key_len, sizeof *m->keys) ||
         !grow((void **)&m->pos, &pc, m->len + n, sizeof *m->pos) ||
         !grow((void **)&m->cost, &pc2, m->len + n, sizeof *m->cost) ||
-        !grow((void **)&m->deg, &pc3, m->len + n, sizeof *m->deg)) {
+        !grow((void **)&m->deg, &pc3, m->len + n, sizeof *m->deg) ||
+        !grow((void **)&m->known, &pc4, m->len + n, sizeof *m->known)) {
         m->full = 1;
         return (size_t)-1;
     }
-    /* the three pools grow in step (same start and rule), so pc == pc2 == pc3 */
+    /* the four pools grow in step (same start and rule), so pc == pc2 == pc3 */
     m->pool_cap = pc;
     size_t j = h & (m->cap - 1);
     while (m->slots[j].used) j = (j + 1) & (m->cap - 1);
@@ -449,6 +570,7 @@ static size_t memo_add(pair_search *ps, const int64_t *key, uint64_t h, size_t n
     for (size_t i = 0; i < n; i++) {
         m->cost[m->len + i] = HUGE_VAL;
         m->deg[m->len + i] = -1;
+        m->known[m->len + i] = 1;
     }
     m->n_slots++;
     const size_t first = m->len;
@@ -460,12 +582,23 @@ static size_t memo_add(pair_search *ps, const int64_t *key, uint64_t h, size_t n
 static void replay_temporal(pair_search *ps, const temporal_space *ts, const memo_slot *s, size_t i) {
     ps->evaluated++;
     ps->replayed++;
-    const double cost = ps->memo.cost[s->first + i];
-    const int64_t deg = ps->memo.deg[s->first + i];
-    if (!may_change(ps, cost, deg)) return;
+    const size_t k = s->first + i;
+    double cost = ps->memo.cost[k];
+    int64_t deg = ps->memo.deg[k];
+    if (!may_change(ps, cost, deg)) return; /* cost: exact, or a lower bound (known 0) */
     int64_t idx[RLS_COLS];
-    decode(ts, ps->memo.pos[s->first + i], idx);
+    decode(ts, ps->memo.pos[k], idx);
     for (int c = 0; c < RLS_COLS; c++) set_temporal(ps, ts, c, idx[c]);
+    if (!ps->memo.known[k]) {
+        /* a pruned option whose cost this state needs: evaluate it now (once) */
+        rls_result r;
+        rls__evaluate_trusted(ps->t, ps->ctx, ps->cur, &r, 1);
+        cost = r.valid ? partial_cost(ps, &r) : HUGE_VAL;
+        deg = r.valid ? degree_of_b(ps) : -1;
+        ps->memo.cost[k] = cost;
+        ps->memo.deg[k] = (int32_t)deg;
+        ps->memo.known[k] = 1;
+    }
     apply_option(ps, cost, deg);
 }
 
@@ -478,6 +611,120 @@ static size_t lower_bound(const int64_t *a, size_t n, int64_t p) {
         else hi = mid;
     }
     return lo;
+}
+
+/* index of u (a divisor of the candidate's row e, per column) in the dense lattice */
+static size_t lattice_index(const pair_search *ps, const int64_t *u) {
+    size_t x = 0;
+    for (int c = 0; c < RLS_COLS; c++) {
+        int lo = 0, hi = ps->gnd[c] - 1;
+        while (lo < hi) {
+            const int mid = (lo + hi) / 2;
+            if (ps->gdiv[c][mid] < u[c]) lo = mid + 1;
+            else hi = mid;
+        }
+        x += (size_t)lo * ps->tstride[c];
+    }
+    return x;
+}
+
+/* Before walking a phase (the spatial option in cur, rows b = 1 and e = u): evaluate d = 1 for
+ * the phase's fixed terms (they also serve option_bound); when no option of the phase can move
+ * PM or SP, count its options and return 1 (the caller then only advances the odometer). A
+ * phase after a candidate's first draws one position more than it has (the reference's odometer):
+ * position `again` (>= 0) is then visited twice and counted twice when valid. */
+static int skip_phase(pair_search *ps, const temporal_space *ts, int64_t again) {
+    rls_result r;
+    rls__evaluate_trusted(ps->t, ps->ctx, ps->cur, &r, 1);
+    if (!r.valid) return 0;
+    const rls_target *tg = ps->t;
+    ps->have_const = 1;
+    ps->c_energy = tg->mac.present ? 0.0 : r.energy_pj[RLS_E_LB_UP];
+    ps->c_lb = r.cycles[RLS_C_LB];
+    ps->c_mac = r.cycles[RLS_C_MAC];
+    ps->pe_fan = (double)(r.active[RLS_A_PES] * r.active[RLS_A_CHIPS]);
+    const size_t x = lattice_index(ps, ts->u);
+    const int64_t count = ps->lat_cnt[x], max_deg = ps->lat_deg[x];
+    /* partial_cost with the t terms (E_GB_UP, E_LB_LO, C_GB, C_DRAM) at 0 */
+    const double cycles0 = ps->c_mac + ps->c_lb;
+    double energy = tg->static_gb_per_cycle * cycles0 + tg->static_mac_per_cycle * cycles0;
+    if (!tg->mac.present) energy += ps->c_energy + tg->static_lb_per_cycle * cycles0;
+    const double cycles = ps->c_lb + ps->c_mac;
+    double bound;
+    switch (ps->objective) {
+    case RLS_OBJ_ENERGY: bound = energy; break;
+    case RLS_OBJ_CYCLES: bound = cycles; break;
+    default: bound = energy * cycles; break;
+    }
+    bound *= 1.0 - 1e-9;
+    const int sp_fixed = max_deg < ps->sp_degree || (max_deg == ps->sp_degree && bound >= ps->sp_cost);
+    if (count > 0 && !(bound > ps->pm_cost && sp_fixed)) return 0;
+    int64_t visits = count;
+    if (again >= 0 && count > 0) {
+        int64_t idx[RLS_COLS];
+        uint64_t pre[RLS_COLS];
+        decode(ts, again, idx);
+        for (int c = 0; c < RLS_COLS; c++) {
+            uint64_t below = 1;
+            for (int r = 0; r < ps->b; r++) below *= (uint64_t)ps->cur[r * RLS_COLS + c];
+            pre[c] = below * (uint64_t)ts->div[c][idx[c]];
+        }
+        visits += rls__level_fits(buffer_level(ps->t, ps->b), ps->ctx, pre);
+    }
+    ps->evaluated += visits;
+    ps->pruned += visits;
+    return 1;
+}
+
+/* The lattice of the phase skip (see the file comment), over the divisors of cand's row e:
+ * lat_cnt[x] = fitting d dividing x, lat_deg[x] = their largest row-b degree (-1: none).
+ * Returns 0 when it cannot be built (then no phase is skipped). */
+static int build_lattice(pair_search *ps, const int64_t *cand, size_t n) {
+    if (n > ps->lat_n) {
+        free(ps->lat_cnt);
+        free(ps->lat_deg);
+        ps->lat_cnt = malloc(n * sizeof *ps->lat_cnt);
+        ps->lat_deg = malloc(n * sizeof *ps->lat_deg);
+        ps->lat_n = ps->lat_cnt && ps->lat_deg ? n : 0;
+        if (ps->lat_n == 0) return 0;
+    }
+    uint64_t base[RLS_COLS];
+    for (int c = 0; c < RLS_COLS; c++) {
+        base[c] = 1;
+        for (int r = 0; r < ps->b; r++) base[c] *= (uint64_t)cand[r * RLS_COLS + c];
+    }
+    const rls_temporal *L = buffer_level(ps->t, ps->b);
+    for (size_t x = 0; x < n; x++) {
+        uint64_t pre[RLS_COLS];
+        int64_t deg = 1;
+        for (int c = 0; c < RLS_COLS; c++) {
+            const int64_t v = ps->gdiv[c][(x / ps->tstride[c]) % (size_t)ps->gnd[c]];
+            pre[c] = base[c] * (uint64_t)v;
+            deg *= 1 + (v <= ps->deg_max ? ps->deg_term[v]
+                                         : degree_term_by_primes(v, ps->primes[c], ps->n_primes[c]));
+        }
+        const int fits = rls__level_fits(L, ps->ctx, pre);
+        ps->lat_cnt[x] = fits;
+        ps->lat_deg[x] = fits ? deg : -1;
+    }
+    /* per column, sums (maxima) over the divisors of each entry's value; descending x reads the
+     * entries of smaller index (proper divisors) before this column's pass updates them */
+    for (int c = 0; c < RLS_COLS; c++) {
+        if (ps->gnd[c] == 1) continue;
+        for (size_t x = n; x-- > 0;) {
+            const int i = (int)((x / ps->tstride[c]) % (size_t)ps->gnd[c]);
+            int64_t cnt = ps->lat_cnt[x], deg = ps->lat_deg[x];
+            for (int j = 0; j < i; j++) {
+                if (ps->gdiv[c][i] % ps->gdiv[c][j] != 0) continue;
+                const size_t y = x - (size_t)(i - j) * ps->tstride[c];
+                cnt += ps->lat_cnt[y];
+                if (ps->lat_deg[y] > deg) deg = ps->lat_deg[y];
+            }
+            ps->lat_cnt[x] = cnt;
+            ps->lat_deg[x] = deg;
+        }
+    }
+    return 1;
 }
 
 static void temporal_phase(pair_search *ps) {
@@ -553,6 +800,27 @@ static void temporal_phase(pair_search *ps) {
         }
     }
 
+    if (ps->prune) {
+        /* t = (g / u) * d per column, d a divisor of u: its index among g's divisors */
+        ps->have_const = 0;
+        for (int c = 0; c < RLS_COLS; c++) {
+            const int64_t spatial = ps->gdiv[c][ps->gnd[c] - 1] / ts.u[c];
+            int lo = 0;
+            for (int64_t j = 0; j < ts.ndiv[c]; j++) {
+                const int64_t tv = spatial * ts.div[c][j]; /* ascending in j */
+                while (lo < ps->gnd[c] && ps->gdiv[c][lo] < tv) lo++;
+                ps->tix[c][j] = (size_t)lo * ps->tstride[c];
+            }
+        }
+        if (ps->phase_skip && skip_phase(ps, &ts, calls > total ? p0 : -1)) {
+            decode(&ts, (p0 + calls - 1) % total, ps->tstate);
+            for (int c = 0; c < RLS_COLS; c++) {
+                ps->cur[ps->b * RLS_COLS + c] = 1;
+                ps->cur[ps->e * RLS_COLS + c] = ts.u[c];
+            }
+            return;
+        }
+    }
     ps->pos_len = 0;
     for (int c = 0; c < RLS_COLS; c++) {
         ps->cur[ps->b * RLS_COLS + c] = 1;
@@ -661,6 +929,40 @@ static int search_pair(pair_search *ps, const int64_t *cand, table_t out[2]) {
     memset(ps->tstate, 0, sizeof ps->tstate);
     ps->use_memo = ps->allowance < 0;
     memo_clear(&ps->memo, (ps->e - ps->b + 1) * RLS_COLS);
+    ps->prune = 0;
+    ps->phase_skip = 0;
+    if (ps->use_memo && ps->b == ROW_LB && ps->e == ROW_GB) {
+        size_t n = 1;
+        int ok = 1;
+        for (int c = RLS_COLS - 1; c >= 0 && ok; c--) {
+            ps->gnd[c] = rls__divisors(cand[ps->e * RLS_COLS + c], ps->gdiv[c], 256);
+            ok = ps->gnd[c] > 0 && n <= TMEMO_MAX_TILES / (size_t)ps->gnd[c];
+            if (ok) {
+                ps->tstride[c] = n;
+                n *= (size_t)ps->gnd[c];
+            }
+        }
+        if (ok && n > ps->t_n) {
+            free(ps->t_energy);
+            free(ps->t_cycles);
+            free(ps->t_known);
+            free(ps->t_count);
+            free(ps->t_dram);
+            ps->t_dram = malloc(n * sizeof *ps->t_dram);
+            ps->t_energy = malloc(n * sizeof *ps->t_energy);
+            ps->t_cycles = malloc(n * sizeof *ps->t_cycles);
+            ps->t_count = malloc(3 * n * sizeof *ps->t_count);
+            ps->t_known = malloc(n);
+            ps->t_n = ps->t_energy && ps->t_cycles && ps->t_dram && ps->t_count && ps->t_known ? n : 0;
+            ok = ps->t_n > 0;
+        }
+        if (ok) {
+            memset(ps->t_known, 0, n);
+            ps->prune = 1;
+        }
+        ps->phase_skip = ok && !(ps->t->lb.has_fixed_mapping && ps->t->lb.present) &&
+                         !(ps->t->gb.has_fixed_mapping && ps->t->gb.present) && build_lattice(ps, cand, n);
+    }
 
     spatial_space ss;
     ss.n = ps->n_spatial + 1;
@@ -755,6 +1057,13 @@ int rls_bottom_up(const rls_target *t, const rls_layer *layer, int32_t objective
     }
     free(ps.pos);
     free(ps.deg_term);
+    free(ps.t_energy);
+    free(ps.t_cycles);
+    free(ps.t_known);
+    free(ps.t_count);
+    free(ps.t_dram);
+    free(ps.lat_cnt);
+    free(ps.lat_deg);
     memo_free(&ps.memo);
     *candidates_evaluated = ps.evaluated;
     *finished = !ps.truncated;
