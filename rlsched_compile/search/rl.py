@@ -79,6 +79,15 @@ QUAD_MAX_CANDIDATES = 100_000
 QUAD_MIN_CANDIDATES = 350_000
 QUAD_FLOOR_MAX_BOTTOM_UP = 250_000
 QUAD_GROUP_MAX_ESTIMATE = 1_000_000
+#: ``rl-hybrid`` under another objective than energy (cycles, EDP), where the random starts run:
+#: the random starts are also polished for energy (as the energy search polishes them), the one
+#: with the least energy is then polished for the requested objective, and it replaces the winner
+#: only when strictly better. This reaches the energy search's random-start winner, which a polish
+#: for cycles alone misses: UNet's down4.maxpool_conv.1.double_conv.3 on simba (bottom-up: 3.2 M)
+#: was 2.2% above that table polished for cycles (12,347,392 vs 12,083,712 cycles); its random
+#: start 3 has the least energy after an energy polish and polishes to 12,083,712 cycles. Each
+#: polish is capped like a random start's (:func:`.polish.sample_budget`). Deterministic.
+SAMPLE_DETOUR_OBJECTIVE = "energy"
 
 
 def polish_rows(target: Target, layer: Layer, table: np.ndarray, *, objective: Objective | str,
@@ -175,7 +184,8 @@ class _AgentBase:
         path = SHIPPED_POLICY if self._policy_path is None else self._policy_path
         digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "missing"
         return (f"{digest}:{SAMPLED_ROLLOUTS}:{HYBRID_SAMPLED_ROLLOUTS}:{HYBRID_STOP_AFTER_IDLE}:"
-                f"xobj{CROSS_OBJECTIVE_MAX_CANDIDATES}:samples{SAMPLE_STARTS}:{SAMPLE_MIN_CANDIDATES}/{SAMPLE_BOTTOM_UP_DIVISOR}:{EXTRAS_MAX_BOTTOM_UP}:quad{QUAD_SHARE}:{QUAD_MIN_CANDIDATES}@{QUAD_FLOOR_MAX_BOTTOM_UP}-{QUAD_MAX_CANDIDATES}:{QUAD_GROUP_MAX_ESTIMATE}")
+                f"xobj{CROSS_OBJECTIVE_MAX_CANDIDATES}:samples{SAMPLE_STARTS}:{SAMPLE_MIN_CANDIDATES}/{SAMPLE_BOTTOM_UP_DIVISOR}:{EXTRAS_MAX_BOTTOM_UP}:quad{QUAD_SHARE}:{QUAD_MIN_CANDIDATES}@{QUAD_FLOOR_MAX_BOTTOM_UP}-{QUAD_MAX_CANDIDATES}:{QUAD_GROUP_MAX_ESTIMATE}:"
+                f"detour-{SAMPLE_DETOUR_OBJECTIVE}")
 
     def _agent(self, target: Target, layer: Layer, table: np.ndarray, *, objective: Objective, seed: int,
                policy: NumpyPolicy, sampled_rollouts: int = SAMPLED_ROLLOUTS,
@@ -295,12 +305,28 @@ class AgentHybrid(_AgentBase):
         extras = bu_evaluations <= EXTRAS_MAX_BOTTOM_UP
         n_samples = SAMPLE_STARTS if extras else 0
         sample_cap = sample_budget(bu_evaluations)
+        start_budget = sample_cap if budget is None else min(budget, sample_cap)
+        detour = Objective.parse(SAMPLE_DETOUR_OBJECTIVE)
+        detour_best: tuple[float, np.ndarray] | None = None
         for table in sample_starts(target, layer, seed=seed, count=n_samples):
             if deadline.expired():
                 break
-            start_budget = sample_cap if budget is None else min(budget, sample_cap)
             polished, energy_pj, cycles, candidates, _ = polish_rows(target, layer, table, objective=objective,
                                                                      budget=start_budget)
+            evaluations += candidates
+            value = objective.measure(energy_pj, cycles)
+            if objective.improves(value, best[0]):
+                best = (value, polished)
+            if objective != detour and not deadline.expired():
+                polished, energy_pj, cycles, candidates, _ = polish_rows(target, layer, table, objective=detour,
+                                                                         budget=start_budget)
+                evaluations += candidates
+                value = detour.measure(energy_pj, cycles)
+                if detour_best is None or detour.improves(value, detour_best[0]):
+                    detour_best = (value, polished)
+        if detour_best is not None and not deadline.expired():
+            polished, energy_pj, cycles, candidates, _ = polish_rows(target, layer, detour_best[1],
+                                                                     objective=objective, budget=start_budget)
             evaluations += candidates
             value = objective.measure(energy_pj, cycles)
             if objective.improves(value, best[0]):
