@@ -10,7 +10,9 @@
   objective), so no other objective's table is better in this one; the best result wins. Then
   (issue 14's 1% bar) four seeded random valid starts, each polished the same way, and a
   polish of the winner by quadruples of rows (cheapest first, :mod:`.polish`), both capped in
-  candidates and kept only when strictly better, so they never make a layer worse. Polishing
+  candidates and kept only when strictly better, so they never make a layer worse; under cycles
+  or EDP the random starts are also polished for energy and the least-energy one then for the
+  objective (the energy search's random-start winner). Polishing
   bottom-up's table is exactly ``row-sweep``, so the hybrid is never worse than ``bottom-up`` nor
   than ``row-sweep``; the agent contributes whenever its table polishes to a better local optimum.
 
