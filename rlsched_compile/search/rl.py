@@ -91,7 +91,7 @@ QUAD_GROUP_MAX_ESTIMATE = 1_000_000
 #: of these polishes is capped like a random start's (:func:`.polish.sample_budget`) and at most
 #: SAMPLE_DETOUR_MAX_CANDIDATES (100 k closes that layer; uncapped, UNet on simba cycles cost
 #: 16.8 -> 24.8 CPU s, capped 100 k 20.3 s; 50 k misses the table). Deterministic: counts only.
-SAMPLE_DETOUR_OBJECTIVE = "energy"
+SAMPLE_DETOUR_OBJECTIVE = Objective.ENERGY
 SAMPLE_DETOUR_MAX_CANDIDATES = 100_000
 
 
@@ -311,7 +311,7 @@ class AgentHybrid(_AgentBase):
         n_samples = SAMPLE_STARTS if extras else 0
         sample_cap = sample_budget(bu_evaluations)
         start_budget = sample_cap if budget is None else min(budget, sample_cap)
-        detour = Objective.parse(SAMPLE_DETOUR_OBJECTIVE)
+        detour = SAMPLE_DETOUR_OBJECTIVE
         detour_budget = min(start_budget, SAMPLE_DETOUR_MAX_CANDIDATES)
         detour_best: tuple[float, np.ndarray] | None = None
         for table in sample_starts(target, layer, seed=seed, count=n_samples):
