@@ -435,8 +435,25 @@ static inline void clear_figures(rls_result *out, int detail) {
     out->cycles[RLS_C_TOTAL] = HUGE_VAL;
 }
 
-static inline void evaluate_impl(const rls_target *t, const rls_layer_ctx *ctx, const int64_t *table,
-                                 rls_result *out, int detail, int known) {
+/* A lower bound on a valid table's objective from its MAC cycles alone: the totals' own
+ * expressions, in their own order, with every term not yet known replaced by 0 (dynamic
+ * energies) or the cycles by c_mac <= the total cycles (C_MAC, or the total itself). Rounding is monotone, so the bound is
+ * <= the objective the model computes, exactly (no margin needed). */
+static inline double mac_bound(const rls_target *t, double e_mac, double c_mac, int objective) {
+    const double e_static = t->static_mac_per_cycle * c_mac + t->static_lb_per_cycle * c_mac +
+                            t->static_gb_per_cycle * c_mac + t->static_dram_per_cycle * c_mac;
+    const double energy = e_mac + e_static;
+    switch (objective) {
+    case RLS_OBJ_ENERGY: return energy;
+    case RLS_OBJ_CYCLES: return c_mac;
+    default: return energy * c_mac;
+    }
+}
+
+/* Returns 0 when a valid table's objective is proved above cutoff (nothing else in *out is then
+ * meaningful), 1 otherwise (*out filled). cutoff = +inf never stops early. */
+static inline int evaluate_impl(const rls_target *t, const rls_layer_ctx *ctx, const int64_t *table,
+                                rls_result *out, int detail, int known, int objective, double cutoff) {
     uint64_t alloc[3][3], send[3][3], rp[RLS_ROWS];
     int columns_match = 1;
     if (known >= 2)
@@ -466,8 +483,11 @@ static inline void evaluate_impl(const rls_target *t, const rls_layer_ctx *ctx, 
     }
     if (reason != RLS_VALID) {
         clear_figures(out, detail);
-        return;
+        return 1;
     }
+    const double M = ctx->num_macs;
+    const double c_mac = M / (double)(a_mac * a_pe * a_chip);
+    if (cutoff < HUGE_VAL && mac_bound(t, M * t->mac_energy_pj, c_mac, objective) > cutoff) return 0;
 
     /* §4.1-4.3 raw counts */
     const row_info ri[3] = {info_of(table, ROW_LB), info_of(table, ROW_GB), info_of(table, ROW_DRAM)};
@@ -509,8 +529,30 @@ static inline void evaluate_impl(const rls_target *t, const rls_layer_ctx *ctx, 
         n_d[RLS_WRITE_O] *= ri[2].CRS;
     }
 
+    /* §7 cycles */
+    double C[RLS_N_CYCLES];
+    C[RLS_C_MAC] = c_mac;
+    const int64_t cnt_lb[3] = {n_lb[RLS_READ_I], n_lb[RLS_READ_W], n_lb[RLS_READ_O] + n_lb[RLS_WRITE_O]};
+    const int64_t cnt_gb[3] = {n_gb[RLS_READ_I], n_gb[RLS_READ_W], n_gb[RLS_READ_O] + n_gb[RLS_WRITE_O]};
+    const int64_t cnt_d[3] = {n_d[RLS_READ_I], n_d[RLS_READ_W], n_d[RLS_READ_O] + n_d[RLS_WRITE_O]};
+    double x[3], y[3], z[3];
+    for (int k = 0; k < 3; k++) {
+        x[k] = beats((double)send[RLS_LB][k], &t->lb) * (double)cnt_lb[k] * t->lb.c[k];
+        y[k] = t->gb.present
+                   ? beats((double)send[RLS_GB][k] * (double)cnt_gb[k], &t->gb) * t->gb.c[k]
+                   : 0.0;
+        z[k] = beats((double)send[RLS_DRAM][k] * (double)cnt_d[k], &t->dram) * t->dram.c[k];
+    }
+    C[RLS_C_LB] = combine(t->lb.capacity_form, x);
+    C[RLS_C_GB] = t->gb.present ? combine(t->gb.capacity_form, y) : 0.0;
+    C[RLS_C_DRAM] = z[0] + z[1] + z[2];
+    C[RLS_C_TOTAL] = C[RLS_C_MAC] + C[RLS_C_LB] + C[RLS_C_GB] + C[RLS_C_DRAM]; /* Q12 */
+    /* the same bound with the total cycles known (static energies exact, the dynamic ones but
+     * the MACs' still 0), before the energies are computed */
+    if (cutoff < HUGE_VAL && mac_bound(t, M * t->mac_energy_pj, C[RLS_C_TOTAL], objective) > cutoff)
+        return 0;
+
     /* §6 energy */
-    const double M = ctx->num_macs;
     const double pe_fan = (double)(a_pe * a_chip);
     double E[RLS_N_ENERGY];
     E[RLS_E_MAC] = M * t->mac_energy_pj;
@@ -527,24 +569,6 @@ static inline void evaluate_impl(const rls_target *t, const rls_layer_ctx *ctx, 
     E[RLS_E_DRAM] = transfer_energy(send[RLS_DRAM], n_d, t->dram.e);
     E[RLS_E_DYNAMIC] = E[RLS_E_MAC] + E[RLS_E_LB] + E[RLS_E_GB] + E[RLS_E_DRAM];
 
-    /* §7 cycles */
-    double C[RLS_N_CYCLES];
-    C[RLS_C_MAC] = M / (double)(a_mac * a_pe * a_chip);
-    const int64_t cnt_lb[3] = {n_lb[RLS_READ_I], n_lb[RLS_READ_W], n_lb[RLS_READ_O] + n_lb[RLS_WRITE_O]};
-    const int64_t cnt_gb[3] = {n_gb[RLS_READ_I], n_gb[RLS_READ_W], n_gb[RLS_READ_O] + n_gb[RLS_WRITE_O]};
-    const int64_t cnt_d[3] = {n_d[RLS_READ_I], n_d[RLS_READ_W], n_d[RLS_READ_O] + n_d[RLS_WRITE_O]};
-    double x[3], y[3], z[3];
-    for (int k = 0; k < 3; k++) {
-        x[k] = beats((double)send[RLS_LB][k], &t->lb) * (double)cnt_lb[k] * t->lb.c[k];
-        y[k] = t->gb.present
-                   ? beats((double)send[RLS_GB][k] * (double)cnt_gb[k], &t->gb) * t->gb.c[k]
-                   : 0.0;
-        z[k] = beats((double)send[RLS_DRAM][k] * (double)cnt_d[k], &t->dram) * t->dram.c[k];
-    }
-    C[RLS_C_LB] = combine(t->lb.capacity_form, x);
-    C[RLS_C_GB] = t->gb.present ? combine(t->gb.capacity_form, y) : 0.0;
-    C[RLS_C_DRAM] = z[0] + z[1] + z[2];
-    C[RLS_C_TOTAL] = C[RLS_C_MAC] + C[RLS_C_LB] + C[RLS_C_GB] + C[RLS_C_DRAM]; /* Q12 */
 
     /* §6 static energy (Q13) */
     const double cyc = C[RLS_C_TOTAL];
@@ -569,7 +593,7 @@ static inline void evaluate_impl(const rls_target *t, const rls_layer_ctx *ctx, 
         out->valid = 0;
         out->reason = RLS_R_OVERFLOW;
         clear_figures(out, detail);
-        return;
+        return 1;
     }
 
     if (detail) {
@@ -583,26 +607,28 @@ static inline void evaluate_impl(const rls_target *t, const rls_layer_ctx *ctx, 
         out->energy_pj[RLS_E_TOTAL] = E[RLS_E_TOTAL];
         out->cycles[RLS_C_TOTAL] = C[RLS_C_TOTAL];
     }
+    return 1;
 }
 
 void rls__evaluate(const rls_target *t, const rls_layer_ctx *ctx, const int64_t *table,
                    rls_result *out, int detail) {
-    evaluate_impl(t, ctx, table, out, detail, 0);
+    (void)evaluate_impl(t, ctx, table, out, detail, 0, RLS_OBJ_ENERGY, HUGE_VAL);
 }
 
 void rls__evaluate_trusted(const rls_target *t, const rls_layer_ctx *ctx, const int64_t *table,
                            rls_result *out, int detail) {
-    evaluate_impl(t, ctx, table, out, detail, 1);
+    (void)evaluate_impl(t, ctx, table, out, detail, 1, RLS_OBJ_ENERGY, HUGE_VAL);
 }
 
-void rls__evaluate_summary_valid(const rls_target *t, const rls_layer_ctx *ctx, const int64_t *table,
-                                 rls_summary *out) {
+int rls__evaluate_summary_valid(const rls_target *t, const rls_layer_ctx *ctx, const int64_t *table,
+                                int objective, double cutoff, rls_summary *out) {
     rls_result r;
-    evaluate_impl(t, ctx, table, &r, 0, 2);
+    if (!evaluate_impl(t, ctx, table, &r, 0, 2, objective, cutoff)) return 0;
     out->valid = r.valid;
     out->reason = r.reason;
     out->energy_pj = r.energy_pj[RLS_E_TOTAL];
     out->cycles = r.cycles[RLS_C_TOTAL];
+    return 1;
 }
 
 void rls__evaluate_summary(const rls_target *t, const rls_layer_ctx *ctx, const int64_t *table,

@@ -164,9 +164,15 @@ static void engine_leaf(rows_engine *e) {
     /* every complete table here passed the partial check with every column assigned (or, for a
      * column of ones, its parent's, the same table): with the layer's column products it is
      * valid by every rule, so only its figures are computed */
-    if (e->known_valid)
-        rls__evaluate_summary_valid(e->t, e->ctx, e->table, &s);
-    else
+    if (e->known_valid) {
+        /* a table whose objective is proved above the incumbent's cannot win, nor tie (the
+         * tie-break needs an equal objective): it is counted but its figures are not needed */
+        const double cutoff = e->have_best ? e->best_obj : HUGE_VAL;
+        if (!rls__evaluate_summary_valid(e->t, e->ctx, e->table, e->objective, cutoff, &s)) {
+            e->evaluated++;
+            return;
+        }
+    } else
         rls__evaluate_summary(e->t, e->ctx, e->table, &s);
     e->evaluated++;
     if (!s.valid) return;
