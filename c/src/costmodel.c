@@ -455,11 +455,6 @@ static inline double mac_bound(const rls_target *t, double e_mac, double c_mac, 
 static inline int evaluate_impl(const rls_target *t, const rls_layer_ctx *ctx, const int64_t *table,
                                 rls_result *out, int detail, int known, int objective, double cutoff) {
     uint64_t alloc[3][3], send[3][3], rp[RLS_ROWS];
-    int columns_match = 1;
-    if (known >= 2)
-        all_tiles_exact(table, ctx, alloc, send);
-    else
-        columns_match = all_tiles(table, ctx, alloc, send);
     row_products(table, rp);
     int64_t a_mx, a_my, a_px, a_py, a_cx, a_cy;
     active_of(&t->mac, rp, ROW_MAC_X, &a_mx, &a_my);
@@ -469,6 +464,17 @@ static inline int evaluate_impl(const rls_target *t, const rls_layer_ctx *ctx, c
     const int64_t a_mac = (int64_t)((uint64_t)a_mx * (uint64_t)a_my);
     const int64_t a_pe = (int64_t)((uint64_t)a_px * (uint64_t)a_py);
     const int64_t a_chip = (int64_t)((uint64_t)a_cx * (uint64_t)a_cy);
+    const double M = ctx->num_macs;
+    /* unsigned for an invalid table's sake (not used then); a valid one's product is at most the
+     * target's MAC count, so this is the signed product's value */
+    const double c_mac = M / (double)(int64_t)((uint64_t)a_mac * (uint64_t)a_pe * (uint64_t)a_chip);
+    /* a table known valid: its MAC cycles may already prove it above the cutoff */
+    if (known >= 2 && cutoff < HUGE_VAL && mac_bound(t, M * t->mac_energy_pj, c_mac, objective) > cutoff) return 0;
+    int columns_match = 1;
+    if (known >= 2)
+        all_tiles_exact(table, ctx, alloc, send);
+    else
+        columns_match = all_tiles(table, ctx, alloc, send);
 
     /* known: 0 nothing, 1 rules 1-6 (structure), 2 every rule is guaranteed by the caller */
     int reason = known >= 1 ? RLS_VALID : check_structure(t, table, columns_match, rp);
@@ -485,9 +491,6 @@ static inline int evaluate_impl(const rls_target *t, const rls_layer_ctx *ctx, c
         clear_figures(out, detail);
         return 1;
     }
-    const double M = ctx->num_macs;
-    const double c_mac = M / (double)(a_mac * a_pe * a_chip);
-    if (cutoff < HUGE_VAL && mac_bound(t, M * t->mac_energy_pj, c_mac, objective) > cutoff) return 0;
 
     /* §4.1-4.3 raw counts */
     const row_info ri[3] = {info_of(table, ROW_LB), info_of(table, ROW_GB), info_of(table, ROW_DRAM)};
