@@ -470,8 +470,10 @@ static inline int evaluate_impl(const rls_target *t, const rls_layer_ctx *ctx, c
     const double c_mac = M / (double)(int64_t)((uint64_t)a_mac * (uint64_t)a_pe * (uint64_t)a_chip);
     /* a table known valid: its MAC cycles may already prove it above the cutoff */
     if (known >= 2 && cutoff < HUGE_VAL && mac_bound(t, M * t->mac_energy_pj, c_mac, objective) > cutoff) return 0;
+    /* with rules 1-6 known (column products among them) the checked walk's match flag is not
+     * read, and both walks compute the same products modulo 2^64 */
     int columns_match = 1;
-    if (known >= 2)
+    if (known >= 1)
         all_tiles_exact(table, ctx, alloc, send);
     else
         columns_match = all_tiles(table, ctx, alloc, send);
