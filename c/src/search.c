@@ -46,6 +46,8 @@ typedef struct {
     int ones_col[RLS_COLS];        /* the searched rows' product of this column is 1 */
     int known_valid;               /* the table's column products are the layer's: a complete table
                                     * the partial check accepts passes every rule */
+    int plain;                     /* the plain walk (rls_search_rows_plain): every node checked by
+                                    * rls__partial_ok, every complete table fully evaluated */
 } rows_engine;
 
 static void engine_free(rows_engine *e) {
@@ -164,7 +166,7 @@ static void engine_leaf(rows_engine *e) {
     /* every complete table here passed the partial check with every column assigned (or, for a
      * column of ones, its parent's, the same table): with the layer's column products it is
      * valid by every rule, so only its figures are computed */
-    if (e->known_valid) {
+    if (e->known_valid && !e->plain) {
         /* a table whose objective is proved above the incumbent's cannot win, nor tie (the
          * tie-break needs an equal objective): it is counted but its figures are not needed */
         const double cutoff = e->have_best ? e->best_obj : HUGE_VAL;
@@ -194,7 +196,7 @@ static void engine_dfs(rows_engine *e, int col) {
     const uint32_t mask = (2u << col) - 1u;
     /* A column whose product is 1 has one factorization, all ones: the table is the parent's,
      * which passed; without fixed mappings the mask changes nothing, so the check is skipped. */
-    const int same_as_parent = e->ones_col[col] && !e->fixed_mapping;
+    const int same_as_parent = e->ones_col[col] && !e->fixed_mapping && !e->plain;
     /* Last factorization first: it puts the most into the innermost rows. A complete run finds
      * the same best table in any order (the tie-break does not depend on it); a budgeted one
      * meets the tables that use the buffers and arrays sooner than all-in-DRAM ones. */
@@ -206,7 +208,8 @@ static void engine_dfs(rows_engine *e, int col) {
             e->stopped = 1;
             break;
         }
-        if (same_as_parent || engine_ok(e, mask)) engine_dfs(e, col + 1);
+        if (same_as_parent || (e->plain ? rls__partial_ok(e->t, e->ctx, e->table, mask) : engine_ok(e, mask)))
+            engine_dfs(e, col + 1);
     }
     /* back to the lower bound for the shallower partial checks */
     for (int k = 0; k < e->n; k++) e->table[e->rows[k] * RLS_COLS + col] = 1;
@@ -242,9 +245,9 @@ static int engine_run(rows_engine *e, int64_t *best_table, rls_summary *best,
     return RLS_OK;
 }
 
-int rls_search_rows(const rls_target *t, const rls_layer *layer, const int64_t *table,
-                    const int32_t *rows, int32_t n_rows, int32_t objective, int64_t *best_table,
-                    rls_summary *best, int64_t *candidates_evaluated) {
+static int search_rows(const rls_target *t, const rls_layer *layer, const int64_t *table,
+                       const int32_t *rows, int32_t n_rows, int32_t objective, int64_t *best_table,
+                       rls_summary *best, int64_t *candidates_evaluated, int plain) {
     if (t == NULL || layer == NULL || table == NULL || rows == NULL || best_table == NULL ||
         best == NULL || candidates_evaluated == NULL)
         return RLS_E_NULL;
@@ -262,6 +265,7 @@ int rls_search_rows(const rls_target *t, const rls_layer *layer, const int64_t *
     e.n = n_rows;
     e.budget = 0;
     e.work_limit = 0;
+    e.plain = plain;
     for (int i = 0; i < n_rows; i++) {
         if (rows[i] < 0 || rows[i] >= RLS_ROWS) return RLS_E_ARG;
         for (int j = 0; j < i; j++)
@@ -287,6 +291,18 @@ int rls_search_rows(const rls_target *t, const rls_layer *layer, const int64_t *
     return st;
 }
 
+int rls_search_rows(const rls_target *t, const rls_layer *layer, const int64_t *table,
+                    const int32_t *rows, int32_t n_rows, int32_t objective, int64_t *best_table,
+                    rls_summary *best, int64_t *candidates_evaluated) {
+    return search_rows(t, layer, table, rows, n_rows, objective, best_table, best, candidates_evaluated, 0);
+}
+
+int rls_search_rows_plain(const rls_target *t, const rls_layer *layer, const int64_t *table,
+                          const int32_t *rows, int32_t n_rows, int32_t objective, int64_t *best_table,
+                          rls_summary *best, int64_t *candidates_evaluated) {
+    return search_rows(t, layer, table, rows, n_rows, objective, best_table, best, candidates_evaluated, 1);
+}
+
 int rls_exhaustive(const rls_target *t, const rls_layer *layer, int32_t objective, int64_t budget,
                    int64_t *best_table, rls_summary *best, int64_t *candidates_evaluated,
                    int32_t *finished) {
@@ -306,6 +322,7 @@ int rls_exhaustive(const rls_target *t, const rls_layer *layer, int32_t objectiv
     e.objective = objective;
     e.n = rls__writable_rows(t, e.rows);
     e.budget = budget;
+    e.plain = 0;
     /* pruned nodes cost time too: bound them relative to the evaluation budget */
     e.work_limit = budget > 0 ? budget * 64 + 1000000 : 0;
     for (int i = 0; i < RLS_TABLE_SIZE; i++) e.table[i] = 1;
