@@ -7,6 +7,17 @@
  * the searched rows, column by column (K first), and prune a partial assignment as soon as
  * rls__partial_ok says it cannot become valid: tile sizes and row products only grow with the
  * entries, and the columns not assigned yet hold 1 in the searched rows while checking.
+ *
+ * Exact speed-ups of that walk (issue 14; rls_search_rows_plain keeps the plain walk as the
+ * reference the tests compare with): below the root, whose check is the full rls__partial_ok,
+ * a node re-checks only the rules that read a searched row or the mask (engine_ok); a column of
+ * ones is not re-checked (its table is its parent's); a complete table whose start had the
+ * layer's column products is valid by every rule once its check passed, so it is evaluated
+ * without re-checking; and a table whose objective a bound proves above the incumbent's (MAC
+ * energy plus static energy over the MAC cycles, then over its total cycles: the model's own
+ * expressions with the unknown non-negative terms at 0, so monotone rounding keeps the bound
+ * <= the figure) is counted without the rest of its figures: it could neither win nor tie.
+ * Tables, figures and candidate counts are those of the plain walk.
  */
 #include <math.h>
 #include <stdlib.h>
