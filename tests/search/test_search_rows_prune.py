@@ -109,3 +109,16 @@ def test_fixed_mapping_and_pe_constraints_equal_plain_walk(objective: str) -> No
     for group in _groups(target):
         assert (_outcome(target, layer, table, group, objective, plain=False)
                 == _outcome(target, layer, table, group, objective, plain=True)), group
+
+
+def test_unet_decoder_layer_heaviest_groups_equal_plain_walk() -> None:
+    """UNet's up4 3x3 conv on tpu_v3 from bottom-up's table: the row groups that take most of the
+    default search's row-search time there (LB with a PE row and the GB or DRAM row)."""
+    objective = "energy"
+    target = load_target("tpu_v3")
+    layer = Layer("up4.conv.double_conv.0", K=64, B=1, P=256, Q=256, C=128, R=3, S=3)
+    table = np.array(bottom_up(target, layer, objective).table)
+    for group in ((3, 4, 6), (3, 4, 9)):
+        pruned = _outcome(target, layer, table, group, objective, plain=False)
+        assert pruned == _outcome(target, layer, table, group, objective, plain=True), group
+        assert pruned[0] != "error" and pruned[3] > 1000
