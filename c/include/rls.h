@@ -208,6 +208,13 @@ int rls_search_rows(const rls_target *t, const rls_layer *layer, const int64_t *
                     const int32_t *rows, int32_t n_rows, int32_t objective,
                     int64_t *best_table, rls_summary *best, int64_t *candidates_evaluated);
 
+/* rls_search_rows by the plain walk: every partial table checked with every rule, every
+ * complete one evaluated in full. The same result and count by construction; kept as the
+ * reference the pruned walk is tested against. */
+int rls_search_rows_plain(const rls_target *t, const rls_layer *layer, const int64_t *table,
+                    const int32_t *rows, int32_t n_rows, int32_t objective,
+                    int64_t *best_table, rls_summary *best, int64_t *candidates_evaluated);
+
 /* The reference's bottom-up heuristic (spec §12, fixed dataflows). objective RLS_OBJ_EDP is an
  * extension (partial cost = partial energy x partial cycles). budget <= 0: none (the
  * reference's result); otherwise each level-pair search (one per pair and surviving candidate,
@@ -257,6 +264,9 @@ int rls_evaluate_df(const rls_target *target, const int32_t *dataflows, const rl
 int rls_evaluate_batch_df(const rls_target *target, const int32_t *dataflows, const rls_layer *layer,
                           const int64_t *tables, size_t n, rls_summary *out);
 int rls_search_rows_df(const rls_target *t, const int32_t *dataflows, const rls_layer *layer,
+                       const int64_t *table, const int32_t *rows, int32_t n_rows, int32_t objective,
+                       int64_t *best_table, rls_summary *best, int64_t *candidates_evaluated);
+int rls_search_rows_plain_df(const rls_target *t, const int32_t *dataflows, const rls_layer *layer,
                        const int64_t *table, const int32_t *rows, int32_t n_rows, int32_t objective,
                        int64_t *best_table, rls_summary *best, int64_t *candidates_evaluated);
 int rls_bottom_up_df(const rls_target *t, const int32_t *dataflows, const rls_layer *layer,

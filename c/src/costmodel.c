@@ -274,6 +274,25 @@ static inline int all_tiles(const int64_t *table, const rls_layer_ctx *ctx,
     return match;
 }
 
+/* all_tiles for a table whose column products are the layer's (the caller guarantees it): every
+ * prefix product divides a layer value, so nothing overflows and the same tiles come out without
+ * the overflow checks. */
+static inline void all_tiles_exact(const int64_t *table, const rls_layer_ctx *ctx,
+                                   uint64_t alloc[3][3], uint64_t send[3][3]) {
+    uint64_t pre[8];
+    for (int c = 0; c < 8; c++) pre[c] = 1;
+    static const int send_end[3] = {ROW_MAC_Y, ROW_PE_Y, ROW_CHIP_Y};
+    int r = 0;
+    for (int b = 0; b < 3; b++) {
+        for (; r <= send_end[b]; r++)
+            for (int c = 0; c < 8; c++) pre[c] *= (uint64_t)table[r * RLS_COLS + c];
+        rls__tiles(pre, ctx, send[b]);
+        for (int c = 0; c < 8; c++) pre[c] *= (uint64_t)table[r * RLS_COLS + c];
+        r++;
+        rls__tiles(pre, ctx, alloc[b]);
+    }
+}
+
 /* §5 active units of one spatial level, from the row products rp[10] */
 static inline void active_of(const rls_spatial *s, const uint64_t rp[RLS_ROWS], int xrow,
                              int64_t *ax, int64_t *ay) {
@@ -416,10 +435,26 @@ static inline void clear_figures(rls_result *out, int detail) {
     out->cycles[RLS_C_TOTAL] = HUGE_VAL;
 }
 
-static inline void evaluate_impl(const rls_target *t, const rls_layer_ctx *ctx, const int64_t *table,
-                                 rls_result *out, int detail, int structure_known) {
+/* A lower bound on a valid table's objective from its MAC cycles alone: the totals' own
+ * expressions, in their own order, with every term not yet known replaced by 0 (dynamic
+ * energies) or the cycles by c_mac <= the total cycles (C_MAC, or the total itself). Rounding is monotone, so the bound is
+ * <= the objective the model computes, exactly (no margin needed). */
+static inline double mac_bound(const rls_target *t, double e_mac, double c_mac, int objective) {
+    const double e_static = t->static_mac_per_cycle * c_mac + t->static_lb_per_cycle * c_mac +
+                            t->static_gb_per_cycle * c_mac + t->static_dram_per_cycle * c_mac;
+    const double energy = e_mac + e_static;
+    switch (objective) {
+    case RLS_OBJ_ENERGY: return energy;
+    case RLS_OBJ_CYCLES: return c_mac;
+    default: return energy * c_mac;
+    }
+}
+
+/* Returns 0 when a valid table's objective is proved above cutoff (nothing else in *out is then
+ * meaningful), 1 otherwise (*out filled). cutoff = +inf never stops early. */
+static inline int evaluate_impl(const rls_target *t, const rls_layer_ctx *ctx, const int64_t *table,
+                                rls_result *out, int detail, int known, int objective, double cutoff) {
     uint64_t alloc[3][3], send[3][3], rp[RLS_ROWS];
-    const int columns_match = all_tiles(table, ctx, alloc, send);
     row_products(table, rp);
     int64_t a_mx, a_my, a_px, a_py, a_cx, a_cy;
     active_of(&t->mac, rp, ROW_MAC_X, &a_mx, &a_my);
@@ -429,9 +464,23 @@ static inline void evaluate_impl(const rls_target *t, const rls_layer_ctx *ctx, 
     const int64_t a_mac = (int64_t)((uint64_t)a_mx * (uint64_t)a_my);
     const int64_t a_pe = (int64_t)((uint64_t)a_px * (uint64_t)a_py);
     const int64_t a_chip = (int64_t)((uint64_t)a_cx * (uint64_t)a_cy);
+    const double M = ctx->num_macs;
+    /* unsigned for an invalid table's sake (not used then); a valid one's product is at most the
+     * target's MAC count, so this is the signed product's value */
+    const double c_mac = M / (double)(int64_t)((uint64_t)a_mac * (uint64_t)a_pe * (uint64_t)a_chip);
+    /* a table known valid: its MAC cycles may already prove it above the cutoff */
+    if (known >= 2 && cutoff < HUGE_VAL && mac_bound(t, M * t->mac_energy_pj, c_mac, objective) > cutoff) return 0;
+    /* with rules 1-6 known (column products among them) the checked walk's match flag is not
+     * read, and both walks compute the same products modulo 2^64 */
+    int columns_match = 1;
+    if (known >= 1)
+        all_tiles_exact(table, ctx, alloc, send);
+    else
+        columns_match = all_tiles(table, ctx, alloc, send);
 
-    int reason = structure_known ? RLS_VALID : check_structure(t, table, columns_match, rp);
-    if (reason == RLS_VALID) reason = check_buffers(t, table, alloc);
+    /* known: 0 nothing, 1 rules 1-6 (structure), 2 every rule is guaranteed by the caller */
+    int reason = known >= 1 ? RLS_VALID : check_structure(t, table, columns_match, rp);
+    if (reason == RLS_VALID && known < 2) reason = check_buffers(t, table, alloc);
     out->valid = reason == RLS_VALID;
     out->reason = reason;
     if (detail) {
@@ -442,7 +491,7 @@ static inline void evaluate_impl(const rls_target *t, const rls_layer_ctx *ctx, 
     }
     if (reason != RLS_VALID) {
         clear_figures(out, detail);
-        return;
+        return 1;
     }
 
     /* §4.1-4.3 raw counts */
@@ -485,8 +534,30 @@ static inline void evaluate_impl(const rls_target *t, const rls_layer_ctx *ctx, 
         n_d[RLS_WRITE_O] *= ri[2].CRS;
     }
 
+    /* §7 cycles */
+    double C[RLS_N_CYCLES];
+    C[RLS_C_MAC] = c_mac;
+    const int64_t cnt_lb[3] = {n_lb[RLS_READ_I], n_lb[RLS_READ_W], n_lb[RLS_READ_O] + n_lb[RLS_WRITE_O]};
+    const int64_t cnt_gb[3] = {n_gb[RLS_READ_I], n_gb[RLS_READ_W], n_gb[RLS_READ_O] + n_gb[RLS_WRITE_O]};
+    const int64_t cnt_d[3] = {n_d[RLS_READ_I], n_d[RLS_READ_W], n_d[RLS_READ_O] + n_d[RLS_WRITE_O]};
+    double x[3], y[3], z[3];
+    for (int k = 0; k < 3; k++) {
+        x[k] = beats((double)send[RLS_LB][k], &t->lb) * (double)cnt_lb[k] * t->lb.c[k];
+        y[k] = t->gb.present
+                   ? beats((double)send[RLS_GB][k] * (double)cnt_gb[k], &t->gb) * t->gb.c[k]
+                   : 0.0;
+        z[k] = beats((double)send[RLS_DRAM][k] * (double)cnt_d[k], &t->dram) * t->dram.c[k];
+    }
+    C[RLS_C_LB] = combine(t->lb.capacity_form, x);
+    C[RLS_C_GB] = t->gb.present ? combine(t->gb.capacity_form, y) : 0.0;
+    C[RLS_C_DRAM] = z[0] + z[1] + z[2];
+    C[RLS_C_TOTAL] = C[RLS_C_MAC] + C[RLS_C_LB] + C[RLS_C_GB] + C[RLS_C_DRAM]; /* Q12 */
+    /* the same bound with the total cycles known (static energies exact, the dynamic ones but
+     * the MACs' still 0), before the energies are computed */
+    if (cutoff < HUGE_VAL && mac_bound(t, M * t->mac_energy_pj, C[RLS_C_TOTAL], objective) > cutoff)
+        return 0;
+
     /* §6 energy */
-    const double M = ctx->num_macs;
     const double pe_fan = (double)(a_pe * a_chip);
     double E[RLS_N_ENERGY];
     E[RLS_E_MAC] = M * t->mac_energy_pj;
@@ -503,24 +574,6 @@ static inline void evaluate_impl(const rls_target *t, const rls_layer_ctx *ctx, 
     E[RLS_E_DRAM] = transfer_energy(send[RLS_DRAM], n_d, t->dram.e);
     E[RLS_E_DYNAMIC] = E[RLS_E_MAC] + E[RLS_E_LB] + E[RLS_E_GB] + E[RLS_E_DRAM];
 
-    /* §7 cycles */
-    double C[RLS_N_CYCLES];
-    C[RLS_C_MAC] = M / (double)(a_mac * a_pe * a_chip);
-    const int64_t cnt_lb[3] = {n_lb[RLS_READ_I], n_lb[RLS_READ_W], n_lb[RLS_READ_O] + n_lb[RLS_WRITE_O]};
-    const int64_t cnt_gb[3] = {n_gb[RLS_READ_I], n_gb[RLS_READ_W], n_gb[RLS_READ_O] + n_gb[RLS_WRITE_O]};
-    const int64_t cnt_d[3] = {n_d[RLS_READ_I], n_d[RLS_READ_W], n_d[RLS_READ_O] + n_d[RLS_WRITE_O]};
-    double x[3], y[3], z[3];
-    for (int k = 0; k < 3; k++) {
-        x[k] = beats((double)send[RLS_LB][k], &t->lb) * (double)cnt_lb[k] * t->lb.c[k];
-        y[k] = t->gb.present
-                   ? beats((double)send[RLS_GB][k] * (double)cnt_gb[k], &t->gb) * t->gb.c[k]
-                   : 0.0;
-        z[k] = beats((double)send[RLS_DRAM][k] * (double)cnt_d[k], &t->dram) * t->dram.c[k];
-    }
-    C[RLS_C_LB] = combine(t->lb.capacity_form, x);
-    C[RLS_C_GB] = t->gb.present ? combine(t->gb.capacity_form, y) : 0.0;
-    C[RLS_C_DRAM] = z[0] + z[1] + z[2];
-    C[RLS_C_TOTAL] = C[RLS_C_MAC] + C[RLS_C_LB] + C[RLS_C_GB] + C[RLS_C_DRAM]; /* Q12 */
 
     /* §6 static energy (Q13) */
     const double cyc = C[RLS_C_TOTAL];
@@ -545,7 +598,7 @@ static inline void evaluate_impl(const rls_target *t, const rls_layer_ctx *ctx, 
         out->valid = 0;
         out->reason = RLS_R_OVERFLOW;
         clear_figures(out, detail);
-        return;
+        return 1;
     }
 
     if (detail) {
@@ -559,16 +612,28 @@ static inline void evaluate_impl(const rls_target *t, const rls_layer_ctx *ctx, 
         out->energy_pj[RLS_E_TOTAL] = E[RLS_E_TOTAL];
         out->cycles[RLS_C_TOTAL] = C[RLS_C_TOTAL];
     }
+    return 1;
 }
 
 void rls__evaluate(const rls_target *t, const rls_layer_ctx *ctx, const int64_t *table,
                    rls_result *out, int detail) {
-    evaluate_impl(t, ctx, table, out, detail, 0);
+    (void)evaluate_impl(t, ctx, table, out, detail, 0, RLS_OBJ_ENERGY, HUGE_VAL);
 }
 
 void rls__evaluate_trusted(const rls_target *t, const rls_layer_ctx *ctx, const int64_t *table,
                            rls_result *out, int detail) {
-    evaluate_impl(t, ctx, table, out, detail, 1);
+    (void)evaluate_impl(t, ctx, table, out, detail, 1, RLS_OBJ_ENERGY, HUGE_VAL);
+}
+
+int rls__evaluate_summary_valid(const rls_target *t, const rls_layer_ctx *ctx, const int64_t *table,
+                                int objective, double cutoff, rls_summary *out) {
+    rls_result r;
+    if (!evaluate_impl(t, ctx, table, &r, 0, 2, objective, cutoff)) return 0;
+    out->valid = r.valid;
+    out->reason = r.reason;
+    out->energy_pj = r.energy_pj[RLS_E_TOTAL];
+    out->cycles = r.cycles[RLS_C_TOTAL];
+    return 1;
 }
 
 void rls__evaluate_summary(const rls_target *t, const rls_layer_ctx *ctx, const int64_t *table,

@@ -77,6 +77,18 @@ int rls_search_rows_df(const rls_target *t, const int32_t *dataflows, const rls_
                            candidates_evaluated);
 }
 
+int rls_search_rows_plain_df(const rls_target *t, const int32_t *dataflows, const rls_layer *layer,
+                             const int64_t *table, const int32_t *rows, int32_t n_rows, int32_t objective,
+                             int64_t *best_table, rls_summary *best, int64_t *candidates_evaluated) {
+    if (t == NULL) return RLS_E_NULL;
+    rls_target scratch;
+    const rls_target *use;
+    const int st = with_dataflows(t, dataflows, &scratch, &use);
+    if (st != RLS_OK) return st;
+    return rls_search_rows_plain(use, layer, table, rows, n_rows, objective, best_table, best,
+                                 candidates_evaluated);
+}
+
 int rls_bottom_up_df(const rls_target *t, const int32_t *dataflows, const rls_layer *layer,
                      int32_t objective, int64_t budget, int64_t *best_table, rls_summary *best,
                      int64_t *candidates_evaluated, int32_t *finished) {

@@ -156,6 +156,16 @@ void rls__evaluate_trusted(const rls_target *t, const rls_layer_ctx *ctx, const 
 void rls__evaluate_summary(const rls_target *t, const rls_layer_ctx *ctx, const int64_t *table,
                            rls_summary *out);
 
+/* rls__evaluate_summary for a table the caller guarantees passes every rule of §2.3 (column
+ * products, fixed rows, arrays, capacities, fixed mappings), e.g. a complete table that
+ * rls__partial_ok accepted with every column assigned and whose column products are the layer's:
+ * the same figures, without re-checking the rules (only the overflow/sanity check remains).
+ * Returns 0, with *out unset, when a lower bound proves the objective (enum rls_objective) above
+ * cutoff, so the table cannot be kept by a search whose incumbent is cutoff; 1 otherwise
+ * (cutoff = HUGE_VAL: always evaluated). */
+int rls__evaluate_summary_valid(const rls_target *t, const rls_layer_ctx *ctx, const int64_t *table,
+                                int objective, double cutoff, rls_summary *out);
+
 /* Check only the validity rules (no costs). Returns enum rls_reason. */
 int rls__check(const rls_target *t, const rls_layer_ctx *ctx, const int64_t *table);
 

@@ -81,7 +81,8 @@ def _prepare(target: Target | Mapping[str, Any] | str,
 
 
 def search_rows(target: Target | Mapping[str, Any] | str, layer: Layer | Mapping[str, Any], table: Any,
-                rows: Sequence[int | str], objective: Objective | str = DEFAULT_OBJECTIVE) -> RowSearch:
+                rows: Sequence[int | str], objective: Objective | str = DEFAULT_OBJECTIVE, *,
+                plain: bool = False) -> RowSearch:
     """Brute-force re-factorization of 2 to 4 rows of a table (paper §3.4).
 
     Args:
@@ -90,6 +91,9 @@ def search_rows(target: Target | Mapping[str, Any] | str, layer: Layer | Mapping
         table: the starting table, 10 x 8 ints (spec row order).
         rows: 2 to 4 distinct row indices (0..9) or row names (``"LocalBuffer"``, ``"DRAM"``...).
         objective: ``energy`` (pJ), ``cycles`` or ``edp``.
+        plain: run the plain walk (every partial table checked against every rule, every
+            complete table evaluated in full) instead of the pruned one; the same result and
+            candidate count, slower: the reference the pruned walk is tested against.
 
     Returns:
         The best table over every ordered factorization of the selected rows' column products
@@ -116,7 +120,8 @@ def search_rows(target: Target | Mapping[str, Any] | str, layer: Layer | Mapping
         raise RlschedError(f"search_rows needs 2 to 4 distinct rows, got {list(rows)!r}")
     c_rows = ffi.new("int32_t[]", idx)
     out = _Out()
-    st = lib.rls_search_rows_df(t, df, c_layer, ffi.from_buffer("int64_t[]", arr), c_rows, len(idx),
+    fn = lib.rls_search_rows_plain_df if plain else lib.rls_search_rows_df
+    st = fn(t, df, c_layer, ffi.from_buffer("int64_t[]", arr), c_rows, len(idx),
                              objective_code(objective), out.table_ptr(), out.summary, out.count)
     return out.result(st, f"search_rows on layer {ly.name!r}")
 
