@@ -39,3 +39,13 @@ class NativeError(RlschedError):
 
 class PipelineError(RlschedError):
     """A pipeline-stage input is invalid: graph structure (cycle, unknown/duplicate ids) or stage count."""
+
+
+def short_repr(value: object) -> str:
+    """``repr`` of a value for a one-line message, cut to 40 characters (an int may have thousands
+    of digits, or be too large for ``repr`` at all)."""
+    try:
+        text = repr(value)
+    except ValueError:  # an int beyond sys.get_int_max_str_digits
+        return "<an integer too large to print>"
+    return text if len(text) <= 40 else text[:37] + "..."

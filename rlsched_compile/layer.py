@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Mapping
 
-from .errors import LayerError
+from .errors import LayerError, short_repr
 
 #: Column order of a scheduling table.
 PARAMS: tuple[str, ...] = ("K", "B", "P", "Q", "C", "R", "S", "G")
@@ -28,15 +28,6 @@ PARAMS: tuple[str, ...] = ("K", "B", "P", "Q", "C", "R", "S", "G")
 MAX_PARAM: int = 1 << 52
 #: Largest stride or dilation (the cost model's bound).
 MAX_STRIDE: int = 1 << 20
-
-
-def _short(v: Any) -> str:
-    """``repr`` of a value for a message, cut to 40 characters (an int may have thousands of digits)."""
-    try:
-        text = repr(v)
-    except ValueError:  # an int beyond sys.get_int_max_str_digits
-        return "<an integer too large to print>"
-    return text if len(text) <= 40 else text[:37] + "..."
 
 
 @dataclass(frozen=True)
@@ -78,23 +69,23 @@ class Layer:
         for p in PARAMS:
             v = getattr(self, p)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                problems.append(f"{p}={_short(v)} must be a positive integer")
+                problems.append(f"{p}={short_repr(v)} must be a positive integer")
             elif v > MAX_PARAM:
-                problems.append(f"{p}={_short(v)} is larger than the largest supported size 2^52")
+                problems.append(f"{p}={short_repr(v)} is larger than the largest supported size 2^52")
         for p in ("stride_h", "stride_w"):
             v = getattr(self, p)
             if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-                problems.append(f"{p}={_short(v)} must be an integer >= 0")
+                problems.append(f"{p}={short_repr(v)} must be an integer >= 0")
             elif v > MAX_STRIDE:
-                problems.append(f"{p}={_short(v)} is larger than the largest supported stride 2^20")
+                problems.append(f"{p}={short_repr(v)} is larger than the largest supported stride 2^20")
         if isinstance(self.repeat, bool) or not isinstance(self.repeat, int) or self.repeat < 1:
-            problems.append(f"repeat={_short(self.repeat)} must be a positive integer")
+            problems.append(f"repeat={short_repr(self.repeat)} must be a positive integer")
         for p in ("dilation_h", "dilation_w"):
             v = getattr(self, p)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                problems.append(f"{p}={_short(v)} must be an integer >= 1")
+                problems.append(f"{p}={short_repr(v)} must be an integer >= 1")
             elif v > MAX_STRIDE:
-                problems.append(f"{p}={_short(v)} is larger than the largest supported dilation 2^20")
+                problems.append(f"{p}={short_repr(v)} is larger than the largest supported dilation 2^20")
         if not problems:
             if self.K % self.G:
                 problems.append(f"K={self.K} is not divisible by G={self.G}")

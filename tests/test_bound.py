@@ -5,6 +5,7 @@ import dataclasses
 import json
 import math
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import pytest
@@ -16,8 +17,20 @@ from rlsched_compile.bound import compulsory_inputs, layer_lower_bound
 from rlsched_compile.errors import SearchError
 from rlsched_compile.native import search as native_search
 from rlsched_compile.native.costmodel import evaluate_table
+from rlsched_compile.targets.model import Target
 
 TARGETS = {name: rc.load_target(name) for name in ("eyeriss", "eyeriss_v2", "simba", "tpu_v3")}
+
+
+def _valid_samples(tgt: Target, layer: rc.Layer, seed: int, count: int) -> Iterator[np.ndarray]:
+    """Up to ``count`` seeded random valid tables (fewer when the layer has none)."""
+    state = seed
+    for _ in range(count):
+        try:
+            table, state = native_search.sample_valid(tgt, layer, rng_state=state)
+        except SearchError:
+            return
+        yield np.asarray(table)
 
 layers = st.builds(
     lambda k, c, p, r, stride, g: rc.Layer("l", K=k * g, B=1, P=p, Q=p, C=c * g, R=r, S=r, G=g,
@@ -33,13 +46,8 @@ def test_bound_below_every_random_valid_table(layer: rc.Layer, target: str, seed
     tgt = TARGETS[target]
     bound = layer_lower_bound(tgt, layer)
     assert bound.energy_pj > 0 and bound.cycles > 0
-    state = seed
-    for _ in range(5):
-        try:
-            table, state = native_search.sample_valid(tgt, layer, rng_state=state)
-        except SearchError:
-            return
-        ev = evaluate_table(tgt, layer, np.asarray(table))
+    for table in _valid_samples(tgt, layer, seed, 5):
+        ev = evaluate_table(tgt, layer, table)
         assert ev.valid
         assert ev.energy_pj >= bound.energy_pj, (ev.energy_pj, bound)
         assert ev.cycles >= bound.cycles, (ev.cycles, bound)
@@ -88,13 +96,8 @@ def test_input_and_fill_terms_below_random_tables_with_strides_and_dilations(lay
     FC convention stride 0) stay below random valid tables and their row-polished optima."""
     tgt = TARGETS[target]
     bound = layer_lower_bound(tgt, layer)
-    state = seed
-    for _ in range(8):
-        try:
-            table, state = native_search.sample_valid(tgt, layer, rng_state=state)
-        except SearchError:
-            return
-        ev = evaluate_table(tgt, layer, np.asarray(table))
+    for table in _valid_samples(tgt, layer, seed, 8):
+        ev = evaluate_table(tgt, layer, table)
         assert ev.energy_pj >= bound.energy_pj, (ev.energy_pj, bound)
         assert ev.cycles >= bound.cycles, (ev.cycles, bound)
     for objective in ("energy", "cycles"):
@@ -170,13 +173,8 @@ def test_every_term_below_random_valid_tables_under_every_dataflow(layer: rc.Lay
     matching cost component of random valid tables, on all four targets and every dataflow pair."""
     flows = _flows(target)
     tgt = flows[flow % len(flows)]
-    state = seed
-    for _ in range(6):
-        try:
-            table, state = native_search.sample_valid(tgt, layer, rng_state=state)
-        except SearchError:
-            return
-        _check_terms(tgt, layer, np.asarray(table))
+    for table in _valid_samples(tgt, layer, seed, 6):
+        _check_terms(tgt, layer, table)
 
 
 tiny_layers = st.builds(

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..cost import (ACCESS_KINDS, ACTIVE_FIELDS, BUFFERS, CYCLE_COMPONENTS, ENERGY_COMPONENTS,
                     REASONS, Evaluation)
-from ..errors import LayerError, NativeError, TableError, TargetError
+from ..errors import LayerError, NativeError, TableError, TargetError, short_repr
 from ..layer import PARAMS, Layer
 from ..objective import Objective
 from ..table import N_COLS, N_ROWS, ROW_NAMES, SchedulingTable, rows_from_records
@@ -243,7 +243,7 @@ def check_entries(arr: np.ndarray) -> None:
     r, c = divmod(i % (N_ROWS * N_COLS), N_COLS)
     v = flat[i].item() if flat.size else None
     raise TableError(f"table entries must be integers, got {arr.dtype} values (entry {ROW_NAMES[r]}/{PARAMS[c]} "
-                     f"= {_entry_text(v)}); every entry must be an integer >= 1, never truncated")
+                     f"= {short_repr(v)}); every entry must be an integer >= 1, never truncated")
 
 
 def _refuse_entry(flat_index: int, v: Any) -> None:
@@ -251,15 +251,7 @@ def _refuse_entry(flat_index: int, v: Any) -> None:
     too_big = isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v > MAX_ENTRY
     why = ("larger than 2^63 - 1, the largest entry" if too_big
            else "every entry must be an integer >= 1 (use 1 for an unused loop)")
-    raise TableError(f"table entry {ROW_NAMES[r]}/{PARAMS[c]} = {_entry_text(v)}: {why}")
-
-
-def _entry_text(v: Any) -> str:
-    try:
-        text = repr(v)
-    except ValueError:  # an int beyond sys.get_int_max_str_digits
-        return "<an integer too large to print>"
-    return text if len(text) <= 40 else text[:37] + "..."
+    raise TableError(f"table entry {ROW_NAMES[r]}/{PARAMS[c]} = {short_repr(v)}: {why}")
 
 
 def column_product_problem(layer: Layer, table: np.ndarray) -> str | None:
