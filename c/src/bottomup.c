@@ -44,8 +44,10 @@
  * fixed mapping on either buffer): the local buffer's capacity test depends on the LB row d
  * alone, so over the divisor lattice of the candidate's GB row g the number of fitting d
  * dividing u and their largest row-b degree are prefix sums (maxima) computed once per pair
- * search; the phase's terms come from evaluating d = 1, and with the t terms at 0 they bound
- * every option of the phase. A phase whose bound exceeds PM's cost and whose largest degree
+ * search; the phase's terms come from evaluating d = 1, and with the t terms at 0 (C_DRAM at its
+ * floor, rls__dram_cycles_floor: it reads only the DRAM row and the per-column products below it,
+ * which no option of the pair search changes) they bound every option of the phase. The floor
+ * matters where static energy runs over DRAM cycles (tpu_v3: most of a layer's energy). A phase whose bound exceeds PM's cost and whose largest degree
  * cannot move SP is counted (its options, its odometer) and not walked. Survivors, tie-breaks
  * and candidate counts are those of the plain walk; used only without a budget, like the memo.
  *
@@ -152,6 +154,7 @@ typedef struct {
     size_t cur_t;                 /* t index of the option in cur */
     int have_const;               /* this phase's fixed terms are known */
     double c_energy, c_lb, c_mac, pe_fan;
+    double dram_floor;            /* <= every option's C_DRAM in this pair search */
     int64_t pruned;               /* options counted without evaluation */
     int phase_skip;               /* lattice below valid: whole phases may be skipped */
     int64_t *lat_cnt, *lat_deg;   /* per divisor x of g: fitting d | x, their largest degree */
@@ -645,8 +648,10 @@ static int skip_phase(pair_search *ps, const temporal_space *ts, int64_t again) 
     ps->pe_fan = (double)(r.active[RLS_A_PES] * r.active[RLS_A_CHIPS]);
     const size_t x = lattice_index(ps, ts->u);
     const int64_t count = ps->lat_cnt[x], max_deg = ps->lat_deg[x];
-    /* partial_cost with the t terms (E_GB_UP, E_LB_LO, C_GB, C_DRAM) at 0 */
-    const double cycles0 = ps->c_mac + ps->c_lb;
+    /* partial_cost with the t terms (E_GB_UP, E_LB_LO, C_GB) at 0 and C_DRAM at its floor, which
+     * every option of the pair search shares (the static energies run over the total cycles,
+     * C_MAC + C_LB + C_GB + C_DRAM in the model's order; on big arrays DRAM cycles dominate) */
+    const double cycles0 = ps->c_mac + ps->c_lb + 0.0 + ps->dram_floor;
     double energy = tg->static_gb_per_cycle * cycles0 + tg->static_mac_per_cycle * cycles0;
     if (!tg->mac.present) energy += ps->c_energy + tg->static_lb_per_cycle * cycles0;
     const double cycles = ps->c_lb + ps->c_mac;
@@ -959,6 +964,7 @@ static int search_pair(pair_search *ps, const int64_t *cand, table_t out[2]) {
         if (ok) {
             memset(ps->t_known, 0, n);
             ps->prune = 1;
+            ps->dram_floor = rls__dram_cycles_floor(ps->t, ps->ctx, cand);
         }
         ps->phase_skip = ok && !(ps->t->lb.has_fixed_mapping && ps->t->lb.present) &&
                          !(ps->t->gb.has_fixed_mapping && ps->t->gb.present) && build_lattice(ps, cand, n);

@@ -421,6 +421,34 @@ static inline double combine(int form, const double v[3]) {
     return v[0] + v[1] + v[2];
 }
 
+double rls__dram_cycles_floor(const rls_target *t, const rls_layer_ctx *ctx, const int64_t *table) {
+    uint64_t pre[RLS_COLS], send[3], alloc[3];
+    for (int c = 0; c < RLS_COLS; c++) pre[c] = 1;
+    for (int r = 0; r < ROW_DRAM; r++)
+        for (int c = 0; c < RLS_COLS; c++) pre[c] *= (uint64_t)table[r * RLS_COLS + c];
+    rls__tiles(pre, ctx, send);
+    for (int c = 0; c < RLS_COLS; c++) pre[c] = (uint64_t)ctx->l[c];
+    rls__tiles(pre, ctx, alloc);
+    const row_info ri[3] = {info_of(table, ROW_LB), info_of(table, ROW_GB), info_of(table, ROW_DRAM)};
+    const int df_dram = t->gb.present ? t->gb.dataflow : t->lb.dataflow; /* Q28 */
+    int64_t n_d[4];
+    counts_at(ri, 2, df_dram, ri[2].CRS, n_d);
+    /* §4.4 read-once, as the evaluation does it */
+    if (alloc[RLS_INPUT] == send[RLS_INPUT]) n_d[RLS_READ_I] = 1;
+    if (alloc[RLS_WEIGHT] == send[RLS_WEIGHT]) n_d[RLS_READ_W] = 1;
+    if (alloc[RLS_OUTPUT] == send[RLS_OUTPUT]) {
+        n_d[RLS_READ_O] = 0;
+        n_d[RLS_WRITE_O] = 1;
+    }
+    for (int k = 0; k < 4; k++)
+        if (n_d[k] < 0) return 0.0; /* wrapped counts: no bound */
+    const int64_t cnt_d[3] = {n_d[RLS_READ_I], n_d[RLS_READ_W], n_d[RLS_READ_O] + n_d[RLS_WRITE_O]};
+    double z[3];
+    for (int k = 0; k < 3; k++) z[k] = beats((double)send[k] * (double)cnt_d[k], &t->dram) * t->dram.c[k];
+    const double floor = z[0] + z[1] + z[2];
+    return finite_nonneg(floor) ? floor : 0.0;
+}
+
 /* ---- evaluation ------------------------------------------------------------------------- */
 
 /* An invalid result: the totals are +inf (so no search keeps it); with detail, every figure 0. */

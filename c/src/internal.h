@@ -166,6 +166,13 @@ void rls__evaluate_summary(const rls_target *t, const rls_layer_ctx *ctx, const 
 int rls__evaluate_summary_valid(const rls_target *t, const rls_layer_ctx *ctx, const int64_t *table,
                                 int objective, double cutoff, rls_summary *out);
 
+/* A lower bound on the DRAM cycles (C_DRAM of §7) of a table with the layer's column products:
+ * the model's own expressions without the global buffer's bypass adjustments (§4.5), which only
+ * raise DRAM access counts, so it is <= the evaluation's C_DRAM (equal when the global buffer
+ * bypasses nothing). It reads only the DRAM row and the per-column products of the rows below it,
+ * so every table that moves factors among the rows below DRAM shares it. */
+double rls__dram_cycles_floor(const rls_target *t, const rls_layer_ctx *ctx, const int64_t *table);
+
 /* Check only the validity rules (no costs). Returns enum rls_reason. */
 int rls__check(const rls_target *t, const rls_layer_ctx *ctx, const int64_t *table);
 
