@@ -142,7 +142,8 @@ class Improvement:
 def improve_table(target: Target, layer: Layer, start_table: np.ndarray, *, start_energy_pj: float,
                   start_cycles: float, objective: Objective | str, policy: NumpyPolicy, sampled_rollouts: int = 3,
                   seed: int = 0, max_steps: int | None = None, patience: int | None = None,
-                  stop_after_idle: int | None = None, search_rows: SearchRowsFn | None = None) -> Improvement:
+                  stop_after_idle: int | None = None, sampled_stop_after_idle: int | None = None,
+                  search_rows: SearchRowsFn | None = None) -> Improvement:
     """Run the greedy rollout and ``sampled_rollouts`` sampled ones from ``start_table``; keep the best.
 
     Row searches are memoized across the rollouts (they share their first states), so the sampled
@@ -153,6 +154,7 @@ def improve_table(target: Target, layer: Layer, start_table: np.ndarray, *, star
             also observation features, so keep them as trained.
         stop_after_idle: end a rollout after this many consecutive non-improving actions (a
             compile-time shortcut that leaves the observations unchanged; None: never).
+        sampled_stop_after_idle: the same for the sampled rollouts only (None: ``stop_after_idle``).
     """
     cache: dict[Any, Any] = {}
     mdp = SchedulingMDP(target, layer, start_table, start_energy_pj=start_energy_pj, start_cycles=start_cycles,
@@ -165,7 +167,8 @@ def improve_table(target: Target, layer: Layer, start_table: np.ndarray, *, star
     steps = 0
     for k in range(1 + sampled_rollouts):
         obs = mdp.reset()
-        while not mdp.done and (stop_after_idle is None or mdp.idle < stop_after_idle):
+        limit = stop_after_idle if k == 0 or sampled_stop_after_idle is None else sampled_stop_after_idle
+        while not mdp.done and (limit is None or mdp.idle < limit):
             obs, _, _, _ = mdp.step(policy.act(obs, mdp.action_mask(), None if k == 0 else rng))
         steps += mdp.steps
         metric = mdp.metric(mdp.best_energy_pj, mdp.best_cycles)

@@ -95,6 +95,14 @@ QUAD_GROUP_MAX_ESTIMATE = 1_000_000
 #: layer it cost ResNet-50 on simba cycles 16-27% more for no gain). Deterministic: counts only.
 SAMPLE_DETOUR_OBJECTIVE = Objective.ENERGY
 SAMPLE_DETOUR_MAX_CANDIDATES = 100_000
+#: ``rl-hybrid`` on big layers, where bottom-up visited more than EXTRAS_MAX_BOTTOM_UP candidates
+#: (tpu_v3): the agent's sampled rollouts from the paper's start end after this many consecutive
+#: non-improving actions (its greedy rollout keeps HYBRID_STOP_AFTER_IDLE). From the all-in-DRAM
+#: start every step is a large row search; the rollouts rarely improve late. Measured on every
+#: layer of the zoo on tpu_v3 under energy, cycles and EDP (2070 layers): the same table on each.
+#: Ending all of that start's rollouts after 3 idle steps loses GPT-2's c_attn (+0.05%), dropping
+#: its sampled rollouts loses ViT's patch embedding (+0.06%), dropping the start loses both.
+HYBRID_BIG_SAMPLED_STOP_AFTER_IDLE = 3
 
 
 def polish_rows(target: Target, layer: Layer, table: np.ndarray, *, objective: Objective | str,
@@ -192,15 +200,17 @@ class _AgentBase:
         digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "missing"
         return (f"{digest}:{SAMPLED_ROLLOUTS}:{HYBRID_SAMPLED_ROLLOUTS}:{HYBRID_STOP_AFTER_IDLE}:"
                 f"xobj{CROSS_OBJECTIVE_MAX_CANDIDATES}:samples{SAMPLE_STARTS}:{SAMPLE_MIN_CANDIDATES}/{SAMPLE_BOTTOM_UP_DIVISOR}:{EXTRAS_MAX_BOTTOM_UP}:quad{QUAD_SHARE}:{QUAD_MIN_CANDIDATES}@{QUAD_FLOOR_MAX_BOTTOM_UP}-{QUAD_MAX_CANDIDATES}:{QUAD_GROUP_MAX_ESTIMATE}:"
-                f"detour-{SAMPLE_DETOUR_OBJECTIVE}:{SAMPLE_DETOUR_MAX_CANDIDATES}")
+                f"detour-{SAMPLE_DETOUR_OBJECTIVE}:{SAMPLE_DETOUR_MAX_CANDIDATES}:"
+                f"big-idle{HYBRID_BIG_SAMPLED_STOP_AFTER_IDLE}")
 
     def _agent(self, target: Target, layer: Layer, table: np.ndarray, *, objective: Objective, seed: int,
                policy: NumpyPolicy, sampled_rollouts: int = SAMPLED_ROLLOUTS,
-               stop_after_idle: int | None = None) -> tuple[np.ndarray, float, float, int]:
+               stop_after_idle: int | None = None,
+               sampled_stop_after_idle: int | None = None) -> tuple[np.ndarray, float, float, int]:
         ev = evaluate_table(target, layer, table)
         res = improve_table(target, layer, table, start_energy_pj=ev.energy_pj, start_cycles=ev.cycles,
                             objective=objective, policy=policy, sampled_rollouts=sampled_rollouts, seed=seed,
-                            stop_after_idle=stop_after_idle)
+                            stop_after_idle=stop_after_idle, sampled_stop_after_idle=sampled_stop_after_idle)
         return res.table, res.energy_pj, res.cycles, res.candidates
 
     def _paper_start(self, target: Target, layer: Layer) -> np.ndarray:
@@ -262,18 +272,22 @@ class AgentHybrid(_AgentBase):
             bu_finished = True
         bu_evaluations = evaluations
         bu_eval = evaluate_table(target, layer, bu_table)
-        starts = [bu_table]
+        # (start, the sampled rollouts' idle limit): bottom-up's table, then the paper's start
+        starts: list[tuple[np.ndarray, int]] = [(bu_table, HYBRID_STOP_AFTER_IDLE)]
         try:
-            starts.append(self._paper_start(target, layer))
+            big = bu_evaluations > EXTRAS_MAX_BOTTOM_UP
+            starts.append((self._paper_start(target, layer),
+                           HYBRID_BIG_SAMPLED_STOP_AFTER_IDLE if big else HYBRID_STOP_AFTER_IDLE))
         except SearchError:
             pass
         agent_best = (objective.measure(bu_eval.energy_pj, bu_eval.cycles), bu_table)
-        for start in starts:
+        for start, sampled_idle in starts:
             if deadline.expired():  # --time-limit: keep the best so far
                 break
             table, energy_pj, cycles, candidates = self._agent(
                 target, layer, start, objective=objective, seed=seed, policy=policy,
-                sampled_rollouts=HYBRID_SAMPLED_ROLLOUTS, stop_after_idle=HYBRID_STOP_AFTER_IDLE)
+                sampled_rollouts=HYBRID_SAMPLED_ROLLOUTS, stop_after_idle=HYBRID_STOP_AFTER_IDLE,
+                sampled_stop_after_idle=sampled_idle)
             evaluations += candidates
             value = objective.measure(energy_pj, cycles)
             if objective.improves(value, agent_best[0]):

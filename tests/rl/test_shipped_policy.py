@@ -84,3 +84,24 @@ def test_wrong_size_policy_message(tmp_path):
              w2=np.zeros((2, 4)), b2=np.zeros(2))
     with pytest.raises(RlschedError, match=r"expects 3 features and 2 actions, this version uses .*: retrain it"):
         load_policy(tmp_path / "small.npz")
+
+
+def test_sampled_rollouts_have_their_own_idle_limit(eyeriss, small_layers):
+    """``sampled_stop_after_idle`` ends only the sampled rollouts (rl-hybrid uses it from the
+    paper's start on big layers): at 0 they take no step, so the steps are the greedy rollout's,
+    and the greedy rollout (hence a best table at least as good) is unchanged."""
+    from rlsched_compile.rl.policy import improve_table
+    from rlsched_compile.search.diagnose import smallest_table
+
+    layer = small_layers[0]
+    start, _ = smallest_table(eyeriss, layer)
+    ev = evaluate_table(eyeriss, layer, start)
+    common = dict(start_energy_pj=ev.energy_pj, start_cycles=ev.cycles, objective="energy",
+                  policy=shipped_policy(), seed=0, stop_after_idle=6)
+    greedy = improve_table(eyeriss, layer, start, sampled_rollouts=0, **common)
+    cut = improve_table(eyeriss, layer, start, sampled_rollouts=2, sampled_stop_after_idle=0, **common)
+    full = improve_table(eyeriss, layer, start, sampled_rollouts=2, **common)
+    assert greedy.steps > 0
+    assert cut.steps == greedy.steps < full.steps
+    assert np.array_equal(cut.table, greedy.table)
+    assert full.energy_pj <= cut.energy_pj
