@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from rlsched_compile import Layer, evaluate_table, schedule_layer
 from rlsched_compile.native import search as native_search
+from rlsched_compile.objective import Objective
 from rlsched_compile.table import writable_rows
 from rlsched_compile.search.polish import (group_candidates, ordered_factorizations, quadruples_cheapest_first,
                                            sample_budget, sample_starts)
@@ -90,6 +91,16 @@ GAP_LAYERS = [
      "cycles", 12083712.0),
     ("eyeriss", Layer("mobilenet_v3_large.features.9.project", K=80, B=1, P=14, Q=14, C=184, R=1, S=1), "cycles",
      274368.0),
+    # EDP (session 5's heavy search under EDP on eyeriss, eyeriss_v2 and simba): 10.4% above, the
+    # energy default's table; closed by the agent under the other objectives (CROSS_OBJECTIVE_AGENT_FOR)
+    ("eyeriss", Layer("resnet50.layer4.0.conv3", K=2048, B=1, P=7, Q=7, C=512, R=1, S=1), "edp",
+     1778582562379672.8),
+    # 11.3% above (YOLO v3 conv89, the cycles default's table), closed the same way
+    ("eyeriss", Layer("yolov3.conv89.conv", K=255, B=1, P=26, Q=26, C=512, R=1, S=1), "edp", 3176707855563861.5),
+    # 19.0% above: bottom-up's cycles table polished for cycles seeds the EDP polish on layers up to
+    # 8 M bottom-up candidates (CROSS_OBJECTIVE_EDP_MAX_CANDIDATES), then a 400 k quadruple polish
+    ("simba", Layer("unet.down3.maxpool_conv.1.double_conv.3", K=512, B=1, P=32, Q=32, C=512, R=3, S=3), "edp",
+     2.3227138040875052e16),
 ]
 
 
@@ -98,8 +109,7 @@ GAP_LAYERS = [
 def test_default_within_one_percent_of_best_known(shipped: dict[str, Target], target_name: str, layer: Layer,
                                                   objective: str, best_known: float) -> None:
     r = schedule_layer(shipped[target_name], layer, objective=objective)
-    value = r.energy_pj if objective == "energy" else r.cycles
-    assert value <= 1.01 * best_known
+    assert Objective.parse(objective).measure(r.energy_pj, r.cycles) <= 1.01 * best_known
 
 
 def test_default_never_worse_than_the_other_objectives_table(shipped: dict[str, Target]) -> None:
