@@ -57,11 +57,14 @@ HYBRID_STOP_AFTER_IDLE = 6
 #: Raised from 1 M: on YOLO v3's conv1 on eyeriss_v2 (bottom-up 1.03 M) the cycles table, polished
 #: for energy, has 3.7% less energy than the energy search found without it.
 CROSS_OBJECTIVE_MAX_CANDIDATES = 2_000_000
-#: The same limit under EDP (bottom-up's energy and cycles tables only; the agent's stay within
-#: CROSS_OBJECTIVE_MAX_CANDIDATES): EDP is their product, and on UNet's down3 double_conv.3 on simba
-#: (bottom-up: 3.4 M) bottom-up's cycles table polished for cycles has 16% less EDP than the EDP
+#: Under EDP, between CROSS_OBJECTIVE_MAX_CANDIDATES and this many bottom-up candidates, bottom-up's
+#: table under CROSS_OBJECTIVE_EDP_OBJECTIVES, polished under that objective, seeds the EDP polish
+#: too (only that one: with energy too, and the raw tables, UNet on simba took 22.8 CPU s under
+#: EDP). EDP is the product of energy and cycles, and on UNet's down3 double_conv.3 on simba
+#: (bottom-up: 3.4 M) bottom-up's cycles table polished for cycles has 13% less EDP than the EDP
 #: search found without it (2.403e16 vs 2.765e16: fewer pJ and fewer cycles).
 CROSS_OBJECTIVE_EDP_MAX_CANDIDATES = 8_000_000
+CROSS_OBJECTIVE_EDP_OBJECTIVES = (Objective.CYCLES,)
 #: ``rl-hybrid``: seeded random valid starts polished (pairs and triples) after the other seeds,
 #: and the final quadruple polish's candidate budget: a share of the candidates the layer's search
 #: evaluated before it (cheap layers stay cheap), at most QUAD_MAX_CANDIDATES (bottom-up's count
@@ -215,7 +218,8 @@ class _AgentBase:
         path = SHIPPED_POLICY if self._policy_path is None else self._policy_path
         digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "missing"
         return (f"{digest}:{SAMPLED_ROLLOUTS}:{HYBRID_SAMPLED_ROLLOUTS}:{HYBRID_STOP_AFTER_IDLE}:"
-                f"xobj{CROSS_OBJECTIVE_MAX_CANDIDATES}/edp{CROSS_OBJECTIVE_EDP_MAX_CANDIDATES}:samples{SAMPLE_STARTS}:{SAMPLE_MIN_CANDIDATES}/{SAMPLE_BOTTOM_UP_DIVISOR}:{EXTRAS_MAX_BOTTOM_UP}:quad{QUAD_SHARE}:{QUAD_MIN_CANDIDATES}@{QUAD_FLOOR_MAX_BOTTOM_UP}-{QUAD_MAX_CANDIDATES}:{QUAD_GROUP_MAX_ESTIMATE}:"
+                f"xobj{CROSS_OBJECTIVE_MAX_CANDIDATES}/edp{CROSS_OBJECTIVE_EDP_MAX_CANDIDATES}-"
+                f"{'-'.join(o.value for o in CROSS_OBJECTIVE_EDP_OBJECTIVES)}:samples{SAMPLE_STARTS}:{SAMPLE_MIN_CANDIDATES}/{SAMPLE_BOTTOM_UP_DIVISOR}:{EXTRAS_MAX_BOTTOM_UP}:quad{QUAD_SHARE}:{QUAD_MIN_CANDIDATES}@{QUAD_FLOOR_MAX_BOTTOM_UP}-{QUAD_MAX_CANDIDATES}:{QUAD_GROUP_MAX_ESTIMATE}:"
                 f"detour-{SAMPLE_DETOUR_OBJECTIVE}:{SAMPLE_DETOUR_MAX_CANDIDATES}:"
                 f"big-idle{HYBRID_BIG_SAMPLED_STOP_AFTER_IDLE}:"
                 f"xagent-{'-'.join(o.value for o in CROSS_OBJECTIVE_AGENT_FOR)}")
@@ -312,10 +316,10 @@ class AgentHybrid(_AgentBase):
                 agent_best = (value, table)
         # Polish bottom-up's table (= row-sweep) and the agent's best; ties keep bottom-up's polish.
         seeds = [bu_table] + ([agent_best[1]] if not np.array_equal(agent_best[1], bu_table) else [])
-        cross_limit = (CROSS_OBJECTIVE_EDP_MAX_CANDIDATES if objective == Objective.EDP
-                       else CROSS_OBJECTIVE_MAX_CANDIDATES)
-        if budget is None and 0 < bu_evaluations <= cross_limit:
-            for other in OBJECTIVES:
+        cheap = bu_evaluations <= CROSS_OBJECTIVE_MAX_CANDIDATES
+        mid_edp = objective == Objective.EDP and bu_evaluations <= CROSS_OBJECTIVE_EDP_MAX_CANDIDATES
+        if budget is None and bu_evaluations > 0 and (cheap or mid_edp):
+            for other in OBJECTIVES if cheap else CROSS_OBJECTIVE_EDP_OBJECTIVES:
                 if other == objective or deadline.expired():
                     continue
                 try:
@@ -326,8 +330,8 @@ class AgentHybrid(_AgentBase):
                 other_table = np.array(other_bu.table)
                 own, _, _, candidates, _ = polish_rows(target, layer, other_table, objective=other)
                 evaluations += candidates
-                cands = [other_table, own]
-                if (objective in CROSS_OBJECTIVE_AGENT_FOR and bu_evaluations <= CROSS_OBJECTIVE_MAX_CANDIDATES
+                cands = [other_table, own] if cheap else [own]
+                if (objective in CROSS_OBJECTIVE_AGENT_FOR and cheap
                         and paper_start is not None and not deadline.expired()):
                     agent_table, _, _, candidates = self._agent(
                         target, layer, paper_start, objective=other, seed=seed, policy=policy,
