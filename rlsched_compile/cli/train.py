@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Sequence, TextIO
 from .._options import OUTPUT_ROOT, REMOVAL_VERSION, add_deprecated_alias, add_out
 from ..errors import RlschedError
 from ..objective import OBJECTIVE_NAMES
-from ..rl.config import PPOConfig
+from ..rl.config import EVAL_PAIRS, PPOConfig
 from ._common import parse_and_run
 
 if TYPE_CHECKING:
@@ -84,7 +84,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
                         help="stop after this wall time (seconds) with a checkpoint and exit code 3; rerun to resume")
     add_deprecated_alias(parser, "--time-limit-s", "--time-limit", "time_limit", type=float)
-    parser.add_argument("--eval-pairs", type=int, default=24, metavar="N",
+    parser.add_argument("--eval-pairs", type=int, default=EVAL_PAIRS, metavar="N",
                         help="evaluate the result on at most N (target, layer) pairs per split (default: %(default)s)")
     parser.add_argument("--no-resume", action="store_true", help="ignore an existing checkpoint in --out")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr (-q implies it)")

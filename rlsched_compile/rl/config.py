@@ -12,6 +12,11 @@ from ..errors import RlschedError
 from ..objective import DEFAULT_OBJECTIVE
 
 
+#: (target, layer) pairs per split the trained policy is evaluated on (a seeded sample), for
+#: ``train()`` and ``rlsched-compile train --eval-pairs`` alike.
+EVAL_PAIRS = 24
+
+
 @dataclass(frozen=True)
 class PPOConfig:
     """Everything that determines a training run (paper §3.3, eqs. (1) and (6))."""

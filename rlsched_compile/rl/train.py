@@ -32,7 +32,7 @@ from ..errors import RlschedError, SearchError
 from ..layer import Layer
 from ..objective import Objective
 from ..targets.model import Target
-from .config import PPOConfig, entropy_coef
+from .config import EVAL_PAIRS, PPOConfig, entropy_coef
 from .env import SchedulingEnv, Task
 from .mdp import SearchRowsFn, paper_start_table
 from .policy import NumpyPolicy, improve_table, save_policy
@@ -245,7 +245,7 @@ def train(config: PPOConfig, *, train_pairs: Sequence[tuple[Target, Layer]],
           held_out_pairs: Sequence[tuple[Target, Layer]] = (), out_dir: str | os.PathLike[str],
           start_fn: StartFn | None = None, search_rows: SearchRowsFn | None = None, resume: bool = True,
           progress: bool = True, card: dict[str, Any] | None = None, evaluate: bool = True,
-          time_limit_s: float | None = None, eval_pairs: int = 48,
+          time_limit_s: float | None = None, eval_pairs: int = EVAL_PAIRS,
           bottom_up_targets: Collection[str] | None = None, init_policy: NumpyPolicy | None = None
           ) -> TrainSummary:
     """Train (or resume) a policy and export it.

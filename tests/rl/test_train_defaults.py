@@ -40,3 +40,17 @@ def test_respect_command_defaults_are_respect_config_defaults() -> None:
     args = _parse(train_respect.add_arguments)
     fields = dataclasses.fields(RespectConfig)
     assert RespectConfig(**{f.name: getattr(args, f.name) for f in fields}) == RespectConfig()
+
+
+def test_eval_pairs_default_has_one_home() -> None:
+    """``--eval-pairs`` and ``train(eval_pairs=...)`` once differed (24 vs 48): both read EVAL_PAIRS."""
+    import inspect
+
+    import pytest
+
+    pytest.importorskip("torch")
+    from rlsched_compile.rl import config
+    from rlsched_compile.rl import train as rl_train
+
+    assert _parse(train.add_arguments).eval_pairs == config.EVAL_PAIRS
+    assert inspect.signature(rl_train.train).parameters["eval_pairs"].default == config.EVAL_PAIRS
