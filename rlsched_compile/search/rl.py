@@ -73,10 +73,12 @@ CROSS_OBJECTIVE_EDP_OBJECTIVES = (Objective.CYCLES,)
 #: and the final quadruple polish's candidate budget: a share of the candidates the layer's search
 #: evaluated before it (cheap layers stay cheap), at most QUAD_MAX_CANDIDATES (bottom-up's count
 #: on big arrays includes its memo's twins, so it overstates the work; at about 3 M candidates a
-#: second, the cap is some 0.13 s a layer). Deterministic: counts, never time (:mod:`.polish`).
-#: Raised from 100 k: UNet's down3 double_conv.3 on simba under EDP needs 300 k to reach the
-#: best-known table (3.5% less EDP). A larger cap only extends the same polish (it adopts strict
-#: improvements only), so no table gets worse.
+#: second, the cap is some 0.03 s a layer). Deterministic: counts, never time (:mod:`.polish`).
+#: Under EDP the cap is QUAD_MAX_CANDIDATES_EDP: UNet's down3 double_conv.3 on simba needs 300 k to
+#: reach the best-known table (3.5% less EDP). A larger cap only extends the same polish (it
+#: adopts strict improvements only), so no table gets worse; under energy and cycles 100 k reaches
+#: every best-known table of the zoo but one (UNet down4 double_conv.0 on simba, 1.0009) and 400 k
+#: cost UNet on simba 2.4 CPU s more under cycles.
 #: Each start's polish is capped by :func:`.polish.sample_budget` (50 k, or a tenth of bottom-up's
 #: candidates on bigger layers).
 SAMPLE_STARTS = 4
@@ -86,7 +88,8 @@ SAMPLE_STARTS = 4
 #: from 2 M: UNet's and ViT's layers on simba (3-5 M) were up to 8.7% above best-known without them.
 EXTRAS_MAX_BOTTOM_UP = 8_000_000
 QUAD_SHARE = 0.25
-QUAD_MAX_CANDIDATES = 400_000
+QUAD_MAX_CANDIDATES = 100_000
+QUAD_MAX_CANDIDATES_EDP = 400_000
 #: The quadruple polish's budget floor on small layers, where bottom-up visited at most
 #: QUAD_FLOOR_MAX_BOTTOM_UP candidates (the polish stops earlier when a sweep improves nothing):
 #: there a quarter of the search was too little; MobileNet v3's features.9.project on eyeriss
@@ -132,8 +135,10 @@ CROSS_OBJECTIVE_AGENT_FOR = (Objective.EDP,)
 #: paper's start gave the best, both are. The default is then never worse than bottom-up by
 #: construction, and than row-sweep (bottom-up's table polished) by measurement: on every layer of
 #: the zoo on tpu_v3 under energy, cycles and EDP (2070 layer x objective cells) the objective
-#: is the same with and without this (a few cycles ties now keep the agent's table), and UNet's
-#: compile takes 16.4 instead of 18.9 CPU s under energy (its seed polishes were a third of it).
+#: is the same with and without this, and UNet's compile takes 16.4 instead of 18.9 CPU s under
+#: energy (its seed polishes were a third of it). Not under cycles: there whole-cycle ties are
+#: common and the two polishes' tied tables differ in energy (BERT on tpu_v3: +0.008% network
+#: energy for the same cycles), and UNet's cycles compile is fast enough (about 16 CPU s).
 BIG_LAYER_POLISH_AGENT_ONLY = True
 
 
@@ -232,7 +237,7 @@ class _AgentBase:
         digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "missing"
         return (f"{digest}:{SAMPLED_ROLLOUTS}:{HYBRID_SAMPLED_ROLLOUTS}:{HYBRID_STOP_AFTER_IDLE}:"
                 f"xobj{CROSS_OBJECTIVE_MAX_CANDIDATES}/edp{CROSS_OBJECTIVE_EDP_MAX_CANDIDATES}-"
-                f"{'-'.join(o.value for o in CROSS_OBJECTIVE_EDP_OBJECTIVES)}:samples{SAMPLE_STARTS}:{SAMPLE_MIN_CANDIDATES}/{SAMPLE_BOTTOM_UP_DIVISOR}:{EXTRAS_MAX_BOTTOM_UP}:quad{QUAD_SHARE}:{QUAD_MIN_CANDIDATES}@{QUAD_FLOOR_MAX_BOTTOM_UP}-{QUAD_MAX_CANDIDATES}:{QUAD_GROUP_MAX_ESTIMATE}:"
+                f"{'-'.join(o.value for o in CROSS_OBJECTIVE_EDP_OBJECTIVES)}:samples{SAMPLE_STARTS}:{SAMPLE_MIN_CANDIDATES}/{SAMPLE_BOTTOM_UP_DIVISOR}:{EXTRAS_MAX_BOTTOM_UP}:quad{QUAD_SHARE}:{QUAD_MIN_CANDIDATES}@{QUAD_FLOOR_MAX_BOTTOM_UP}-{QUAD_MAX_CANDIDATES}/edp{QUAD_MAX_CANDIDATES_EDP}:{QUAD_GROUP_MAX_ESTIMATE}:"
                 f"detour-{SAMPLE_DETOUR_OBJECTIVE}:{SAMPLE_DETOUR_MAX_CANDIDATES}:"
                 f"big-idle{HYBRID_BIG_SAMPLED_STOP_AFTER_IDLE}:"
                 f"xagent-{'-'.join(o.value for o in CROSS_OBJECTIVE_AGENT_FOR)}:"
@@ -332,7 +337,8 @@ class AgentHybrid(_AgentBase):
                 best_from_bu_start = i == 0
         # Polish bottom-up's table (= row-sweep) and the agent's best; ties keep bottom-up's polish.
         seeds = [bu_table] + ([agent_best[1]] if not np.array_equal(agent_best[1], bu_table) else [])
-        if BIG_LAYER_POLISH_AGENT_ONLY and bu_evaluations > EXTRAS_MAX_BOTTOM_UP and best_from_bu_start:
+        if (BIG_LAYER_POLISH_AGENT_ONLY and objective != Objective.CYCLES and bu_evaluations > EXTRAS_MAX_BOTTOM_UP
+                and best_from_bu_start):
             seeds = [agent_best[1]]
         cheap = bu_evaluations <= CROSS_OBJECTIVE_MAX_CANDIDATES
         mid_edp = objective == Objective.EDP and bu_evaluations <= CROSS_OBJECTIVE_EDP_MAX_CANDIDATES
@@ -405,7 +411,8 @@ class AgentHybrid(_AgentBase):
             value = objective.measure(energy_pj, cycles)
             if objective.improves(value, best[0]):
                 best = (value, polished)
-        quad_budget = min(int(QUAD_SHARE * evaluations), QUAD_MAX_CANDIDATES) if extras else 0
+        quad_cap = QUAD_MAX_CANDIDATES_EDP if objective == Objective.EDP else QUAD_MAX_CANDIDATES
+        quad_budget = min(int(QUAD_SHARE * evaluations), quad_cap) if extras else 0
         if bu_evaluations <= QUAD_FLOOR_MAX_BOTTOM_UP:
             quad_budget = max(quad_budget, QUAD_MIN_CANDIDATES)
         if budget is not None:
