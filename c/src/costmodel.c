@@ -421,6 +421,24 @@ static inline double combine(int form, const double v[3]) {
     return v[0] + v[1] + v[2];
 }
 
+/* §4.4 read-once at DRAM: an operand whose DRAM tile is all of it (dram_eq) is read (written) once */
+static inline void dram_read_once(const int dram_eq[3], int64_t n_d[4]) {
+    if (dram_eq[RLS_INPUT]) n_d[RLS_READ_I] = 1;
+    if (dram_eq[RLS_WEIGHT]) n_d[RLS_READ_W] = 1;
+    if (dram_eq[RLS_OUTPUT]) {
+        n_d[RLS_READ_O] = 0;
+        n_d[RLS_WRITE_O] = 1;
+    }
+}
+
+/* §7 DRAM cycles from DRAM's send tiles and access counts */
+static inline double dram_cycles(const rls_temporal *dram, const uint64_t send[3], const int64_t n_d[4]) {
+    const int64_t cnt_d[3] = {n_d[RLS_READ_I], n_d[RLS_READ_W], n_d[RLS_READ_O] + n_d[RLS_WRITE_O]};
+    double z[3];
+    for (int k = 0; k < 3; k++) z[k] = beats((double)send[k] * (double)cnt_d[k], dram) * dram->c[k];
+    return z[0] + z[1] + z[2];
+}
+
 double rls__dram_cycles_floor(const rls_target *t, const rls_layer_ctx *ctx, const int64_t *table) {
     uint64_t pre[RLS_COLS], send[3], alloc[3];
     for (int c = 0; c < RLS_COLS; c++) pre[c] = 1;
@@ -433,19 +451,12 @@ double rls__dram_cycles_floor(const rls_target *t, const rls_layer_ctx *ctx, con
     const int df_dram = t->gb.present ? t->gb.dataflow : t->lb.dataflow; /* Q28 */
     int64_t n_d[4];
     counts_at(ri, 2, df_dram, ri[2].CRS, n_d);
-    /* §4.4 read-once, as the evaluation does it */
-    if (alloc[RLS_INPUT] == send[RLS_INPUT]) n_d[RLS_READ_I] = 1;
-    if (alloc[RLS_WEIGHT] == send[RLS_WEIGHT]) n_d[RLS_READ_W] = 1;
-    if (alloc[RLS_OUTPUT] == send[RLS_OUTPUT]) {
-        n_d[RLS_READ_O] = 0;
-        n_d[RLS_WRITE_O] = 1;
-    }
+    int dram_eq[3];
+    for (int k = 0; k < 3; k++) dram_eq[k] = alloc[k] == send[k];
+    dram_read_once(dram_eq, n_d);
     for (int k = 0; k < 4; k++)
         if (n_d[k] < 0) return 0.0; /* wrapped counts: no bound */
-    const int64_t cnt_d[3] = {n_d[RLS_READ_I], n_d[RLS_READ_W], n_d[RLS_READ_O] + n_d[RLS_WRITE_O]};
-    double z[3];
-    for (int k = 0; k < 3; k++) z[k] = beats((double)send[k] * (double)cnt_d[k], &t->dram) * t->dram.c[k];
-    const double floor = z[0] + z[1] + z[2];
+    const double floor = dram_cycles(&t->dram, send, n_d);
     return finite_nonneg(floor) ? floor : 0.0;
 }
 
@@ -538,12 +549,7 @@ static inline int evaluate_impl(const rls_target *t, const rls_layer_ctx *ctx, c
         dram_eq[k] = alloc[RLS_DRAM][k] == send[RLS_DRAM][k];
         gb_eq[k] = alloc[RLS_GB][k] == send[RLS_GB][k];
     }
-    if (dram_eq[RLS_INPUT]) n_d[RLS_READ_I] = 1;
-    if (dram_eq[RLS_WEIGHT]) n_d[RLS_READ_W] = 1;
-    if (dram_eq[RLS_OUTPUT]) {
-        n_d[RLS_READ_O] = 0;
-        n_d[RLS_WRITE_O] = 1;
-    }
+    dram_read_once(dram_eq, n_d);
     if (gb_eq[RLS_INPUT]) n_gb[RLS_READ_I] = n_d[RLS_READ_I];
     if (gb_eq[RLS_WEIGHT]) n_gb[RLS_READ_W] = n_d[RLS_READ_W];
     if (gb_eq[RLS_OUTPUT]) {
@@ -567,18 +573,16 @@ static inline int evaluate_impl(const rls_target *t, const rls_layer_ctx *ctx, c
     C[RLS_C_MAC] = c_mac;
     const int64_t cnt_lb[3] = {n_lb[RLS_READ_I], n_lb[RLS_READ_W], n_lb[RLS_READ_O] + n_lb[RLS_WRITE_O]};
     const int64_t cnt_gb[3] = {n_gb[RLS_READ_I], n_gb[RLS_READ_W], n_gb[RLS_READ_O] + n_gb[RLS_WRITE_O]};
-    const int64_t cnt_d[3] = {n_d[RLS_READ_I], n_d[RLS_READ_W], n_d[RLS_READ_O] + n_d[RLS_WRITE_O]};
-    double x[3], y[3], z[3];
+    double x[3], y[3];
     for (int k = 0; k < 3; k++) {
         x[k] = beats((double)send[RLS_LB][k], &t->lb) * (double)cnt_lb[k] * t->lb.c[k];
         y[k] = t->gb.present
                    ? beats((double)send[RLS_GB][k] * (double)cnt_gb[k], &t->gb) * t->gb.c[k]
                    : 0.0;
-        z[k] = beats((double)send[RLS_DRAM][k] * (double)cnt_d[k], &t->dram) * t->dram.c[k];
     }
     C[RLS_C_LB] = combine(t->lb.capacity_form, x);
     C[RLS_C_GB] = t->gb.present ? combine(t->gb.capacity_form, y) : 0.0;
-    C[RLS_C_DRAM] = z[0] + z[1] + z[2];
+    C[RLS_C_DRAM] = dram_cycles(&t->dram, send[RLS_DRAM], n_d);
     C[RLS_C_TOTAL] = C[RLS_C_MAC] + C[RLS_C_LB] + C[RLS_C_GB] + C[RLS_C_DRAM]; /* Q12 */
     /* the same bound with the total cycles known (static energies exact, the dynamic ones but
      * the MACs' still 0), before the energies are computed */

@@ -65,28 +65,31 @@ int rls_evaluate_batch_df(const rls_target *target, const int32_t *dataflows, co
     return rls_evaluate_batch(use, layer, tables, n, out);
 }
 
-int rls_search_rows_df(const rls_target *t, const int32_t *dataflows, const rls_layer *layer,
-                       const int64_t *table, const int32_t *rows, int32_t n_rows, int32_t objective,
-                       int64_t *best_table, rls_summary *best, int64_t *candidates_evaluated) {
+/* rls_search_rows (plain = 0) or rls_search_rows_plain (1) with the given dataflows */
+static int search_rows_df(const rls_target *t, const int32_t *dataflows, const rls_layer *layer,
+                          const int64_t *table, const int32_t *rows, int32_t n_rows, int32_t objective,
+                          int64_t *best_table, rls_summary *best, int64_t *candidates_evaluated, int plain) {
     if (t == NULL) return RLS_E_NULL;
     rls_target scratch;
     const rls_target *use;
     const int st = with_dataflows(t, dataflows, &scratch, &use);
     if (st != RLS_OK) return st;
-    return rls_search_rows(use, layer, table, rows, n_rows, objective, best_table, best,
-                           candidates_evaluated);
+    return (plain ? rls_search_rows_plain : rls_search_rows)(use, layer, table, rows, n_rows, objective,
+                                                             best_table, best, candidates_evaluated);
+}
+
+int rls_search_rows_df(const rls_target *t, const int32_t *dataflows, const rls_layer *layer,
+                       const int64_t *table, const int32_t *rows, int32_t n_rows, int32_t objective,
+                       int64_t *best_table, rls_summary *best, int64_t *candidates_evaluated) {
+    return search_rows_df(t, dataflows, layer, table, rows, n_rows, objective, best_table, best,
+                          candidates_evaluated, 0);
 }
 
 int rls_search_rows_plain_df(const rls_target *t, const int32_t *dataflows, const rls_layer *layer,
                              const int64_t *table, const int32_t *rows, int32_t n_rows, int32_t objective,
                              int64_t *best_table, rls_summary *best, int64_t *candidates_evaluated) {
-    if (t == NULL) return RLS_E_NULL;
-    rls_target scratch;
-    const rls_target *use;
-    const int st = with_dataflows(t, dataflows, &scratch, &use);
-    if (st != RLS_OK) return st;
-    return rls_search_rows_plain(use, layer, table, rows, n_rows, objective, best_table, best,
-                                 candidates_evaluated);
+    return search_rows_df(t, dataflows, layer, table, rows, n_rows, objective, best_table, best,
+                          candidates_evaluated, 1);
 }
 
 int rls_bottom_up_df(const rls_target *t, const int32_t *dataflows, const rls_layer *layer,

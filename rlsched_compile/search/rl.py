@@ -301,6 +301,40 @@ class AgentHybrid(_AgentBase):
 
     name = "rl-hybrid"
 
+    def _cross_objective_seeds(self, target: Target, layer: Layer, *, objective: Objective, cheap: bool,
+                               paper_start: np.ndarray | None, seed: int,
+                               policy: NumpyPolicy) -> tuple[list[np.ndarray], int]:
+        """Tables found under the other objectives, to seed the polish under ``objective``.
+
+        Cheap layers: bottom-up's table under each other objective, raw and polished under that
+        objective, and under CROSS_OBJECTIVE_AGENT_FOR the agent's from the paper's start too. EDP's
+        middle band (not cheap): bottom-up's table under CROSS_OBJECTIVE_EDP_OBJECTIVES, polished.
+
+        Returns:
+            (the tables in that order, candidates evaluated)
+        """
+        tables: list[np.ndarray] = []
+        evaluations = 0
+        for other in OBJECTIVES if cheap else CROSS_OBJECTIVE_EDP_OBJECTIVES:
+            if other == objective or deadline.expired():
+                continue
+            try:
+                other_bu = native_search.bottom_up(target, layer, other)
+            except SearchError:
+                continue
+            evaluations += other_bu.candidates
+            other_table = np.array(other_bu.table)
+            own, _, _, candidates, _ = polish_rows(target, layer, other_table, objective=other)
+            evaluations += candidates
+            tables += [other_table, own] if cheap else [own]
+            if objective in CROSS_OBJECTIVE_AGENT_FOR and cheap and paper_start is not None and not deadline.expired():
+                agent_table, _, _, candidates = self._agent(
+                    target, layer, paper_start, objective=other, seed=seed, policy=policy,
+                    sampled_rollouts=HYBRID_SAMPLED_ROLLOUTS, stop_after_idle=HYBRID_STOP_AFTER_IDLE)
+                evaluations += candidates
+                tables.append(agent_table)
+        return tables, evaluations
+
     def search(self, target: Target, layer: Layer, *, objective: Objective, budget: int | None,
                seed: int) -> SearchResult:
         started = time.perf_counter()
@@ -315,16 +349,16 @@ class AgentHybrid(_AgentBase):
             bu_table, evaluations = self._valid_start(target, layer, seed), 0
             bu_finished = True
         bu_evaluations = evaluations
+        big = bu_evaluations > EXTRAS_MAX_BOTTOM_UP  # tpu_v3-sized: no random starts, cheaper agent
         bu_eval = evaluate_table(target, layer, bu_table)
+        try:
+            paper_start: np.ndarray | None = self._paper_start(target, layer)
+        except SearchError:
+            paper_start = None
         # (start, the sampled rollouts' idle limit): bottom-up's table, then the paper's start
         starts: list[tuple[np.ndarray, int]] = [(bu_table, HYBRID_STOP_AFTER_IDLE)]
-        try:
-            big = bu_evaluations > EXTRAS_MAX_BOTTOM_UP
-            starts.append((self._paper_start(target, layer),
-                           HYBRID_BIG_SAMPLED_STOP_AFTER_IDLE if big else HYBRID_STOP_AFTER_IDLE))
-        except SearchError:
-            pass
-        paper_start = starts[1][0] if len(starts) > 1 else None
+        if paper_start is not None:
+            starts.append((paper_start, HYBRID_BIG_SAMPLED_STOP_AFTER_IDLE if big else HYBRID_STOP_AFTER_IDLE))
         agent_best = (objective.measure(bu_eval.energy_pj, bu_eval.cycles), bu_table)
         best_from_bu_start = False
         for i, (start, sampled_idle) in enumerate(starts):
@@ -341,34 +375,17 @@ class AgentHybrid(_AgentBase):
                 best_from_bu_start = i == 0
         # Polish bottom-up's table (= row-sweep) and the agent's best; ties keep bottom-up's polish.
         seeds = [bu_table] + ([agent_best[1]] if not np.array_equal(agent_best[1], bu_table) else [])
-        if (BIG_LAYER_POLISH_AGENT_ONLY and objective != Objective.CYCLES and bu_evaluations > EXTRAS_MAX_BOTTOM_UP
-                and best_from_bu_start):
+        if BIG_LAYER_POLISH_AGENT_ONLY and objective != Objective.CYCLES and big and best_from_bu_start:
             seeds = [agent_best[1]]
         cheap = bu_evaluations <= CROSS_OBJECTIVE_MAX_CANDIDATES
-        mid_edp = objective == Objective.EDP and bu_evaluations <= CROSS_OBJECTIVE_EDP_MAX_CANDIDATES
+        mid_edp = objective == Objective.EDP and not cheap and bu_evaluations <= CROSS_OBJECTIVE_EDP_MAX_CANDIDATES
         if budget is None and bu_evaluations > 0 and (cheap or mid_edp):
-            for other in OBJECTIVES if cheap else CROSS_OBJECTIVE_EDP_OBJECTIVES:
-                if other == objective or deadline.expired():
-                    continue
-                try:
-                    other_bu = native_search.bottom_up(target, layer, other)
-                except SearchError:
-                    continue
-                evaluations += other_bu.candidates
-                other_table = np.array(other_bu.table)
-                own, _, _, candidates, _ = polish_rows(target, layer, other_table, objective=other)
-                evaluations += candidates
-                cands = [other_table, own] if cheap else [own]
-                if (objective in CROSS_OBJECTIVE_AGENT_FOR and cheap
-                        and paper_start is not None and not deadline.expired()):
-                    agent_table, _, _, candidates = self._agent(
-                        target, layer, paper_start, objective=other, seed=seed, policy=policy,
-                        sampled_rollouts=HYBRID_SAMPLED_ROLLOUTS, stop_after_idle=HYBRID_STOP_AFTER_IDLE)
-                    evaluations += candidates
-                    cands.append(agent_table)
-                for cand in cands:
-                    if not any(np.array_equal(cand, s) for s in seeds):
-                        seeds.append(cand)
+            cands, candidates = self._cross_objective_seeds(target, layer, objective=objective, cheap=cheap,
+                                                            paper_start=paper_start, seed=seed, policy=policy)
+            evaluations += candidates
+            for cand in cands:
+                if not any(np.array_equal(cand, s) for s in seeds):
+                    seeds.append(cand)
         best: tuple[float, np.ndarray] | None = None
         finished = bu_finished
         for table in seeds:
@@ -383,8 +400,7 @@ class AgentHybrid(_AgentBase):
         # Then (issue 14's 1% bar) seeded random valid starts, polished the same way, and a cheap
         # quadruple polish of the winner; both only replace it when strictly better, so the result
         # is never worse than before they were added.
-        extras = bu_evaluations <= EXTRAS_MAX_BOTTOM_UP
-        n_samples = SAMPLE_STARTS if extras else 0
+        n_samples = 0 if big else SAMPLE_STARTS
         sample_cap = sample_budget(bu_evaluations)
         start_budget = sample_cap if budget is None else min(budget, sample_cap)
         detour = SAMPLE_DETOUR_OBJECTIVE
@@ -392,7 +408,7 @@ class AgentHybrid(_AgentBase):
         detour_best: tuple[float, np.ndarray] | None = None
         # only where the cross-objective seeds did not run (they cover the smaller layers)
         with_detour = bu_evaluations > CROSS_OBJECTIVE_MAX_CANDIDATES
-        own_polishes = EDP_MID_SAMPLE_POLISHES if mid_edp and not cheap else n_samples
+        own_polishes = EDP_MID_SAMPLE_POLISHES if mid_edp else n_samples
         for i, table in enumerate(sample_starts(target, layer, seed=seed, count=n_samples)):
             if deadline.expired():
                 break
@@ -418,7 +434,7 @@ class AgentHybrid(_AgentBase):
             if objective.improves(value, best[0]):
                 best = (value, polished)
         quad_cap = QUAD_MAX_CANDIDATES_EDP if objective == Objective.EDP else QUAD_MAX_CANDIDATES
-        quad_budget = min(int(QUAD_SHARE * evaluations), quad_cap) if extras else 0
+        quad_budget = 0 if big else min(int(QUAD_SHARE * evaluations), quad_cap)
         if bu_evaluations <= QUAD_FLOOR_MAX_BOTTOM_UP:
             quad_budget = max(quad_budget, QUAD_MIN_CANDIDATES)
         if budget is not None:
